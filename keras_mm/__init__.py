@@ -1,0 +1,53 @@
+"""keras_mm: multimodal models on Keras 3 (JAX, TensorFlow, PyTorch).
+
+Subpackages load on first access, so `keras_mm.cli` can pick the Keras
+backend before Keras is imported.
+"""
+
+import importlib
+
+__version__ = "0.1.0"
+
+_SUBPACKAGES = (
+    "data",
+    "datasets",
+    "encoders",
+    "export",
+    "heads",
+    "layers",
+    "losses",
+    "metrics",
+    "tasks",
+)
+
+
+def import_all():
+    """Imports every subpackage, registering all serializable classes."""
+    for name in _SUBPACKAGES:
+        importlib.import_module(f"keras_mm.{name}")
+
+
+def load_model(filepath, **kwargs):
+    """`keras.saving.load_model` with every keras_mm class registered.
+
+    Example:
+    ```python
+    model = keras_mm.load_model("quickstart_out/model.keras")
+    ```
+    """
+    import keras
+
+    import_all()
+    return keras.saving.load_model(filepath, **kwargs)
+
+
+def __getattr__(name):
+    if name in _SUBPACKAGES:
+        # First access registers every class, so any saved model loads.
+        import_all()
+        return importlib.import_module(f"keras_mm.{name}")
+    raise AttributeError(f"module 'keras_mm' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted((*globals(), *_SUBPACKAGES))

@@ -1,0 +1,1 @@
+"""Subcommands of `keras-mm`, discovered by `keras_mm.cli.main`."""

@@ -1,0 +1,24 @@
+"""`keras-mm quickstart`: train → evaluate → export on the built-in data."""
+
+BACKENDS = ("jax", "tensorflow", "torch")
+
+
+def register(subparsers):
+    p = subparsers.add_parser(
+        "quickstart",
+        help="train, evaluate and export a small CLIP on the built-in data",
+    )
+    p.add_argument("--backend", choices=BACKENDS,
+                   help="Keras backend (default: $KERAS_BACKEND or jax)")
+    p.add_argument("--out", default="quickstart_out",
+                   help="folder for the model, exports and summary.json")
+    p.add_argument("--size", choices=("tiny", "small", "full"),
+                   default="full", help="tiny: seconds (CI); full: the demo")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=run)
+
+
+def run(args):
+    from keras_mm.quickstart import run_quickstart
+
+    run_quickstart(out_dir=args.out, size=args.size, seed=args.seed)

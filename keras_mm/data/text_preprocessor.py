@@ -1,0 +1,112 @@
+"""Captions to `token_ids` + `padding_mask`, with a WordPiece vocabulary."""
+
+import keras
+
+from keras_mm.api_export import keras_mm_export
+
+RESERVED_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+
+
+def _keras_hub():
+    import keras_hub  # Deferred: it imports TensorFlow and tf-text.
+
+    return keras_hub
+
+
+@keras_mm_export
+class TextPreprocessor(keras.layers.Layer):
+    """WordPiece tokenizer + start/end packer, usable eagerly and in tf.data.
+
+    Args:
+        vocabulary: list of str. WordPiece vocabulary; must contain the
+            reserved tokens `[PAD] [UNK] [CLS] [SEP] [MASK]`.
+        sequence_length: int. Output length (padded or truncated).
+        lowercase: bool. Lowercase text before tokenizing.
+
+    Call arguments:
+        texts: a str, a list of str, or a string tensor.
+
+    Returns:
+        `{"token_ids": int32 (batch, sequence_length),
+        "padding_mask": bool (batch, sequence_length)}`.
+
+    Example:
+    ```python
+    pre = keras_mm.data.TextPreprocessor.from_corpus(
+        ["a red circle", "a blue square"], sequence_length=8)
+    pre(["a red square"])["token_ids"]
+    ```
+    """
+
+    def __init__(self, vocabulary, sequence_length=32, lowercase=True,
+                 **kwargs):
+        super().__init__(**kwargs)
+        vocabulary = list(vocabulary)
+        missing = [t for t in RESERVED_TOKENS if t not in vocabulary]
+        if missing:
+            raise ValueError(
+                f"vocabulary is missing reserved tokens {missing}."
+            )
+        self.vocabulary = vocabulary
+        self.sequence_length = sequence_length
+        self.lowercase = lowercase
+        hub = _keras_hub()
+        self.tokenizer = hub.tokenizers.WordPieceTokenizer(
+            vocabulary=vocabulary, lowercase=lowercase, dtype="int32"
+        )
+        self.packer = hub.layers.StartEndPacker(
+            sequence_length=sequence_length,
+            start_value=self.tokenizer.token_to_id("[CLS]"),
+            end_value=self.tokenizer.token_to_id("[SEP]"),
+            pad_value=self.tokenizer.token_to_id("[PAD]"),
+            return_padding_mask=True,
+        )
+        # Strings pass through untouched, as in keras-hub preprocessors.
+        self._convert_input_args = False
+        self._allow_non_tensor_positional_args = True
+
+    @property
+    def vocabulary_size(self):
+        return len(self.vocabulary)
+
+    @classmethod
+    def from_corpus(cls, texts, vocabulary_size=1000, sequence_length=32,
+                    lowercase=True):
+        """Trains a WordPiece vocabulary on `texts` (list of str)."""
+        import tensorflow as tf
+
+        texts = list(texts)
+        if not texts:
+            raise ValueError("from_corpus needs at least one text.")
+        vocabulary = _keras_hub().tokenizers.compute_word_piece_vocabulary(
+            tf.data.Dataset.from_tensor_slices(texts).batch(1024),
+            vocabulary_size=vocabulary_size,
+            lowercase=lowercase,
+            reserved_tokens=list(RESERVED_TOKENS),
+        )
+        return cls(vocabulary, sequence_length, lowercase)
+
+    @classmethod
+    def from_vocabulary_file(cls, path, sequence_length=32, lowercase=True):
+        """Loads a `vocab.txt` (one token per line), as BERT ships it."""
+        with open(path, encoding="utf-8") as f:
+            vocabulary = [line.rstrip("\n") for line in f if line.strip()]
+        return cls(vocabulary, sequence_length, lowercase)
+
+    def save_vocabulary(self, path):
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("\n".join(self.vocabulary) + "\n")
+
+    def call(self, texts):
+        if isinstance(texts, str):
+            texts = [texts]
+        token_ids, padding_mask = self.packer(self.tokenizer(texts))
+        return {"token_ids": token_ids, "padding_mask": padding_mask}
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "vocabulary": self.vocabulary,
+            "sequence_length": self.sequence_length,
+            "lowercase": self.lowercase,
+        }

@@ -1,0 +1,6 @@
+"""Modality encoders: each maps a dict of inputs to pooled and token outputs."""
+
+from keras_mm.encoders.text_transformer_encoder import TextTransformerEncoder
+from keras_mm.encoders.vision_transformer_encoder import (
+    VisionTransformerEncoder,
+)

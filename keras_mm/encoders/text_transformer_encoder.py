@@ -1,0 +1,136 @@
+"""A transformer text encoder as a functional Keras model."""
+
+import keras
+
+from keras_mm.api_export import keras_mm_export
+from keras_mm.layers.masked_pooling import MaskedPooling
+from keras_mm.layers.position_embedding import PositionEmbedding
+from keras_mm.layers.transformer_block import TransformerBlock
+
+
+@keras_mm_export
+class TextTransformerEncoder(keras.Model):
+    """Transformer over token ids with learned positions.
+
+    Args:
+        vocabulary_size: int. Size of the token vocabulary.
+        sequence_length: int. Maximum number of tokens.
+        hidden_dim: int. Token width.
+        num_layers: int. Number of transformer blocks.
+        num_heads: int. Attention heads per block.
+        intermediate_dim: int. MLP width; defaults to `4 * hidden_dim`.
+        causal: bool. Causal self-attention (CLIP's text tower).
+        pooling: str. `"eot"` (last real token), `"mean"` or `"cls"`.
+        dropout: float. Dropout inside the blocks.
+
+    Inputs: `{"token_ids": int (batch, sequence_length),
+    "padding_mask": bool (batch, sequence_length)}`.
+    Outputs: `{"sequence_output", "pooled_output"}`. Padded positions never
+    influence real ones.
+
+    Example:
+    ```python
+    encoder = keras_mm.encoders.TextTransformerEncoder(
+        vocabulary_size=100, sequence_length=8, hidden_dim=32,
+        num_layers=1, num_heads=2)
+    out = encoder({"token_ids": np.ones((2, 8), "int32"),
+                   "padding_mask": np.ones((2, 8), "bool")})
+    ```
+    """
+
+    input_keys = ("token_ids", "padding_mask")
+
+    def __init__(
+        self,
+        vocabulary_size,
+        sequence_length,
+        hidden_dim,
+        num_layers,
+        num_heads,
+        intermediate_dim=None,
+        causal=True,
+        pooling="eot",
+        dropout=0.0,
+        dtype=None,
+        **kwargs,
+    ):
+        intermediate_dim = intermediate_dim or 4 * hidden_dim
+        # === Layers ===
+        token_embedding = keras.layers.Embedding(
+            vocabulary_size,
+            hidden_dim,
+            embeddings_initializer=keras.initializers.RandomNormal(
+                stddev=0.02
+            ),
+            dtype=dtype,
+            name="token_embedding",
+        )
+        position_embedding = PositionEmbedding(
+            sequence_length, dtype=dtype, name="position_embedding"
+        )
+        blocks = [
+            TransformerBlock(
+                hidden_dim,
+                num_heads,
+                intermediate_dim,
+                causal=causal,
+                dropout=dropout,
+                dtype=dtype,
+                name=f"block_{i}",
+            )
+            for i in range(num_layers)
+        ]
+        final_norm = keras.layers.LayerNormalization(
+            epsilon=1e-5, dtype=dtype, name="final_norm"
+        )
+        pool = MaskedPooling(pooling, dtype=dtype, name="pooling")
+
+        # === Functional Model ===
+        token_ids = keras.Input((sequence_length,), dtype="int32",
+                                name="token_ids")
+        padding_mask = keras.Input((sequence_length,), dtype="bool",
+                                   name="padding_mask")
+        x = position_embedding(token_embedding(token_ids))
+        for block in blocks:
+            x = block(x, padding_mask=padding_mask)
+        x = final_norm(x)
+        super().__init__(
+            inputs={"token_ids": token_ids, "padding_mask": padding_mask},
+            outputs={
+                "sequence_output": x,
+                "pooled_output": pool(x, padding_mask=padding_mask),
+            },
+            dtype=dtype,
+            **kwargs,
+        )
+
+        # === Config ===
+        self.vocabulary_size = vocabulary_size
+        self.sequence_length = sequence_length
+        self.hidden_dim = hidden_dim
+        self.num_layers = num_layers
+        self.num_heads = num_heads
+        self.intermediate_dim = intermediate_dim
+        self.causal = causal
+        self.pooling = pooling
+        self.dropout = dropout
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+            "vocabulary_size": self.vocabulary_size,
+            "sequence_length": self.sequence_length,
+            "hidden_dim": self.hidden_dim,
+            "num_layers": self.num_layers,
+            "num_heads": self.num_heads,
+            "intermediate_dim": self.intermediate_dim,
+            "causal": self.causal,
+            "pooling": self.pooling,
+            "dropout": self.dropout,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

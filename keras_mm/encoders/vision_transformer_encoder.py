@@ -1,0 +1,125 @@
+"""A ViT image encoder as a functional Keras model."""
+
+import keras
+
+from keras_mm.api_export import keras_mm_export
+from keras_mm.layers.masked_pooling import MaskedPooling
+from keras_mm.layers.patch_embedding import PatchEmbedding
+from keras_mm.layers.transformer_block import TransformerBlock
+
+
+@keras_mm_export
+class VisionTransformerEncoder(keras.Model):
+    """Vision Transformer over square RGB images with values in [0, 255].
+
+    Args:
+        image_size: int. Input height and width.
+        patch_size: int. Patch side; divides `image_size`.
+        hidden_dim: int. Token width.
+        num_layers: int. Number of transformer blocks.
+        num_heads: int. Attention heads per block.
+        intermediate_dim: int. MLP width; defaults to `4 * hidden_dim`.
+        pooling: str. `"cls"` (class token) or `"mean"` over patches.
+        dropout: float. Dropout inside the blocks.
+
+    Inputs: `{"images": (batch, image_size, image_size, 3)}`.
+    Outputs: `{"sequence_output": (batch, tokens, hidden_dim),
+    "pooled_output": (batch, hidden_dim)}`.
+
+    Example:
+    ```python
+    encoder = keras_mm.encoders.VisionTransformerEncoder(
+        image_size=32, patch_size=8, hidden_dim=32, num_layers=1, num_heads=2)
+    out = encoder({"images": np.zeros((2, 32, 32, 3), "float32")})
+    out["pooled_output"].shape  # (2, 32)
+    ```
+
+    References:
+        Dosovitskiy et al., "An Image is Worth 16x16 Words", 2021.
+    """
+
+    input_keys = ("images",)
+
+    def __init__(
+        self,
+        image_size,
+        patch_size,
+        hidden_dim,
+        num_layers,
+        num_heads,
+        intermediate_dim=None,
+        pooling="cls",
+        dropout=0.0,
+        dtype=None,
+        **kwargs,
+    ):
+        intermediate_dim = intermediate_dim or 4 * hidden_dim
+        # === Layers ===
+        rescale = keras.layers.Rescaling(
+            1.0 / 127.5, offset=-1.0, dtype=dtype, name="rescale"
+        )
+        embedding = PatchEmbedding(
+            image_size,
+            patch_size,
+            hidden_dim,
+            use_class_token=pooling == "cls",
+            dtype=dtype,
+            name="patch_embedding",
+        )
+        blocks = [
+            TransformerBlock(
+                hidden_dim,
+                num_heads,
+                intermediate_dim,
+                dropout=dropout,
+                dtype=dtype,
+                name=f"block_{i}",
+            )
+            for i in range(num_layers)
+        ]
+        final_norm = keras.layers.LayerNormalization(
+            epsilon=1e-5, dtype=dtype, name="final_norm"
+        )
+        pool = MaskedPooling(pooling, dtype=dtype, name="pooling")
+
+        # === Functional Model ===
+        images = keras.Input((image_size, image_size, 3), name="images")
+        x = embedding(rescale(images))
+        for block in blocks:
+            x = block(x)
+        x = final_norm(x)
+        super().__init__(
+            inputs={"images": images},
+            outputs={"sequence_output": x, "pooled_output": pool(x)},
+            dtype=dtype,
+            **kwargs,
+        )
+
+        # === Config ===
+        self.image_size = image_size
+        self.patch_size = patch_size
+        self.hidden_dim = hidden_dim
+        self.num_layers = num_layers
+        self.num_heads = num_heads
+        self.intermediate_dim = intermediate_dim
+        self.pooling = pooling
+        self.dropout = dropout
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+            "image_size": self.image_size,
+            "patch_size": self.patch_size,
+            "hidden_dim": self.hidden_dim,
+            "num_layers": self.num_layers,
+            "num_heads": self.num_heads,
+            "intermediate_dim": self.intermediate_dim,
+            "pooling": self.pooling,
+            "dropout": self.dropout,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

@@ -1,0 +1,6 @@
+"""Building blocks shared by the encoders."""
+
+from keras_mm.layers.masked_pooling import MaskedPooling
+from keras_mm.layers.patch_embedding import PatchEmbedding
+from keras_mm.layers.position_embedding import PositionEmbedding
+from keras_mm.layers.transformer_block import TransformerBlock

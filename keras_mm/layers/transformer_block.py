@@ -1,0 +1,131 @@
+"""A pre-norm transformer block with a fused QKV projection."""
+
+import keras
+from keras import ops
+
+from keras_mm.api_export import keras_mm_export
+
+
+@keras_mm_export
+class TransformerBlock(keras.layers.Layer):
+    """Pre-LayerNorm self-attention + MLP block.
+
+    Queries, keys and values come from one fused `Dense(3 * hidden_dim)` and
+    attention runs through `keras.ops.dot_product_attention`, which each
+    backend lowers to its fastest kernel.
+
+    Args:
+        hidden_dim: int. Width of the token representations.
+        num_heads: int. Number of attention heads; divides `hidden_dim`.
+        intermediate_dim: int. Width of the MLP's hidden layer.
+        causal: bool. Whether a token may only attend to earlier tokens.
+        dropout: float. Dropout on the attention and MLP outputs.
+        activation: str. MLP activation.
+        layer_norm_epsilon: float. Epsilon of both layer norms.
+
+    Call arguments:
+        inputs: float tensor `(batch, tokens, hidden_dim)`.
+        padding_mask: optional bool tensor `(batch, tokens)`; `False` keys
+            are never attended to.
+        training: bool. Enables dropout.
+
+    Example:
+    ```python
+    block = keras_mm.layers.TransformerBlock(64, num_heads=4,
+                                             intermediate_dim=128)
+    y = block(np.zeros((2, 10, 64), "float32"))  # (2, 10, 64)
+    ```
+    """
+
+    def __init__(
+        self,
+        hidden_dim,
+        num_heads,
+        intermediate_dim,
+        causal=False,
+        dropout=0.0,
+        activation="gelu",
+        layer_norm_epsilon=1e-5,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if hidden_dim % num_heads:
+            raise ValueError(
+                "hidden_dim must be divisible by num_heads. Received: "
+                f"hidden_dim={hidden_dim}, num_heads={num_heads}"
+            )
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1). Received: {dropout}")
+        self.hidden_dim = hidden_dim
+        self.num_heads = num_heads
+        self.intermediate_dim = intermediate_dim
+        self.causal = causal
+        self.dropout = dropout
+        self.activation = activation
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        dense = dict(dtype=self.dtype_policy)
+        self.attention_norm = keras.layers.LayerNormalization(
+            epsilon=self.layer_norm_epsilon, name="attention_norm", **dense
+        )
+        self.qkv = keras.layers.Dense(3 * self.hidden_dim, name="qkv", **dense)
+        self.attention_output = keras.layers.Dense(
+            self.hidden_dim, name="attention_output", **dense
+        )
+        self.mlp_norm = keras.layers.LayerNormalization(
+            epsilon=self.layer_norm_epsilon, name="mlp_norm", **dense
+        )
+        self.mlp_in = keras.layers.Dense(
+            self.intermediate_dim,
+            activation=self.activation,
+            name="mlp_in",
+            **dense,
+        )
+        self.mlp_out = keras.layers.Dense(
+            self.hidden_dim, name="mlp_out", **dense
+        )
+        self.dropout_layer = keras.layers.Dropout(self.dropout, **dense)
+        hidden_shape = tuple(input_shape[:-1]) + (self.hidden_dim,)
+        self.attention_norm.build(input_shape)
+        self.qkv.build(hidden_shape)
+        self.attention_output.build(hidden_shape)
+        self.mlp_norm.build(hidden_shape)
+        self.mlp_in.build(hidden_shape)
+        self.mlp_out.build(tuple(input_shape[:-1]) + (self.intermediate_dim,))
+
+    def call(self, inputs, padding_mask=None, training=None):
+        head_dim = self.hidden_dim // self.num_heads
+        tokens = ops.shape(inputs)[1]
+        qkv = self.qkv(self.attention_norm(inputs))  # (B, T, 3D)
+        qkv = ops.reshape(qkv, (-1, tokens, 3, self.num_heads, head_dim))
+        query, key, value = qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2]
+        mask = None
+        if padding_mask is not None:
+            # Keys that are padding are hidden from every query: (B, 1, 1, T).
+            mask = ops.cast(padding_mask, "bool")[:, None, None, :]
+        attended = ops.dot_product_attention(
+            query, key, value, mask=mask, is_causal=self.causal
+        )  # (B, T, H, D/H)
+        attended = ops.reshape(attended, (-1, tokens, self.hidden_dim))
+        x = inputs + self.dropout_layer(
+            self.attention_output(attended), training=training
+        )
+        mlp = self.mlp_out(self.mlp_in(self.mlp_norm(x)))
+        return x + self.dropout_layer(mlp, training=training)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "hidden_dim": self.hidden_dim,
+            "num_heads": self.num_heads,
+            "intermediate_dim": self.intermediate_dim,
+            "causal": self.causal,
+            "dropout": self.dropout,
+            "activation": self.activation,
+            "layer_norm_epsilon": self.layer_norm_epsilon,
+        }

@@ -1,0 +1,71 @@
+"""Cross-modal retrieval metrics over embeddings (NumPy)."""
+
+import numpy as np
+
+
+def _as_groups(labels):
+    """Maps arbitrary hashable labels (e.g. caption strings) to int ids."""
+    index = {}
+    return np.array([index.setdefault(label, len(index)) for label in labels])
+
+
+def retrieval_ranks(queries, candidates, query_groups, candidate_groups):
+    """Rank (0-based) of the best relevant candidate for each query.
+
+    A candidate is relevant when its group equals the query's group, so
+    several captions per image and identical captions are both handled.
+    Ties in similarity count against the query (pessimistic ranking).
+    """
+    queries = np.asarray(queries, np.float32)
+    candidates = np.asarray(candidates, np.float32)
+    similarity = queries @ candidates.T  # (Q, C)
+    relevant = np.asarray(query_groups)[:, None] == np.asarray(
+        candidate_groups
+    )[None, :]
+    if not relevant.any(axis=1).all():
+        missing = int(np.flatnonzero(~relevant.any(axis=1))[0])
+        raise ValueError(f"Query {missing} has no relevant candidate.")
+    best_relevant = np.where(relevant, similarity, -np.inf).max(axis=1)
+    # Irrelevant candidates scoring at least as high as the best relevant one.
+    return np.sum(~relevant & (similarity >= best_relevant[:, None]), axis=1)
+
+
+def recall_at_k(
+    image_embeddings, text_embeddings, image_labels, text_labels, ks=(1, 5, 10)
+):
+    """Recall@K in both directions, plus mean and median rank (1-based).
+
+    Args:
+        image_embeddings: `(N_images, D)` unit-norm embeddings.
+        text_embeddings: `(N_texts, D)` unit-norm embeddings.
+        image_labels: length `N_images`; an image matches every text with an
+            equal label (e.g. the caption string, or an image id).
+        text_labels: length `N_texts`.
+        ks: the K values.
+
+    Returns:
+        `{"image_to_text": {"R@1": …, "mean_rank": …, "median_rank": …},
+        "text_to_image": {…}}`.
+
+    Example:
+    ```python
+    e = np.eye(3, dtype="float32")
+    keras_mm.metrics.recall_at_k(e, e, [0, 1, 2], [0, 1, 2])
+    ```
+    """
+    groups = _as_groups(list(image_labels) + list(text_labels))
+    image_groups = groups[: len(image_labels)]
+    text_groups = groups[len(image_labels):]
+    report = {}
+    for name, q, c, qg, cg in (
+        ("image_to_text", image_embeddings, text_embeddings,
+         image_groups, text_groups),
+        ("text_to_image", text_embeddings, image_embeddings,
+         text_groups, image_groups),
+    ):
+        ranks = retrieval_ranks(q, c, qg, cg)
+        entry = {f"R@{k}": float(np.mean(ranks < k)) for k in ks}
+        entry["mean_rank"] = float(np.mean(ranks) + 1)
+        entry["median_rank"] = float(np.median(ranks) + 1)
+        report[name] = entry
+    return report

@@ -1,0 +1,250 @@
+"""The main job: train → evaluate → export a small CLIP on the built-in data.
+
+`keras-mm quickstart` calls `run_quickstart`. It prints one summary table
+and writes `summary.json`, the `.keras` model, the vocabulary and the LiteRT
+towers (float32 and INT8) to `out_dir`.
+"""
+
+import json
+import os
+import time
+
+import keras
+import numpy as np
+
+from keras_mm.data.text_preprocessor import TextPreprocessor
+from keras_mm.datasets.shapes import make_image_text_pairs
+from keras_mm.encoders.text_transformer_encoder import TextTransformerEncoder
+from keras_mm.encoders.vision_transformer_encoder import (
+    VisionTransformerEncoder,
+)
+from keras_mm.export.litert import export_litert
+from keras_mm.export.litert import parity_report
+from keras_mm.metrics.retrieval import recall_at_k
+from keras_mm.tasks.contrastive_model import ContrastiveModel
+
+# Per size: number of pairs per split, epochs, and the model's width/depth.
+SIZES = {
+    "tiny": dict(train=256, validation=64, test=64, epochs=1, batch_size=64,
+                 hidden_dim=32, num_layers=1, num_heads=2),
+    "small": dict(train=4000, validation=500, test=500, epochs=2,
+                  batch_size=128, hidden_dim=64, num_layers=2, num_heads=2),
+    "full": dict(train=20000, validation=1000, test=1000, epochs=3,
+                 batch_size=128, hidden_dim=128, num_layers=2, num_heads=4),
+}
+IMAGE_SIZE = 32
+PATCH_SIZE = 8
+SEQUENCE_LENGTH = 32
+# A LiteRT file whose embeddings drift further than this from Keras fails.
+MIN_COSINE = {"float32": 0.999, "int8": 0.99}
+
+
+def build_model(vocabulary_size, hidden_dim, num_layers, num_heads,
+                projection_dim=128):
+    """The quickstart CLIP: ViT image tower, causal text tower, CLIP loss."""
+    image_encoder = VisionTransformerEncoder(
+        IMAGE_SIZE, PATCH_SIZE, hidden_dim, num_layers, num_heads,
+        name="image_encoder",
+    )
+    text_encoder = TextTransformerEncoder(
+        vocabulary_size, SEQUENCE_LENGTH, hidden_dim, num_layers, num_heads,
+        name="text_encoder",
+    )
+    return ContrastiveModel(
+        {"image": image_encoder, "text": text_encoder},
+        projection_dim=projection_dim,
+        loss="clip",
+        name="quickstart_clip",
+    )
+
+
+def warmup_cosine_adamw(total_steps, peak_learning_rate=1e-3,
+                        warmup_fraction=0.1):
+    """AdamW with linear warmup then cosine decay (seed 002 §4.2)."""
+    warmup = max(1, int(total_steps * warmup_fraction))
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0,
+        decay_steps=max(1, total_steps - warmup),
+        alpha=0.01,
+        warmup_target=peak_learning_rate,
+        warmup_steps=warmup,
+    )
+    optimizer = keras.optimizers.AdamW(
+        schedule, weight_decay=0.05, clipnorm=1.0
+    )
+    optimizer.exclude_from_weight_decay(
+        var_names=["bias", "gamma", "beta", "log_scale", "embeddings",
+                   "class_token"]
+    )
+    return optimizer
+
+
+def _model_inputs(pairs, preprocessor):
+    text = preprocessor(pairs["captions"])
+    return {
+        "images": pairs["images"].astype("float32"),
+        "token_ids": np.asarray(text["token_ids"], "int32"),
+        "padding_mask": np.asarray(text["padding_mask"], "bool"),
+    }
+
+
+def _split(inputs, keys):
+    return {k: inputs[k] for k in keys}
+
+
+def run_quickstart(out_dir="quickstart_out", size="full", seed=0,
+                   verbose=1):
+    """Runs the whole job and returns the summary dict.
+
+    Example:
+    ```python
+    summary = keras_mm.quickstart.run_quickstart("out", size="tiny")
+    summary["retrieval"]["image_to_text"]["R@5"]
+    ```
+    """
+    if size not in SIZES:
+        raise ValueError(f"size must be one of {sorted(SIZES)}. "
+                         f"Received: {size!r}")
+    config = SIZES[size]
+    os.makedirs(out_dir, exist_ok=True)
+    keras.utils.set_random_seed(seed)
+    start = time.perf_counter()
+    timings = {}
+
+    def log(message):
+        if verbose:
+            print(f"[quickstart] {message}", flush=True)
+
+    # === Data ===
+    log(f"backend={keras.config.backend()} size={size}: generating data")
+    splits = {
+        name: make_image_text_pairs(config[name], IMAGE_SIZE,
+                                    seed=seed * 10 + offset)
+        for offset, name in enumerate(("train", "validation", "test"))
+    }
+    preprocessor = TextPreprocessor.from_corpus(
+        splits["train"]["captions"], vocabulary_size=256,
+        sequence_length=SEQUENCE_LENGTH,
+    )
+    preprocessor.save_vocabulary(os.path.join(out_dir, "vocab.txt"))
+    inputs = {n: _model_inputs(p, preprocessor) for n, p in splits.items()}
+    timings["data"] = time.perf_counter() - start
+
+    # === Train ===
+    model = build_model(preprocessor.vocabulary_size, config["hidden_dim"],
+                        config["num_layers"], config["num_heads"])
+    steps = config["epochs"] * (config["train"] // config["batch_size"])
+    model.compile(optimizer=warmup_cosine_adamw(steps))
+    log(f"training {model.count_params():,} parameters for "
+        f"{config['epochs']} epochs on {config['train']} pairs")
+    tick = time.perf_counter()
+    history = model.fit(
+        inputs["train"],
+        validation_data=(inputs["validation"],),
+        batch_size=config["batch_size"],
+        epochs=config["epochs"],
+        verbose=verbose,
+    )
+    timings["train"] = time.perf_counter() - tick
+
+    # === Evaluate ===
+    tick = time.perf_counter()
+    test = inputs["test"]
+    captions = splits["test"]["captions"]
+    embeddings = model.predict(test, batch_size=256, verbose=0)
+    retrieval = recall_at_k(embeddings["image_embeddings"],
+                            embeddings["text_embeddings"], captions, captions)
+    timings["evaluate"] = time.perf_counter() - tick
+
+    # === Save ===
+    model_path = os.path.join(out_dir, "model.keras")
+    model.save(model_path)
+
+    # === Export to LiteRT and check in the interpreter ===
+    tick = time.perf_counter()
+    log("exporting the image and text towers to LiteRT (float32, int8)")
+    paths = export_litert(model_path, os.path.join(out_dir, "litert"),
+                          modes=("float32", "int8"))
+    towers = {"image": ("images",), "text": ("token_ids", "padding_mask")}
+    export = {}
+    for mode in ("float32", "int8"):
+        reports = {
+            modality: parity_report(
+                paths[modality][mode], _split(test, keys),
+                embeddings[f"{modality}_embeddings"],
+            )
+            for modality, keys in towers.items()
+        }
+        lite_retrieval = recall_at_k(
+            reports["image"].pop("embeddings"),
+            reports["text"].pop("embeddings"), captions, captions,
+        )
+        cosine = min(r["cosine_min"] for r in reports.values())
+        if cosine < MIN_COSINE[mode]:
+            raise RuntimeError(
+                f"LiteRT {mode} export drifted from Keras: min cosine "
+                f"{cosine:.5f} < {MIN_COSINE[mode]}"
+            )
+        export[mode] = {
+            "size_bytes": sum(r["size_bytes"] for r in reports.values()),
+            "cosine": cosine,
+            "retrieval": lite_retrieval,
+            "towers": reports,
+        }
+    timings["export"] = time.perf_counter() - tick
+
+    summary = {
+        "backend": keras.config.backend(),
+        "size": size,
+        "data": {name: config[name] for name in ("train", "validation",
+                                                 "test")},
+        "model": {
+            "parameters": int(model.count_params()),
+            "path": model_path,
+            "size_bytes": os.path.getsize(model_path),
+        },
+        "training": {
+            "epochs": config["epochs"],
+            "final_loss": float(history.history["loss"][-1]),
+            "samples_per_s": config["epochs"] * config["train"]
+            / timings["train"],
+        },
+        "retrieval": retrieval,
+        "export": {"litert": export},
+        "timings": timings,
+        "seconds": time.perf_counter() - start,
+    }
+    with open(os.path.join(out_dir, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+    if verbose:
+        print(format_summary(summary), flush=True)
+    return summary
+
+
+def format_summary(summary):
+    """The one table printed at the end of the quickstart."""
+    r = summary["retrieval"]
+    lite = summary["export"]["litert"]
+    rows = [
+        ("backend", summary["backend"]),
+        ("parameters", f"{summary['model']['parameters']:,}"),
+        ("train samples/s", f"{summary['training']['samples_per_s']:.0f}"),
+        ("final loss", f"{summary['training']['final_loss']:.4f}"),
+    ]
+    for direction in ("image_to_text", "text_to_image"):
+        rows.append((
+            f"{direction} R@1/5/10",
+            " / ".join(f"{r[direction][f'R@{k}']:.3f}" for k in (1, 5, 10)),
+        ))
+    rows.append((".keras size", f"{summary['model']['size_bytes']:,} B"))
+    for mode, entry in lite.items():
+        rows.append((
+            f"LiteRT {mode}",
+            f"{entry['size_bytes']:,} B, cosine {entry['cosine']:.5f}, "
+            f"i→t R@5 {entry['retrieval']['image_to_text']['R@5']:.3f}",
+        ))
+    rows.append(("seconds", f"{summary['seconds']:.1f}"))
+    width = max(len(k) for k, _ in rows)
+    line = "-" * (width + 50)
+    body = "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+    return f"{line}\nkeras_mm quickstart summary\n{line}\n{body}\n{line}"

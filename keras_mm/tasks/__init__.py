@@ -1,0 +1,3 @@
+"""Task models: an objective on top of encoders, trainable with `fit`."""
+
+from keras_mm.tasks.contrastive_model import ContrastiveModel

@@ -1,0 +1,196 @@
+"""Contrastive alignment of two or more modalities (CLIP / SigLIP)."""
+
+import itertools
+
+import keras
+from keras import ops
+
+from keras_mm.api_export import keras_mm_export
+from keras_mm.heads.logit_scale import LogitScale
+from keras_mm.heads.modality_projection import ModalityProjection
+from keras_mm.losses.contrastive import CONTRASTIVE_LOSSES
+
+
+def l2_normalize(x, axis=-1, epsilon=1e-6):
+    x = ops.cast(x, "float32")
+    return x * ops.rsqrt(ops.sum(ops.square(x), axis=axis, keepdims=True)
+                         + epsilon)
+
+
+@keras_mm_export
+class ContrastiveModel(keras.Model):
+    """Aligns modalities in one embedding space with an in-batch loss.
+
+    Each modality has an encoder and a projection; embeddings are
+    L2-normalised; every pair of modalities contributes a CLIP (softmax) or
+    SigLIP (sigmoid) loss with a learned, clamped temperature. The loss is
+    built inside `compute_loss`, so `fit(x)` needs no labels.
+
+    Args:
+        encoders: dict mapping a modality name (`"image"`, `"text"`,
+            `"audio"`…) to an encoder model with an `input_keys` attribute
+            and a `"pooled_output"` output.
+        projection_dim: int. Width of the shared embedding space.
+        projection: str. `"linear"` (CLIP) or `"mlp"` (seed 002 §1.2).
+        loss: str. `"clip"` or `"siglip"`.
+        label_smoothing: float. Label smoothing of the CLIP loss.
+
+    Call arguments:
+        inputs: dict holding every encoder's `input_keys`.
+
+    Returns:
+        `{"<modality>_embeddings": (batch, projection_dim)}`, unit norm.
+
+    Example:
+    ```python
+    model = keras_mm.tasks.ContrastiveModel(
+        {"image": image_encoder, "text": text_encoder}, projection_dim=64)
+    model.compile()
+    model.fit({"images": images, **text_inputs}, epochs=1)
+    ```
+    """
+
+    def __init__(
+        self,
+        encoders,
+        projection_dim=128,
+        projection="linear",
+        loss="clip",
+        label_smoothing=0.0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if len(encoders) < 2:
+            raise ValueError(
+                "ContrastiveModel needs at least two modalities. Received: "
+                f"encoders={list(encoders)}"
+            )
+        if loss not in CONTRASTIVE_LOSSES:
+            raise ValueError(
+                f"loss must be one of {sorted(CONTRASTIVE_LOSSES)}. "
+                f"Received: loss={loss!r}"
+            )
+        self.modalities = tuple(encoders)
+        self.encoders = dict(encoders)
+        self.projection_dim = projection_dim
+        self.projection = projection
+        self.loss_name = loss
+        self.label_smoothing = label_smoothing
+        self.projections = {}
+        for modality, encoder in self.encoders.items():
+            head = ModalityProjection(
+                projection_dim,
+                variant=projection,
+                dtype=self.dtype_policy,
+                name=f"{modality}_projection",
+            )
+            head.build((None, encoder.output["pooled_output"].shape[-1]))
+            self.projections[modality] = head
+        siglip = loss == "siglip"
+        self.logit_scale = LogitScale(
+            initial_scale=10.0 if siglip else 1.0 / 0.07,
+            use_bias=siglip,
+            name="logit_scale",
+        )
+        self.logit_scale.build()
+        self.built = True
+
+    def encode(self, modality, inputs, training=False):
+        """Unit-norm embeddings of one modality, `(batch, projection_dim)`."""
+        encoder = self.encoders[modality]
+        features = encoder(
+            {key: inputs[key] for key in encoder.input_keys}, training=training
+        )["pooled_output"]
+        return l2_normalize(self.projections[modality](features))
+
+    def encode_image(self, inputs, training=False):
+        return self.encode("image", inputs, training)
+
+    def encode_text(self, inputs, training=False):
+        return self.encode("text", inputs, training)
+
+    def call(self, inputs, training=False):
+        return {
+            f"{m}_embeddings": self.encode(m, inputs, training)
+            for m in self.modalities
+        }
+
+    def similarity(self, a, b):
+        """Scaled logits between two batches of embeddings, `(A, B)`."""
+        return self.logit_scale(ops.matmul(a, ops.transpose(b)))
+
+    def contrastive_loss(self, embeddings):
+        """Mean pairwise loss over every pair of modalities."""
+        loss_fn = CONTRASTIVE_LOSSES[self.loss_name]
+        kwargs = {}
+        if self.loss_name == "clip" and self.label_smoothing:
+            kwargs["label_smoothing"] = self.label_smoothing
+        losses = [
+            loss_fn(self.similarity(embeddings[a], embeddings[b]), **kwargs)
+            for a, b in itertools.combinations(self.modalities, 2)
+        ]
+        return ops.mean(ops.stack(losses))
+
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        embeddings = {m: y_pred[f"{m}_embeddings"] for m in self.modalities}
+        loss = self.contrastive_loss(embeddings)
+        # Regularisation losses added by layers (e.g. L2 kernels).
+        extra = super().compute_loss(
+            x=x, y=None, y_pred=y_pred, sample_weight=None, training=training
+        )
+        return loss + ops.cast(extra, "float32")
+
+    def compile(self, optimizer="auto", **kwargs):
+        if optimizer == "auto":
+            optimizer = keras.optimizers.AdamW(
+                learning_rate=5e-4, weight_decay=0.05, clipnorm=1.0
+            )
+            optimizer.exclude_from_weight_decay(
+                var_names=["bias", "gamma", "beta", "log_scale",
+                           "embedding", "class_token"]
+            )
+        super().compile(optimizer=optimizer, **kwargs)
+
+    def tower(self, modality):
+        """A functional model from one modality's inputs to its embeddings.
+
+        The tower shares weights with this model; it is what gets exported
+        to LiteRT or served on its own.
+        """
+        encoder = self.encoders[modality]
+        inputs = {
+            key: keras.Input(
+                batch_shape=encoder.input[key].shape,
+                dtype=encoder.input[key].dtype,
+                name=key,
+            )
+            for key in encoder.input_keys
+        }
+        features = encoder(inputs)["pooled_output"]
+        embeddings = keras.layers.Lambda(l2_normalize, name="l2_normalize")(
+            self.projections[modality](features)
+        )
+        return keras.Model(inputs, embeddings, name=f"{modality}_tower")
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "encoders": {
+                m: keras.layers.serialize(e) for m, e in self.encoders.items()
+            },
+            "projection_dim": self.projection_dim,
+            "projection": self.projection,
+            "loss": self.loss_name,
+            "label_smoothing": self.label_smoothing,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["encoders"] = {
+            m: keras.layers.deserialize(e)
+            for m, e in config["encoders"].items()
+        }
+        return cls(**config)
