@@ -9,15 +9,22 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBPACKAGES = (
+    "checkpoints",
+    "compression",
     "data",
     "datasets",
+    "distribution",
     "encoders",
+    "evaluation",
     "export",
+    "fusion",
     "heads",
     "layers",
     "losses",
     "metrics",
+    "presets",
     "tasks",
+    "training",
 )
 
 

@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.distribution.collectives import gather_global_batch
 from keras_mm.heads.logit_scale import LogitScale
 from keras_mm.heads.modality_projection import ModalityProjection
 from keras_mm.losses.contrastive import CONTRASTIVE_LOSSES
@@ -134,7 +135,11 @@ class ContrastiveModel(keras.Model):
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
     ):
-        embeddings = {m: y_pred[f"{m}_embeddings"] for m in self.modalities}
+        # Negatives come from the global batch under every strategy.
+        embeddings = {
+            m: gather_global_batch(y_pred[f"{m}_embeddings"])
+            for m in self.modalities
+        }
         loss = self.contrastive_loss(embeddings)
         # Regularisation losses added by layers (e.g. L2 kernels).
         extra = super().compute_loss(

@@ -1,0 +1,4 @@
+"""Test helpers shared by the test suite (and usable by users' tests)."""
+
+from keras_mm.testing.assertions import assert_round_trip
+from keras_mm.testing.assertions import run_in_backend
