@@ -25,7 +25,7 @@ from keras_mm.tasks.contrastive_model import ContrastiveModel
 
 # Per size: number of pairs per split, epochs, and the model's width/depth.
 SIZES = {
-    "tiny": dict(train=256, validation=64, test=64, epochs=1, batch_size=64,
+    "tiny": dict(train=512, validation=64, test=64, epochs=3, batch_size=64,
                  hidden_dim=32, num_layers=1, num_heads=2),
     "small": dict(train=4000, validation=500, test=500, epochs=2,
                   batch_size=128, hidden_dim=64, num_layers=2, num_heads=2),

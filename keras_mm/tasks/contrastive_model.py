@@ -191,6 +191,13 @@ class ContrastiveModel(keras.Model):
             "label_smoothing": self.label_smoothing,
         }
 
+    def compile_from_config(self, config):
+        # `compile` is overridden (for its "auto" default), so Keras would
+        # skip re-compiling a loaded model; restore the saved optimizer.
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
     @classmethod
     def from_config(cls, config):
         config = dict(config)
