@@ -142,10 +142,9 @@ class ContrastiveModel(keras.Model):
         }
         loss = self.contrastive_loss(embeddings)
         # Regularisation losses added by layers (e.g. L2 kernels).
-        extra = super().compute_loss(
-            x=x, y=None, y_pred=y_pred, sample_weight=None, training=training
-        )
-        return loss + ops.cast(extra, "float32")
+        for extra in self.losses:
+            loss = loss + ops.cast(extra, "float32")
+        return loss
 
     def compile(self, optimizer="auto", **kwargs):
         if optimizer == "auto":

@@ -9,7 +9,8 @@ def register(subparsers):
         help="train, evaluate and export a small CLIP on the built-in data",
     )
     p.add_argument("--backend", choices=BACKENDS,
-                   help="Keras backend (default: $KERAS_BACKEND or jax)")
+                   help="Keras backend (default: Keras' own choice: "
+                   "$KERAS_BACKEND, ~/.keras/keras.json, else tensorflow)")
     p.add_argument("--out", default="quickstart_out",
                    help="folder for the model, exports and summary.json")
     p.add_argument("--size", choices=("tiny", "small", "full"),
