@@ -1,0 +1,57 @@
+"""Issue 10's tiny CLIP (≈5.24 M parameters), for keras_mm and open_clip."""
+
+CONFIG = dict(
+    image_size=64, patch_size=8, width=192, layers=4, heads=3, mlp_ratio=4,
+    context_length=32, vocab_size=8192, embed_dim=128,
+)
+BATCH = 64
+
+
+def keras_mm_model():
+    import keras_mm
+
+    c = CONFIG
+    image = keras_mm.encoders.VisionTransformerEncoder(
+        c["image_size"], c["patch_size"], c["width"], c["layers"], c["heads"],
+        intermediate_dim=c["mlp_ratio"] * c["width"], pooling="cls",
+    )
+    text = keras_mm.encoders.TextTransformerEncoder(
+        c["vocab_size"], c["context_length"], c["width"], c["layers"],
+        c["heads"], intermediate_dim=c["mlp_ratio"] * c["width"],
+        causal=True, pooling="eot",
+    )
+    return keras_mm.tasks.ContrastiveModel(
+        {"image": image, "text": text}, projection_dim=c["embed_dim"]
+    )
+
+
+def open_clip_model():
+    import open_clip
+
+    c = CONFIG
+    return open_clip.model.CLIP(
+        embed_dim=c["embed_dim"],
+        vision_cfg=dict(image_size=c["image_size"],
+                        patch_size=c["patch_size"], width=c["width"],
+                        layers=c["layers"], head_width=c["width"] // c["heads"],
+                        mlp_ratio=c["mlp_ratio"]),
+        text_cfg=dict(context_length=c["context_length"],
+                      vocab_size=c["vocab_size"], width=c["width"],
+                      heads=c["heads"], layers=c["layers"]),
+    )
+
+
+def forward_flops_per_sample():
+    """Matmul FLOPs of one forward pass (training ≈ 3×)."""
+    c = CONFIG
+    w = c["width"]
+
+    def tower(tokens):
+        per_layer = (2 * tokens * w * 3 * w + 2 * tokens * w * w
+                     + 2 * 2 * tokens * w * c["mlp_ratio"] * w
+                     + 2 * 2 * tokens * tokens * w)
+        return c["layers"] * per_layer + 2 * w * c["embed_dim"]
+
+    patches = (c["image_size"] // c["patch_size"]) ** 2
+    patch_embed = 2 * patches * (c["patch_size"] ** 2 * 3) * w
+    return tower(patches + 1) + patch_embed + tower(c["context_length"])

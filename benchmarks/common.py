@@ -1,0 +1,96 @@
+"""Shared pieces of the benchmarks: machine facts, workers, matmul peak."""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+
+def machine(backend=None, device="cpu"):
+    """A description of where the numbers were measured."""
+    return {
+        "cores": os.cpu_count(),
+        "cpu": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "backend": backend,
+        "device": device,
+    }
+
+
+def write_results(name, figures):
+    os.makedirs(RESULTS, exist_ok=True)
+    path = os.path.join(RESULTS, f"{name}.json")
+    with open(path, "w") as f:
+        json.dump(figures, f, indent=2, sort_keys=True)
+    return path
+
+
+def print_table(rows, headers):
+    widths = [max(len(str(r[i])) for r in [headers, *rows])
+              for i in range(len(headers))]
+    line = "  ".join(f"{h:<{w}}" for h, w in zip(headers, widths))
+    print(line)
+    print("-" * len(line))
+    for row in rows:
+        print("  ".join(f"{str(c):<{w}}" for c, w in zip(row, widths)))
+
+
+def matmul_peak_gflops(size=2048, repeats=10):
+    """Best float32 GEMM throughput of NumPy's BLAS on this machine."""
+    a = np.random.rand(size, size).astype(np.float32)
+    b = np.random.rand(size, size).astype(np.float32)
+    a @ b
+    best = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = max(best, 2 * size**3 / (time.perf_counter() - start) / 1e9)
+    return best
+
+
+class Worker:
+    """A long-lived subprocess that answers `run N` with one JSON line.
+
+    Keeping each contender warm in its own process lets the controller
+    interleave measured rounds (A B C D A B C D …) without recompiling.
+    """
+
+    def __init__(self, name, command, env=None):
+        self.name = name
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True,
+            env={**os.environ, **(env or {})},
+        )
+        self.ready = self._read()
+
+    def _read(self):
+        while True:
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError(f"worker {self.name} exited")
+            if line.startswith("{"):
+                return json.loads(line)
+
+    def run(self, argument):
+        self.process.stdin.write(f"{argument}\n")
+        self.process.stdin.flush()
+        return self._read()
+
+    def close(self):
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            self.process.wait(timeout=60)
+
+
+def serve_forever(handle):
+    """Worker side: announce readiness, then answer each stdin line."""
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        print(json.dumps(handle(line.strip())), flush=True)

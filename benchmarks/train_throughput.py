@@ -1,0 +1,174 @@
+"""Training samples/s of keras_mm (jax, tensorflow, torch) vs open_clip.
+
+One run: a warm worker process per contender, then interleaved measured
+rounds (A B C D A B C D …); the median of the rounds is reported, with MFU
+against the float32 matmul peak measured in the same run.
+
+    python benchmarks/train_throughput.py [--rounds 5] [--steps 10]
+        [--open-clip-python /path/to/venv/bin/python] [--precision fp32|bf16]
+
+open_clip needs its own environment (it pulls torchvision): see
+benchmarks/README.md. Without `--open-clip-python` only keras_mm is measured.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from clip_bench_model import BATCH  # noqa: E402
+from clip_bench_model import CONFIG  # noqa: E402
+from clip_bench_model import forward_flops_per_sample  # noqa: E402
+import common  # noqa: E402
+
+BACKENDS = ("jax", "tensorflow", "torch")
+
+
+def _random_batch(np, steps):
+    rng = np.random.default_rng(0)
+    c = CONFIG
+    n = BATCH * steps
+    return {
+        "images": rng.uniform(0, 255, (n, c["image_size"], c["image_size"],
+                                       3)).astype("float32"),
+        "token_ids": rng.integers(1, c["vocab_size"],
+                                  (n, c["context_length"])).astype("int32"),
+        "padding_mask": np.ones((n, c["context_length"]), bool),
+    }
+
+
+def keras_worker(precision, steps):
+    import keras
+    import numpy as np
+
+    from clip_bench_model import keras_mm_model
+
+    if precision == "bf16":
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    model = keras_mm_model()
+    model.compile()  # keras_mm's defaults (AdamW, per-backend settings)
+    data = _random_batch(np, steps)
+    model.fit(data, batch_size=BATCH, epochs=2, verbose=0)  # warm-up
+
+    def handle(_):
+        start = time.perf_counter()
+        model.fit(data, batch_size=BATCH, epochs=1, verbose=0)
+        return {"samples_per_s": BATCH * steps
+                / (time.perf_counter() - start)}
+
+    common.serve_forever(handle)
+
+
+def open_clip_worker(precision, steps):
+    import numpy as np
+    import torch
+    from open_clip.loss import ClipLoss
+
+    from clip_bench_model import open_clip_model
+
+    torch.set_num_threads(os.cpu_count())
+    model = open_clip_model()
+    loss_fn = ClipLoss()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=5e-4,
+                                  weight_decay=0.05)
+    data = _random_batch(np, steps)
+    images = torch.from_numpy(data["images"]).permute(0, 3, 1, 2) / 255.0
+    tokens = torch.from_numpy(data["token_ids"]).long()
+    autocast = precision == "bf16"
+
+    def step(i):
+        sl = slice(i * BATCH, (i + 1) * BATCH)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            out = model(images[sl], tokens[sl])
+            loss = loss_fn(out["image_features"], out["text_features"],
+                           out["logit_scale"])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    for i in range(steps):
+        step(i)
+
+    def handle(_):
+        start = time.perf_counter()
+        for i in range(steps):
+            step(i)
+        return {"samples_per_s": BATCH * steps
+                / (time.perf_counter() - start)}
+
+    common.serve_forever(handle)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--precision", choices=("fp32", "bf16"),
+                        default="fp32")
+    parser.add_argument("--open-clip-python", default=None)
+    parser.add_argument("--worker", choices=(*BACKENDS, "open_clip"))
+    args = parser.parse_args(argv)
+    if args.worker == "open_clip":
+        return open_clip_worker(args.precision, args.steps)
+    if args.worker:
+        return keras_worker(args.precision, args.steps)
+
+    script = os.path.abspath(__file__)
+    common_args = ["--precision", args.precision, "--steps", str(args.steps)]
+    workers = [
+        common.Worker(b, [sys.executable, script, "--worker", b,
+                          *common_args], env={"KERAS_BACKEND": b})
+        for b in BACKENDS
+    ]
+    if args.open_clip_python:
+        workers.append(common.Worker(
+            "open_clip",
+            [args.open_clip_python, script, "--worker", "open_clip",
+             *common_args],
+        ))
+    peak = common.matmul_peak_gflops()
+    samples = {w.name: [] for w in workers}
+    for _ in range(args.rounds):
+        for worker in workers:
+            samples[worker.name].append(worker.run("run")["samples_per_s"])
+    for worker in workers:
+        worker.close()
+
+    flops = 3 * forward_flops_per_sample()
+    median = {k: statistics.median(v) for k, v in samples.items()}
+    mfu = {k: v * flops / 1e9 / peak for k, v in median.items()}
+    ours = {k: v for k, v in median.items() if k in BACKENDS}
+    best = max(ours, key=ours.get)
+    figures = {
+        "precision": args.precision,
+        "samples_per_s": median,
+        "rounds": samples,
+        "mfu": mfu,
+        "mfu_best": mfu[best],
+        "best_backend": best,
+        "peak_gflops": peak,
+        "model_train_gflop_per_sample": flops / 1e9,
+        "machine": common.machine(backend="all", device="cpu"),
+    }
+    if "open_clip" in median:
+        key = "" if args.precision == "fp32" else "_bf16"
+        figures[f"ratio{key}_best_over_open_clip"] = (
+            ours[best] / median["open_clip"])
+        figures[f"ratio{key}_worst_over_open_clip"] = (
+            min(ours.values()) / median["open_clip"])
+    rows = [(k, f"{median[k]:.1f}", f"{mfu[k]:.1%}",
+             f"{median[k] / median['open_clip']:.2f}x"
+             if "open_clip" in median else "-") for k in median]
+    common.print_table(rows, ("contender", "samples/s", "MFU",
+                              "vs open_clip"))
+    print(f"float32 matmul peak: {peak:.0f} GFLOP/s")
+    name = "train_throughput" + ("" if args.precision == "fp32" else "_bf16")
+    print("wrote", common.write_results(name, figures))
+
+
+if __name__ == "__main__":
+    main()
