@@ -19,7 +19,7 @@ for backend in jax tensorflow torch; do
   echo "=== KERAS_BACKEND=$backend ==="
   start=$(date +%s)
   KERAS_BACKEND=$backend "$VENV/bin/python" -m pytest tests -q \
-    -p no:cacheprovider "$@"
+    -p no:cacheprovider --durations=10 "$@"
   code=$?
   seconds=$(( $(date +%s) - start ))
   if [ $code -eq 5 ]; then
