@@ -11,12 +11,9 @@ import pkgutil
 import sys
 
 from keras_mm.cli import commands
+from keras_mm.cli.errors import UsageError
 
 USAGE_ERROR = 2
-
-
-class UsageError(Exception):
-    """A problem with what the user asked for: one line, exit status 2."""
 
 
 class _Parser(argparse.ArgumentParser):
