@@ -20,3 +20,7 @@ from keras_mm.data.srt import write_srt
 from keras_mm.data.text_preprocessor import TextPreprocessor
 from keras_mm.data.webdataset import iter_webdataset
 from keras_mm.data.webdataset import write_webdataset
+from keras_mm.data.alignment import align_subtitles
+from keras_mm.data.audio_features import AudioFeatures
+from keras_mm.data.check import check_manifest
+from keras_mm.data.image_augmentation import ImageAugmentation

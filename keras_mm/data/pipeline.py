@@ -177,5 +177,10 @@ def make_dataset(pairs, preprocessor, batch_size=32, modality="image",
         return {key: x, "token_ids": tf.cast(token_ids, tf.int32),
                 "padding_mask": tf.cast(padding_mask, tf.bool)}
 
-    ds = ds.map(to_inputs, num_parallel_calls=parallel, deterministic=True)
+    # Augmentation draws from a stateful generator: run it in order.
+    if augment is None:
+        ds = ds.map(to_inputs, num_parallel_calls=parallel,
+                    deterministic=True)
+    else:
+        ds = ds.map(to_inputs)
     return ds.prefetch(tf.data.AUTOTUNE)
