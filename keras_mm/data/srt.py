@@ -11,7 +11,8 @@ import re
 from keras_mm.data.errors import DataError
 
 _TIME = r"(\d+):([0-5]?\d):([0-5]?\d)[,.](\d{1,3})"
-_TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}(?:\s+.*)?$", re.ASCII)
+_TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}(?:\s+.*)?$",
+                     re.ASCII)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,7 +26,9 @@ class Subtitle:
 
 
 def _seconds(h, m, s, ms):
-    return int(h) * 3600 + int(m) * 60 + int(s) + int(ms.ljust(3, "0")) / 1000
+    total_ms = (int(h) * 3600 + int(m) * 60 + int(s)) * 1000 + int(
+        ms.ljust(3, "0"))
+    return total_ms / 1000
 
 
 def format_timestamp(seconds):
@@ -70,7 +73,7 @@ def parse_srt(content, path="<srt>"):
         index_line = lines[i].strip()
         if not index_line.isdigit() or not index_line.isascii():
             fail(i + 1, f"expected a cue number, found {index_line[:40]!r}")
-        if i + 1 >= n:
+        if i + 1 >= n or not lines[i + 1].strip():
             fail(i + 1, "cue number without a timing line")
         match = _TIMING.match(lines[i + 1])
         if not match:
