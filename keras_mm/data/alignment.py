@@ -60,10 +60,16 @@ def _feature_cost(a, b):
         (a**2).sum(1)[:, None] + (b**2).sum(1)[None, :] - 2 * a @ b.T, 0.0)
 
 
+# Intervals are half-open, [start, end): a frame at a cue's end time belongs
+# to the next cue. The epsilon breaks that tie.
+_END_EPSILON = 1e-6
+
+
 def _interval_distance(t, start, end):
-    # Seconds from each time t (N,) to each interval [start, end] (M,).
+    # Seconds from each time t (N,) to each interval [start, end) (M,).
     return np.maximum(np.maximum(start[None, :] - t[:, None],
-                                 t[:, None] - end[None, :]), 0.0)
+                                 t[:, None] - end[None, :] + _END_EPSILON),
+                      0.0)
 
 
 def align_subtitles(frame_times, subtitle_starts, subtitle_ends=None,

@@ -28,7 +28,11 @@ def manifest_format(path):
 
 
 def _rows(text, fmt, path):
-    """Yields `(line_number, dict)`; raises DataError on unparsable rows."""
+    """Yields `(line_number, dict or DataError)`.
+
+    A bad row (wrong column count, invalid JSON) is yielded as its error so
+    the caller can skip it; a CSV syntax error ends the file (raised).
+    """
     if fmt == "jsonl":
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
@@ -36,10 +40,10 @@ def _rows(text, fmt, path):
             try:
                 row = json.loads(line)
             except ValueError as e:
-                raise DataError(path, number, f"invalid JSON ({e})",
-                                kind="malformed_row") from None
-            if not isinstance(row, dict):
-                raise DataError(path, number, "a JSONL row must be an object",
+                row = DataError(path, number, f"invalid JSON ({e})",
+                                kind="malformed_row")
+            if not isinstance(row, (dict, DataError)):
+                row = DataError(path, number, "a JSONL row must be an object",
                                 kind="malformed_row")
             yield number, row
         return
@@ -54,10 +58,11 @@ def _rows(text, fmt, path):
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(header):
-                raise DataError(
+                yield reader.line_num, DataError(
                     path, reader.line_num,
                     f"expected {len(header)} columns, found {len(row)}",
                     kind="malformed_row")
+                continue
             yield reader.line_num, dict(zip(header, row))
     except csv.Error as e:
         raise DataError(path, reader.line_num, f"CSV error: {e}",
@@ -88,6 +93,8 @@ def parse_manifest(text, path="<manifest>", fmt="csv", media_key="image",
             report.add(error, at_read=True)
             break
         try:
+            if isinstance(row, DataError):
+                raise row
             pairs.append(_to_pair(row, number, path, media_key, text_key,
                                   base_dir, modality, check_files,
                                   max_text_length))

@@ -40,6 +40,7 @@ def bad_manifest(builtin, tmp_path):
     return str(path)
 
 
+@pytest.mark.large
 def test_csv_and_streamed_shards_feed_fit(builtin, preprocessor, model):
     _, paths = builtin
     pairs = read_manifest(paths["csv"]["train"])
@@ -58,6 +59,7 @@ def test_csv_and_streamed_shards_feed_fit(builtin, preprocessor, model):
     assert np.isfinite(history2.history["loss"][0])
 
 
+@pytest.mark.large
 def test_skip_mode_trains_to_the_end_with_exact_counts(
         bad_manifest, preprocessor, model, capsys):
     report = ErrorReport()
