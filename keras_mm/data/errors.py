@@ -1,4 +1,4 @@
-"""The one error type of the data readers: it names the file, line and reason."""
+"""The one error type of the readers: it names the file, line, reason."""
 
 
 ON_ERROR = ("raise", "skip")

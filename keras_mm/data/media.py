@@ -47,7 +47,7 @@ def decode_image(media, image_size=None, source=None):
 
 
 def read_wav(media, source=None):
-    """WAV (path or bytes, 8/16/32-bit PCM) -> (float32 mono in [-1, 1], rate)."""
+    """WAV (path or bytes, 8/16/32-bit PCM) -> (mono float32, rate)."""
     try:
         with wave.open(_open(media, source), "rb") as w:
             rate, width = w.getframerate(), w.getsampwidth()
