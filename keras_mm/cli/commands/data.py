@@ -1,0 +1,84 @@
+"""`keras-mm data`: check a manifest, shard it, write the built-in data."""
+
+import json
+import os
+
+
+def register(subparsers):
+    p = subparsers.add_parser("data", help="check, shard or write datasets")
+    sub = p.add_subparsers(dest="data_command")
+    check = sub.add_parser("check", help="report problems in a manifest")
+    check.add_argument("manifest")
+    check.add_argument("--media-key", default="image")
+    check.add_argument("--text-key", default="caption")
+    check.add_argument("--max-words", type=int, default=64)
+    check.add_argument("--json", help="also write the report here")
+    check.set_defaults(run=run_check)
+    shard = sub.add_parser("shard", help="write WebDataset tar shards")
+    shard.add_argument("manifest")
+    shard.add_argument("--out", required=True)
+    shard.add_argument("--shard-size", type=int, default=1000)
+    shard.add_argument("--media-key", default="image")
+    shard.add_argument("--text-key", default="caption")
+    shard.set_defaults(run=run_shard)
+    write = sub.add_parser("write-builtin",
+                           help="write the built-in datasets to disk")
+    write.add_argument("--out", required=True)
+    write.add_argument("--train", type=int, default=256)
+    write.add_argument("--validation", type=int, default=64)
+    write.add_argument("--test", type=int, default=64)
+    write.add_argument("--videos", type=int, default=2)
+    write.add_argument("--seed", type=int, default=0)
+    write.set_defaults(run=run_write)
+    p.set_defaults(run=_need_subcommand)
+
+
+def _need_subcommand(args):
+    from keras_mm.cli.main import UsageError
+
+    raise UsageError("keras-mm data: a subcommand is required "
+                     "(check, shard or write-builtin)")
+
+
+def _need_file(path):
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No such file: {path!r}")
+
+
+def run_check(args):
+    from keras_mm.data.check import check_manifest
+    from keras_mm.data.check import format_check_report
+
+    _need_file(args.manifest)
+    report = check_manifest(args.manifest, args.media_key, args.text_key,
+                            max_caption_words=args.max_words)
+    print(format_check_report(report))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=2)
+
+
+def run_shard(args):
+    from keras_mm.cli.main import UsageError
+    from keras_mm.data.manifest import read_manifest
+    from keras_mm.data.webdataset import write_webdataset
+
+    if args.shard_size < 1:
+        raise UsageError("keras-mm data shard: --shard-size must be >= 1")
+    _need_file(args.manifest)
+    pairs = read_manifest(args.manifest, args.media_key, args.text_key)
+    paths = write_webdataset(pairs, args.out, args.shard_size)
+    print(f"wrote {len(pairs)} samples to {len(paths)} shards in {args.out}")
+
+
+def run_write(args):
+    from keras_mm.cli.main import UsageError
+    from keras_mm.datasets.writer import write_to_disk
+
+    sizes = {"train": args.train, "validation": args.validation,
+             "test": args.test}
+    if min(sizes.values()) < 1 or args.videos < 0:
+        raise UsageError("keras-mm data write-builtin: sizes must be >= 1")
+    paths = write_to_disk(args.out, sizes=sizes, num_videos=args.videos,
+                          seed=args.seed)
+    print(json.dumps(paths, indent=1))

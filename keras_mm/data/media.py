@@ -1,0 +1,122 @@
+"""Decoding of media into numpy arrays: images (PIL), WAV (stdlib), frames.
+
+Every decoder raises `DataError` (kind `"undecodable"` or `"missing_file"`)
+naming the file, so pipelines can raise or skip with one rule.
+"""
+
+import glob
+import io
+import os
+import wave
+
+import numpy as np
+
+from keras_mm.data.errors import DataError
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+
+
+def _open(media, source):
+    if isinstance(media, (bytes, bytearray)):
+        return io.BytesIO(media)
+    if not os.path.isfile(media):
+        raise DataError(source or media, None, f"missing file {media!r}",
+                        kind="missing_file")
+    return media
+
+
+def decode_image(media, image_size=None, source=None):
+    """PNG/JPEG (path or bytes) -> uint8 `(H, W, 3)`, resized if asked."""
+    from PIL import Image
+
+    try:
+        with Image.open(_open(media, source)) as img:
+            img.load()  # Forces the full decode: catches truncated files.
+            img = img.convert("RGB")
+            if image_size and img.size != (image_size, image_size):
+                img = img.resize((image_size, image_size),
+                                 Image.Resampling.BILINEAR)
+            return np.asarray(img, np.uint8)
+    except DataError:
+        raise
+    except Exception as e:  # PIL raises many types for bad data.
+        name = media if isinstance(media, str) else "<bytes>"
+        raise DataError(source or name, None, f"cannot decode image {name!r}"
+                        f" ({type(e).__name__}: {e})",
+                        kind="undecodable") from None
+
+
+def read_wav(media, source=None):
+    """WAV (path or bytes, 8/16/32-bit PCM) -> (mono float32, rate)."""
+    try:
+        with wave.open(_open(media, source), "rb") as w:
+            rate, width = w.getframerate(), w.getsampwidth()
+            channels, n = w.getnchannels(), w.getnframes()
+            raw = w.readframes(n)
+    except DataError:
+        raise
+    except (wave.Error, EOFError, OSError) as e:
+        name = media if isinstance(media, str) else "<bytes>"
+        raise DataError(source or name, None, f"cannot decode WAV {name!r} "
+                        f"({e})", kind="undecodable") from None
+    if width == 1:
+        x = (np.frombuffer(raw, np.uint8).astype(np.float32) - 128) / 128
+    elif width == 2:
+        x = np.frombuffer(raw, "<i2").astype(np.float32) / 32768
+    elif width == 4:
+        x = np.frombuffer(raw, "<i4").astype(np.float32) / 2**31
+    else:
+        raise DataError(source or str(media), None,
+                        f"unsupported WAV sample width {width}",
+                        kind="undecodable")
+    if len(x) < n * channels:
+        raise DataError(source or str(media), None, "truncated WAV data",
+                        kind="undecodable")
+    return x.reshape(-1, channels).mean(axis=1), rate
+
+
+def write_wav(path, waveform, sample_rate):
+    """Writes a float waveform in [-1, 1] as 16-bit mono PCM."""
+    pcm = (np.clip(waveform, -1, 1) * 32767).astype("<i2")
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(int(sample_rate))
+        w.writeframes(pcm.tobytes())
+
+
+def read_frames(path, fps=None):
+    """A video as frames: an `.npy` `(T, H, W, C)` or a folder of images.
+
+    Returns:
+        `(frames, timestamps)`: uint8 `(T, H, W, 3)` and float64 seconds
+        (`t / fps`). A `.npy` may sit beside a `<name>.fps` text file.
+    """
+    if os.path.isdir(path):
+        files = sorted(f for f in glob.glob(os.path.join(path, "*"))
+                       if f.lower().endswith(IMAGE_EXTENSIONS))
+        if not files:
+            raise DataError(path, None, "no image frames in folder",
+                            kind="undecodable")
+        frames = np.stack([decode_image(f) for f in files])
+    elif os.path.isfile(path):
+        try:
+            frames = np.load(path, allow_pickle=False)
+        except (ValueError, OSError) as e:
+            raise DataError(path, None, f"cannot read frames ({e})",
+                            kind="undecodable") from None
+        if frames.ndim != 4:
+            raise DataError(path, None, "frames must be (T, H, W, C); "
+                            f"found shape {frames.shape}", kind="undecodable")
+    else:
+        raise FileNotFoundError(f"No such video: {path!r}")
+    if fps is None:
+        fps_file = os.path.splitext(path.rstrip("/"))[0] + ".fps"
+        if not os.path.isfile(fps_file):
+            raise ValueError(f"No frame rate for {path!r}: pass fps or "
+                             f"write it to {fps_file!r}")
+        with open(fps_file) as f:
+            fps = float(f.read().strip())
+    if not fps > 0:
+        raise ValueError(f"fps must be > 0. Received: {fps}")
+    return frames, np.arange(len(frames), dtype=np.float64) / fps

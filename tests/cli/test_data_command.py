@@ -1,0 +1,33 @@
+import json
+
+from keras_mm.cli.main import main
+from keras_mm.data.webdataset import iter_webdataset
+
+
+def test_write_builtin_check_and_shard(tmp_path, capsys):
+    out = tmp_path / "builtin"
+    assert main(["data", "write-builtin", "--out", str(out), "--train", "12",
+                 "--validation", "2", "--test", "2", "--videos", "1"]) == 0
+    assert (out / "train.csv").is_file()
+    report_path = tmp_path / "report.json"
+    assert main(["data", "check", str(out / "train.csv"), "--json",
+                 str(report_path)]) == 0
+    report = json.loads(report_path.read_text())
+    assert report["rows_ok"] == 12 and report["counts"]["missing_files"] == 0
+    assert "rows ok: 12" in capsys.readouterr().out
+    assert main(["data", "shard", str(out / "train.csv"), "--out",
+                 str(tmp_path / "shards"), "--shard-size", "5"]) == 0
+    shards = sorted((tmp_path / "shards").glob("*.tar"))
+    assert len(shards) == 3
+    assert len(list(iter_webdataset([str(s) for s in shards]))) == 12
+
+
+def test_wrong_usage_is_one_line_and_exit_2(tmp_path, capsys):
+    assert main(["data"]) == 2
+    assert main(["data", "check", str(tmp_path / "nope.csv")]) == 2
+    (tmp_path / "m.csv").write_text("image,caption\n")
+    assert main(["data", "shard", str(tmp_path / "m.csv"), "--out",
+                 str(tmp_path), "--shard-size", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all(line.startswith("error:") for line in err)
+    assert "nope.csv" in err[1] and "--shard-size" in err[2]

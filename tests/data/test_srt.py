@@ -1,0 +1,85 @@
+import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from keras_mm.data.errors import DataError
+from keras_mm.data.srt import Subtitle
+from keras_mm.data.srt import format_timestamp
+from keras_mm.data.srt import parse_srt
+from keras_mm.data.srt import read_srt
+from keras_mm.data.srt import write_srt
+
+
+def test_parses_bom_crlf_multiline_and_dot_milliseconds():
+    text = ("\ufeff1\r\n00:00:01,000 --> 00:00:02,500\r\nHello\r\nworld\r\n"
+            "\r\n\r\n2\r\n01:02:03.04 --> 01:02:04,000 X1:1\r\nbye\r\n")
+    subs = parse_srt(text.encode("utf-8"))
+    assert subs == [Subtitle(1, 1.0, 2.5, "Hello\nworld"),
+                    Subtitle(2, 3723.04, 3724.0, "bye")]
+
+
+def test_empty_file_has_no_cues():
+    assert parse_srt("") == [] and parse_srt("\n\r\n") == []
+
+
+@pytest.mark.parametrize("text, line, reason", [
+    ("x\n00:00:01,000 --> 00:00:02,000\nhi\n", 1, "cue number"),
+    ("1\n00:00:01 --> 00:00:02,000\nhi\n", 2, "HH:MM:SS,mmm"),
+    ("1\n00:00:03,000 --> 00:00:02,000\nhi\n", 2, "before it starts"),
+    ("1\n", 1, "without a timing line"),
+    ("1\n00:61:00,000 --> 00:62:00,000\nhi\n", 2, "HH:MM:SS,mmm"),
+])
+def test_malformed_srt_names_file_and_line(text, line, reason):
+    with pytest.raises(DataError, match=reason) as info:
+        parse_srt(text, path="clip.srt")
+    assert info.value.path == "clip.srt" and info.value.line == line
+    assert str(info.value).startswith(f"clip.srt, line {line}:")
+
+
+def test_non_utf8_is_a_data_error():
+    with pytest.raises(DataError, match="not UTF-8"):
+        parse_srt(b"1\n\xff\xfe\xfa")
+
+
+def test_write_then_read_round_trips(tmp_path):
+    cues = [(0.0, 1.25, "a red circle"), (1.25, 3.0, "two\nlines")]
+    write_srt(cues, tmp_path / "a.srt")
+    subs = read_srt(tmp_path / "a.srt")
+    assert [(s.start, s.end, s.text) for s in subs] == cues
+    assert format_timestamp(3723.5) == "01:02:03,500"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=300))
+def test_random_bytes_parse_or_raise_data_error(data):
+    try:
+        subs = parse_srt(data)
+    except DataError:
+        return
+    assert all(s.end >= s.start for s in subs)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from("0123456789:,.-> \n\r\ufeffab"),
+               max_size=200))
+def test_random_srt_like_text_parse_or_raise_data_error(text):
+    try:
+        parse_srt(text)
+    except DataError as e:
+        assert e.line is None or e.line >= 1
+
+
+cue_text = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc",
+                                                                "Zl", "Zp")),
+                   min_size=1, max_size=20).map(str.strip).filter(bool)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10**7), st.integers(0, 10**5),
+                          cue_text), max_size=8))
+def test_written_cues_parse_back_exactly(tmp_path_factory, cues):
+    cues = [(s / 1000, (s + d) / 1000, t) for s, d, t in cues]
+    path = tmp_path_factory.mktemp("srt") / "p.srt"
+    write_srt(cues, path)
+    assert [(s.start, s.end, s.text) for s in read_srt(path)] == cues
