@@ -17,10 +17,20 @@ def encode_batches(model, modality, inputs, batch_size=64):
         batch_size: int.
     """
     keys = model.encoders[modality].input_keys
+    inputs = {k: inputs[k] for k in keys}
+    if hasattr(model, "tower"):
+        # The compiled path: one traced graph per batch size instead of
+        # op-by-op eager calls (much slower on jax and tensorflow).
+        towers = model.__dict__.setdefault("_eval_towers", {})
+        if modality not in towers:
+            towers[modality] = model.tower(modality)
+        outputs = towers[modality].predict(inputs, batch_size=batch_size,
+                                           verbose=0)
+        return np.asarray(outputs, "float32")
     count = len(inputs[keys[0]])
     outputs = []
     for start in range(0, count, batch_size):
-        batch = {k: inputs[k][start:start + batch_size] for k in keys}
+        batch = {k: v[start:start + batch_size] for k, v in inputs.items()}
         outputs.append(keras.ops.convert_to_numpy(
             model.encode(modality, batch, training=False)
         ))

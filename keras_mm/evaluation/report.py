@@ -114,7 +114,7 @@ def evaluate_model(model_path, data="builtin:test", out_dir="eval_out",
             f"No vocabulary at {vocabulary} (a model must be evaluated with "
             "the vocab.txt it was trained with)"
         )
-    model = keras_mm.load_model(model_path)
+    model = keras_mm.load_model(model_path, compile=False)
     encoders = getattr(model, "encoders", {})
     if not {"image", "text"} <= set(encoders):
         raise ValueError(f"{model_path} is not an image–text contrastive "
