@@ -30,8 +30,12 @@ def register(subparsers):
 def run(args):
     from keras_mm.cli.main import UsageError
 
-    name = args.data.partition(":")[0]
-    if name != "builtin" and not os.path.exists(args.data):
+    name, _, split = args.data.partition(":")
+    if name == "builtin":
+        if split not in ("", "train", "validation", "test"):
+            raise UsageError(f"keras-mm eval: unknown built-in split "
+                             f"{split!r} (use builtin:test)")
+    elif not os.path.exists(args.data):
         raise FileNotFoundError(f"No data at {args.data}")
     if args.num_samples < 2:
         raise UsageError(f"keras-mm eval: --num-samples must be >= 2, "
