@@ -65,7 +65,7 @@ def plot_image_to_text(path, images, captions, ranking, correct,
                          f"{i + 1}. {'✓' if ok else '✗'} {line}",
                          color=CORRECT if ok else WRONG, fontsize=8,
                          transform=text_ax.transAxes, va="center")
-    figure.suptitle("image → text: top-5 captions", fontsize=10)
+    figure.suptitle("image → text: top-5 captions", fontsize=10, y=1.02)
     return _save(figure, path)
 
 
@@ -84,7 +84,7 @@ def plot_text_to_image(path, images, captions, ranking, correct,
                                               placeholder="…"),
                              fontsize=8, loc="left")
     figure.suptitle("text → image: top-5 images (green = correct)",
-                    fontsize=10)
+                    fontsize=10, y=1.02)
     return _save(figure, path)
 
 
@@ -106,7 +106,7 @@ def plot_attention_maps(path, images, heatmaps, titles=None):
         heat = (heat - heat.min()) / max(float(np.ptp(heat)), 1e-12)
         bottom.imshow(heat, cmap="jet", alpha=0.5, interpolation="bilinear",
                       extent=(-0.5, size - 0.5, size - 0.5, -0.5))
-    figure.suptitle("attention of the last image block", fontsize=10)
+    figure.suptitle("attention of the last image block", fontsize=10, y=1.02)
     return _save(figure, path)
 
 
@@ -130,7 +130,7 @@ def plot_confusion_matrix(path, matrix, class_names, title=None):
             if value:
                 ax.text(c, r, str(value), ha="center", va="center",
                         fontsize=6, color="black")
-    ax.set_title(title or "zero-shot confusion matrix", fontsize=10)
+    ax.set_title(title or "zero-shot confusion matrix", fontsize=10, y=1.02)
     return _save(figure, path)
 
 
@@ -156,5 +156,5 @@ def plot_training_curves(path, logs):
         ax.set_title(name, fontsize=9)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    figure.suptitle("training curves", fontsize=10)
+    figure.suptitle("training curves", fontsize=10, y=1.02)
     return _save(figure, path)
