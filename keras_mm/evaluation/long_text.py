@@ -1,0 +1,168 @@
+"""Texts longer than the encoder's context: overlapping windows, pooled.
+
+A text tower sees at most `sequence_length` tokens (two of them `[CLS]` and
+`[SEP]`). `embed_long_texts` splits each tokenized text into overlapping
+windows that together cover every token, embeds each window and pools the
+window embeddings, so nothing is dropped. Wherever a text is cut instead,
+a `TextTruncationWarning` says how many texts and tokens were lost.
+"""
+
+import warnings
+
+import numpy as np
+
+POOLING = ("mean", "max")
+
+
+class TextTruncationWarning(UserWarning):
+    """Some text was longer than the encoder's context and was cut."""
+
+
+def tokenize_full(preprocessor, texts):
+    """Token ids of each text with no length limit (list of lists)."""
+    ids = preprocessor.tokenizer(list(texts))
+    if hasattr(ids, "to_list"):  # A tf.RaggedTensor on the TF backend.
+        ids = ids.to_list()
+    return [[int(t) for t in row] for row in ids]
+
+
+def _content_length(preprocessor):
+    return preprocessor.sequence_length - 2  # [CLS] ... [SEP]
+
+
+def warn_if_truncated(preprocessor, texts, token_ids=None):
+    """Warns (`TextTruncationWarning`) when `preprocessor` would cut texts.
+
+    Returns:
+        The number of texts that do not fit.
+    """
+    token_ids = token_ids or tokenize_full(preprocessor, texts)
+    limit = _content_length(preprocessor)
+    lengths = [len(ids) for ids in token_ids]
+    too_long = [n for n in lengths if n > limit]
+    if too_long:
+        warnings.warn(
+            f"{len(too_long)} of {len(lengths)} texts exceed the text "
+            f"encoder's context of {limit} tokens (longest: "
+            f"{max(too_long)}); {sum(n - limit for n in too_long)} tokens "
+            "are truncated. Use keras_mm.evaluation.embed_long_texts to "
+            "keep them.",
+            TextTruncationWarning,
+            stacklevel=3,
+        )
+    return len(too_long)
+
+
+def token_windows(token_ids, window, overlap):
+    """Splits a list of ids into windows of `window` ids covering them all.
+
+    Consecutive windows share at least `overlap` ids; the last window ends
+    at the last id.
+
+    Example:
+    ```python
+    keras_mm.evaluation.token_windows(list(range(10)), window=4, overlap=1)
+    # [[0, 1, 2, 3], [3, 4, 5, 6], [6, 7, 8, 9]]
+    ```
+    """
+    if window < 1 or not 0 <= overlap < window:
+        raise ValueError("Need window >= 1 and 0 <= overlap < window. "
+                         f"Received: window={window}, overlap={overlap}")
+    if len(token_ids) <= window:
+        return [list(token_ids)]
+    step = window - overlap
+    starts = list(range(0, len(token_ids) - window, step))
+    starts.append(len(token_ids) - window)
+    return [list(token_ids[s:s + window]) for s in starts]
+
+
+def _pack(windows, preprocessor):
+    length = preprocessor.sequence_length
+    tokenizer = preprocessor.tokenizer
+    start = tokenizer.token_to_id("[CLS]")
+    end = tokenizer.token_to_id("[SEP]")
+    pad = tokenizer.token_to_id("[PAD]")
+    token_ids = np.full((len(windows), length), pad, "int32")
+    padding_mask = np.zeros((len(windows), length), "bool")
+    for i, window in enumerate(windows):
+        row = [start, *window, end]
+        token_ids[i, :len(row)] = row
+        padding_mask[i, :len(row)] = True
+    return {"token_ids": token_ids, "padding_mask": padding_mask}
+
+
+def _normalize(x):
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
+
+
+def embed_long_texts(model, preprocessor, texts, overlap=None,
+                     pooling="mean", max_windows=None, batch_size=64):
+    """Embeds texts of any length through overlapping context windows.
+
+    Each text is tokenized without a length limit and split by
+    `token_windows` into windows of `sequence_length - 2` tokens; every
+    window gets `[CLS]`/`[SEP]` and is embedded by the text tower; the
+    window embeddings are pooled and renormalized. A text that fits in one
+    window gets exactly the embedding of the plain preprocessor.
+
+    Args:
+        model: a contrastive model with `encode("text", inputs)`.
+        preprocessor: `keras_mm.data.TextPreprocessor`.
+        texts: list of str.
+        overlap: int. Tokens shared by consecutive windows; defaults to a
+            quarter of the window.
+        pooling: str. `"mean"` (weighted by window length) or `"max"`.
+        max_windows: optional int. Keeps only the first windows of a text
+            (with a `TextTruncationWarning`).
+        batch_size: int. Windows per forward pass.
+
+    Returns:
+        `(len(texts), D)` float32 unit-norm embeddings.
+
+    Example:
+    ```python
+    emb = keras_mm.evaluation.embed_long_texts(model, preprocessor,
+                                               [" and ".join(captions)])
+    ```
+    """
+    from keras_mm.evaluation.encoding import encode_batches
+
+    if pooling not in POOLING:
+        raise ValueError(f"pooling must be one of {POOLING}. "
+                         f"Received: pooling={pooling!r}")
+    window = _content_length(preprocessor)
+    overlap = window // 4 if overlap is None else overlap
+    windows, owners = [], []
+    cut = 0
+    for i, ids in enumerate(tokenize_full(preprocessor, texts)):
+        pieces = token_windows(ids, window, overlap)
+        if max_windows is not None and len(pieces) > max_windows:
+            pieces, cut = pieces[:max_windows], cut + 1
+        windows.extend(pieces)
+        owners.extend([i] * len(pieces))
+    if cut:
+        warnings.warn(
+            f"{cut} of {len(texts)} texts need more than max_windows="
+            f"{max_windows} windows of {window} tokens; their tail is "
+            "truncated.", TextTruncationWarning, stacklevel=2,
+        )
+    embeddings = encode_batches(model, "text", _pack(windows, preprocessor),
+                                batch_size)
+    owners = np.asarray(owners)
+    weights = np.array([max(len(w), 1) for w in windows], "float32")
+    pooled = []
+    for i in range(len(texts)):
+        rows = embeddings[owners == i]
+        if pooling == "mean":
+            w = weights[owners == i][:, None]
+            pooled.append((rows * w).sum(0) / w.sum())
+        else:
+            pooled.append(rows.max(0))
+    return _normalize(np.stack(pooled)).astype("float32")
+
+
+def embed_truncated_texts(model, preprocessor, texts, batch_size=64):
+    """The plain embedding: texts cut to the context (with a warning)."""
+    from keras_mm.evaluation.encoding import encode_texts
+
+    return encode_texts(model, preprocessor, texts, batch_size)

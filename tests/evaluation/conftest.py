@@ -1,0 +1,42 @@
+"""A tiny untrained image–text model and its preprocessor."""
+
+import pytest
+
+from keras_mm.data.text_preprocessor import TextPreprocessor
+from keras_mm.data.text_preprocessor import RESERVED_TOKENS
+from keras_mm.datasets.shapes import caption_vocabulary
+from keras_mm.datasets.shapes import make_image_text_pairs
+
+
+@pytest.fixture(scope="session")
+def tiny_pairs():
+    return make_image_text_pairs(24, image_size=32, seed=5)
+
+
+@pytest.fixture(scope="session")
+def tiny_preprocessor():
+    # Whole-word vocabulary of the built-in captions: no WordPiece training.
+    vocabulary = list(RESERVED_TOKENS) + caption_vocabulary()
+    return TextPreprocessor(vocabulary, sequence_length=16)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_preprocessor):
+    import keras
+
+    keras.utils.set_random_seed(1)
+    # build_model's text tower uses the quickstart's 32-token context; a
+    # 16-token preprocessor pads to 16, so rebuild the tower at 16 tokens.
+    from keras_mm.encoders.text_transformer_encoder import (
+        TextTransformerEncoder,
+    )
+    from keras_mm.encoders.vision_transformer_encoder import (
+        VisionTransformerEncoder,
+    )
+    from keras_mm.tasks.contrastive_model import ContrastiveModel
+
+    image = VisionTransformerEncoder(32, 8, 32, 2, 2, name="image_encoder")
+    text = TextTransformerEncoder(tiny_preprocessor.vocabulary_size, 16, 32,
+                                  1, 2, name="text_encoder")
+    return ContrastiveModel({"image": image, "text": text},
+                            projection_dim=16)

@@ -1,0 +1,88 @@
+"""Recall@K and ranks against a brute-force NumPy reference."""
+
+import numpy as np
+import pytest
+
+from keras_mm.metrics.retrieval import recall_at_k
+from keras_mm.metrics.retrieval import retrieval_ranks
+
+
+def _brute_force_ranks(queries, candidates, query_labels, candidate_labels):
+    # Sort every candidate list, ties broken against the query (irrelevant
+    # candidates first), and find the first relevant position.
+    ranks = []
+    for q, q_label in zip(queries, query_labels):
+        scored = []
+        for c, c_label in zip(candidates, candidate_labels):
+            similarity = float(sum(float(a) * float(b) for a, b in zip(q, c)))
+            scored.append((-similarity, c_label == q_label))
+        scored.sort(key=lambda item: (item[0], item[1]))
+        ranks.append(next(i for i, (_, rel) in enumerate(scored) if rel))
+    return np.array(ranks)
+
+
+def _reference_report(images, texts, image_labels, text_labels, ks):
+    report = {}
+    for name, q, c, ql, cl in (
+        ("image_to_text", images, texts, image_labels, text_labels),
+        ("text_to_image", texts, images, text_labels, image_labels),
+    ):
+        ranks = _brute_force_ranks(q, c, ql, cl)
+        entry = {f"R@{k}": sum(r < k for r in ranks) / len(ranks) for k in ks}
+        entry["mean_rank"] = float(np.mean(ranks + 1))
+        entry["median_rank"] = float(np.median(ranks + 1))
+        report[name] = entry
+    return report
+
+
+def _quantized(rng, shape):
+    # Multiples of 1/4 with few distinct values: dot products are exact in
+    # float32 and many of them tie.
+    return rng.integers(-2, 3, size=shape).astype("float32") / 4.0
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_matches_brute_force_with_ties_and_multiple_captions(seed):
+    rng = np.random.default_rng(seed)
+    num_images, captions_per_image, dim = 12, 3, 4
+    images = _quantized(rng, (num_images, dim))
+    # Each image has 3 captions; image 1's captions duplicate image 0's
+    # vectors exactly (tied captions), and two images share an embedding.
+    texts = _quantized(rng, (num_images * captions_per_image, dim))
+    texts[3:6] = texts[0:3]
+    images[5] = images[4]
+    image_ids = list(range(num_images))
+    text_ids = [i // captions_per_image for i in range(len(texts))]
+    ks = (1, 2, 5, 10)
+    ours = recall_at_k(images, texts, image_ids, text_ids, ks=ks)
+    reference = _reference_report(images, texts, image_ids, text_ids, ks)
+    for direction in reference:
+        for key, value in reference[direction].items():
+            assert ours[direction][key] == pytest.approx(value, abs=1e-9), (
+                direction, key)
+
+
+def test_identical_caption_strings_count_as_matches():
+    # Two images with the same caption string: either image retrieves it.
+    images = np.array([[1, 0, 0], [0.8, 0.6, 0], [0, 0, 1]], "float32")
+    texts = np.array([[1, 0, 0], [1, 0, 0], [0, 0, 1]], "float32")
+    captions = ["a red circle", "a red circle", "a blue square"]
+    report = recall_at_k(images, texts, captions, captions, ks=(1,))
+    assert report["image_to_text"]["R@1"] == 1.0
+    assert report["text_to_image"]["R@1"] == 1.0
+    # With per-item ids instead, text 1 must find image 1, and cannot.
+    report = recall_at_k(images, texts, [0, 1, 2], [0, 1, 2], ks=(1,))
+    assert report["text_to_image"]["R@1"] == pytest.approx(2 / 3)
+
+
+def test_ties_count_against_the_query():
+    # All similarities equal: the relevant item ranks after all irrelevant.
+    queries = np.ones((1, 2), "float32")
+    candidates = np.ones((4, 2), "float32")
+    ranks = retrieval_ranks(queries, candidates, [2], [0, 1, 2, 3])
+    assert ranks.tolist() == [3]
+
+
+def test_query_without_match_raises():
+    with pytest.raises(ValueError, match="no relevant candidate"):
+        retrieval_ranks(np.ones((1, 2)), np.ones((2, 2)), [5], [0, 1])
