@@ -52,7 +52,8 @@ async def _parse(request, limit):
     """The request's fields as a dict of lists: JSON or multipart."""
     body = await _read_body(request, limit)
     content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/form-data"):
+    if content_type.startswith(("multipart/form-data",
+                                "application/x-www-form-urlencoded")):
         async def replay():
             return {"type": "http.request", "body": body,
                     "more_body": False}
@@ -60,7 +61,7 @@ async def _parse(request, limit):
         try:
             form = await Request(request.scope, replay).form()
         except Exception as error:
-            raise RequestError(f"malformed multipart body: {error}") from None
+            raise RequestError(f"malformed form body: {error}") from None
         fields = {}
         for key, value in form.multi_items():
             if hasattr(value, "read"):  # An uploaded file.
@@ -165,7 +166,7 @@ def build_app(service, max_body_bytes=DEFAULT_MAX_BODY_BYTES):
         get = ((lambda key: fields["json"].get(key)) if "json" in fields
                else (lambda key: (fields.get(key) or [None])[0]))
         try:
-            k = int(get("k") or 5)
+            k = 5 if get("k") is None else int(get("k"))
         except (TypeError, ValueError):
             raise RequestError('"k" must be an integer', 422) from None
         if not 1 <= k <= MAX_K:

@@ -24,7 +24,8 @@ class Histogram:
 
     def cumulative(self):
         running, out = 0, []
-        for bound, count in zip((*self.buckets, float("inf")), self.counts):
+        # JSON has no infinity: the last bound is the string "+Inf".
+        for bound, count in zip((*self.buckets, "+Inf"), self.counts):
             running += count
             out.append((bound, running))
         return out
@@ -80,7 +81,8 @@ class ServingMetrics:
                         "buckets": [[b, c] for b, c in h.cumulative()]}
                     for m, h in self.batch_sizes.items()
                 },
-                "cache": self.cache.stats() if self.cache else None,
+                "cache": (self.cache.stats() if self.cache is not None
+                          else None),
             }
 
     def render_prometheus(self):
@@ -96,7 +98,7 @@ class ServingMetrics:
             lines.append(f"# TYPE {name} histogram")
             for value, h in data[key].items():
                 for bound, count in h["buckets"]:
-                    le = "+Inf" if bound == float("inf") else f"{bound:g}"
+                    le = bound if bound == "+Inf" else f"{bound:g}"
                     lines.append(f'{name}_bucket{{{label}="{value}",'
                                  f'le="{le}"}} {count}')
                 lines.append(f'{name}_sum{{{label}="{value}"}} {h["sum"]:g}')
