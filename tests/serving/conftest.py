@@ -1,31 +1,13 @@
-"""A tiny untrained quickstart CLIP saved like `run_quickstart` saves it."""
-
-import os
+"""A tiny untrained quickstart CLIP, served with the builtin index."""
 
 import pytest
 
 
-def make_model_dir(out_dir):
-    from keras_mm.data.text_preprocessor import RESERVED_TOKENS
-    from keras_mm.data.text_preprocessor import TextPreprocessor
-    from keras_mm.datasets.shapes import caption_vocabulary
-    from keras_mm.quickstart import SEQUENCE_LENGTH
-    from keras_mm.quickstart import build_model
-
-    # Every caption word is a token: no vocabulary training needed.
-    preprocessor = TextPreprocessor(
-        [*RESERVED_TOKENS, *caption_vocabulary()], SEQUENCE_LENGTH
-    )
-    preprocessor.save_vocabulary(os.path.join(out_dir, "vocab.txt"))
-    model = build_model(preprocessor.vocabulary_size, hidden_dim=32,
-                        num_layers=1, num_heads=2, projection_dim=32)
-    model.save(os.path.join(out_dir, "model.keras"))
-    return out_dir
-
-
 @pytest.fixture(scope="session")
 def serve_model_dir(tmp_path_factory):
-    return str(make_model_dir(tmp_path_factory.mktemp("serve_model")))
+    from keras_mm.serving.demo_model import make_demo_model_dir
+
+    return make_demo_model_dir(str(tmp_path_factory.mktemp("serve_model")))
 
 
 @pytest.fixture(scope="session")
