@@ -10,7 +10,8 @@ Endpoints:
 - `POST /search`  `{"text": str, "k": 5}` → top-k images, or
   `{"image": base64, "k": 5}` → top-k captions (multipart works too).
 - `GET /healthz`, `GET /metrics` (Prometheus text; `?format=json`).
-Errors are JSON `{"error": message}` with a 4xx status.
+Errors are JSON `{"error": message}` with a 4xx status. Embedding responses
+carry `X-Cache: hit|miss|partial`; every response a `Server-Timing` header.
 """
 
 import base64
@@ -113,12 +114,15 @@ def _image_bytes(values):
     return blobs
 
 
-def _embedding_response(vectors, service):
+def _embedding_response(result, service):
+    vectors, hits = result
+    cache = "hit" if hits == len(vectors) else "miss" if not hits else (
+        "partial")
     return JSONResponse({
         "embeddings": vectors.tolist(),
         "dim": int(vectors.shape[-1]),
         "runtime": service.runtime.name,
-    })
+    }, headers={"x-cache": cache})
 
 
 def build_app(service, max_body_bytes=DEFAULT_MAX_BODY_BYTES):
@@ -134,12 +138,14 @@ def build_app(service, max_body_bytes=DEFAULT_MAX_BODY_BYTES):
     async def embed_text(request):
         fields = await _parse(request, max_body_bytes)
         texts = _values(fields, "text", "texts")
-        return _embedding_response(await service.embed_texts(texts), service)
+        return _embedding_response(await service.embed_texts(
+            texts, return_cache_hits=True), service)
 
     async def embed_image(request):
         fields = await _parse(request, max_body_bytes)
         blobs = _image_bytes(_values(fields, "image", "images"))
-        return _embedding_response(await service.embed_image_bytes(blobs),
+        return _embedding_response(await service.embed_image_bytes(
+            blobs, return_cache_hits=True),
                                    service)
 
     async def embed_audio(request):
@@ -154,7 +160,8 @@ def build_app(service, max_body_bytes=DEFAULT_MAX_BODY_BYTES):
             raise RequestError(
                 'the JSON body needs "audio": a list of clips', 422
             )
-        return _embedding_response(await service.embed_audio(clips),
+        return _embedding_response(await service.embed_audio(
+            clips, return_cache_hits=True),
                                    service)
 
     async def search(request):
@@ -253,6 +260,11 @@ class _MetricsMiddleware:
         async def send_wrapper(message):
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
+                # Time spent in the server, for clients and load tests.
+                ms = (time.perf_counter() - start) * 1000
+                message = {**message, "headers": [
+                    *message.get("headers", []),
+                    (b"server-timing", f"app;dur={ms:.3f}".encode())]}
             await send(message)
 
         try:

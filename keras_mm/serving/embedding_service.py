@@ -121,8 +121,9 @@ class EmbeddingService:
                 f"{self.max_items}", 422,
             )
 
-    async def _embed(self, modality, keyed_items):
-        """`[(cache_key, item)]` → `(N, D)`, via the cache and batcher."""
+    async def _embed(self, modality, keyed_items, return_cache_hits):
+        """`[(cache_key, item)]` → `(N, D)`, via the cache and batcher
+        (and the number of cache hits if `return_cache_hits`)."""
         results = [None] * len(keyed_items)
         pending = []
         for i, (key, item) in enumerate(keyed_items):
@@ -137,9 +138,12 @@ class EmbeddingService:
         for (i, key, _), vector in zip(pending, computed):
             self.cache.put((modality, key), vector)
             results[i] = vector
-        return np.stack(results)
+        vectors = np.stack(results)
+        if return_cache_hits:
+            return vectors, len(keyed_items) - len(pending)
+        return vectors
 
-    async def embed_texts(self, texts):
+    async def embed_texts(self, texts, return_cache_hits=False):
         self._check_modality("text")
         self._check_count(texts, "texts")
         lowercase = self.text_preprocessor.lowercase
@@ -148,9 +152,9 @@ class EmbeddingService:
             normalized = pp.normalize_text(text, lowercase,
                                            self.max_text_chars)
             keyed.append((normalized, normalized))
-        return await self._embed("text", keyed)
+        return await self._embed("text", keyed, return_cache_hits)
 
-    async def embed_image_bytes(self, blobs):
+    async def embed_image_bytes(self, blobs, return_cache_hits=False):
         self._check_modality("image")
         self._check_count(blobs, "images")
         loop = asyncio.get_running_loop()
@@ -165,9 +169,9 @@ class EmbeddingService:
                 raise pp.RequestError(f"image {i}: {error.message}",
                                       error.status) from None
             keyed.append((pp.image_key(pixels), pixels))
-        return await self._embed("image", keyed)
+        return await self._embed("image", keyed, return_cache_hits)
 
-    async def embed_audio(self, clips):
+    async def embed_audio(self, clips, return_cache_hits=False):
         self._check_modality("audio")
         self._check_count(clips, "audio clips")
         (key,) = self.runtime.input_specs["audio"]
@@ -176,7 +180,7 @@ class EmbeddingService:
         for clip in clips:
             array = pp.audio_array(clip, shape)
             keyed.append((pp.image_key(array), array))
-        return await self._embed("audio", keyed)
+        return await self._embed("audio", keyed, return_cache_hits)
 
     def warmup(self):
         self.runtime.warmup()

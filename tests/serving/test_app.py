@@ -148,6 +148,9 @@ def test_repeated_query_hits_the_cache(keras_service, client):
     # Same normalised text (case, spaces) → same key → a hit.
     second = client.post("/embed/text", json={"text": "a large red circle"})
     assert first.json()["embeddings"] == second.json()["embeddings"]
+    assert (first.headers["x-cache"], second.headers["x-cache"]) == (
+        "miss", "hit")
+    assert float(second.headers["server-timing"].split("dur=")[1]) > 0
     assert keras_service.cache.misses == misses + 1
     assert keras_service.cache.hits == hits + 1
     text = client.get("/metrics").text
