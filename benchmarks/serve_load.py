@@ -1,7 +1,7 @@
 """Load test of `keras_mm.serving` on 127.0.0.1: batching and the cache.
 
 The server (uvicorn in a thread, the quickstart CLIP) runs in this process;
-the load comes from a separate client process (asyncio + httpx) so the two
+the load comes from a separate client process (raw asyncio HTTP/1.1) so the two
 do not share a GIL. Each run sends a fixed number of `/embed/text` requests
 from C concurrent clients and stops at a deadline. Runs:
 - batched vs batch-1 (`max_batch_size` 32 vs 1), cache off, C = 1, 8, 32;
@@ -30,29 +30,46 @@ CONCURRENCY = (1, 8, 32)
 
 # === Client (runs in its own process) ===
 
+async def _post(reader, writer, host, body):
+    """One keep-alive HTTP/1.1 POST on raw asyncio streams: a far lighter
+    client than httpx, so the load generator does not eat the CPU that
+    the server needs. Returns (status, headers)."""
+    writer.write(
+        b"POST /embed/text HTTP/1.1\r\nHost: " + host + b"\r\n"
+        b"Content-Type: application/json\r\nContent-Length: "
+        + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in lines[1:] if line)
+    await reader.readexactly(int(headers["content-length"]))
+    return int(lines[0].split()[1]), headers
+
+
 async def _client(url, texts, concurrency, deadline_s):
-    import httpx
-
+    host, port = url.split("//")[1].split(":")
     latencies, server_ms, errors = [], [], 0
-    queue = list(reversed(texts))
+    queue = [json.dumps({"text": t}).encode() for t in reversed(texts)]
     stop = time.perf_counter() + deadline_s
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, limits=limits,
-                                 timeout=60) as client:
-        async def worker():
-            nonlocal errors
-            while queue and time.perf_counter() < stop:
-                text = queue.pop()
-                tick = time.perf_counter()
-                r = await client.post("/embed/text", json={"text": text})
-                latencies.append(time.perf_counter() - tick)
-                errors += r.status_code != 200
-                timing = r.headers.get("server-timing", "dur=nan")
-                server_ms.append(float(timing.split("dur=")[-1]))
 
-        start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - start
+    async def worker():
+        nonlocal errors
+        reader, writer = await asyncio.open_connection(host, int(port))
+        while queue and time.perf_counter() < stop:
+            body = queue.pop()
+            tick = time.perf_counter()
+            status, headers = await _post(reader, writer, host.encode(),
+                                          body)
+            latencies.append(time.perf_counter() - tick)
+            errors += status != 200
+            timing = headers.get("server-timing", "dur=nan")
+            server_ms.append(float(timing.split("dur=")[-1]))
+        writer.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - start
     return {"latencies": latencies, "server_ms": server_ms,
             "errors": errors, "elapsed": elapsed}
 
@@ -230,8 +247,8 @@ def main(argv=None):
             "rounds": args.rounds,
             "cache_c1": "each query sent twice in a row (miss, then hit)",
             "deadline_s": args.deadline,
-            "client": "separate process, asyncio + httpx, one connection "
-            "per concurrent client",
+            "client": "separate process, raw asyncio HTTP/1.1 keep-alive, "
+            "one connection per concurrent client",
         },
         "machine": {
             **common.machine(backend=keras.config.backend(), device="cpu"),
