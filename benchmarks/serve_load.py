@@ -1,0 +1,280 @@
+"""Load test of `keras_mm.serving` on 127.0.0.1: batching and the cache.
+
+The server (uvicorn in a thread, the quickstart CLIP) runs in this process;
+the load comes from a separate client process (raw asyncio HTTP/1.1) so the two
+do not share a GIL. Each run sends a fixed number of `/embed/text` requests
+from C concurrent clients and stops at a deadline. Runs:
+- batched vs batch-1 (`max_batch_size` 32 vs 1), cache off, C = 1, 8, 32;
+- cache on: the same queries first as misses, then again as hits.
+
+    python benchmarks/serve_load.py            # ~2-4 min on 2 busy cores
+    python benchmarks/serve_load.py --quick    # fewer requests
+
+Writes benchmarks/results/serve_load.json (cache_hit_speedup_p50,
+batching_throughput_ratio_32, per-concurrency figures, machine).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+CONCURRENCY = (1, 8, 32)
+
+
+# === Client (runs in its own process) ===
+
+async def _post(reader, writer, host, body):
+    """One keep-alive HTTP/1.1 POST on raw asyncio streams: a far lighter
+    client than httpx, so the load generator does not eat the CPU that
+    the server needs. Returns (status, headers)."""
+    writer.write(
+        b"POST /embed/text HTTP/1.1\r\nHost: " + host + b"\r\n"
+        b"Content-Type: application/json\r\nContent-Length: "
+        + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in lines[1:] if line)
+    await reader.readexactly(int(headers["content-length"]))
+    return int(lines[0].split()[1]), headers
+
+
+async def _client(url, texts, concurrency, deadline_s):
+    host, port = url.split("//")[1].split(":")
+    latencies, server_ms, errors = [], [], 0
+    queue = [json.dumps({"text": t}).encode() for t in reversed(texts)]
+    stop = time.perf_counter() + deadline_s
+
+    async def worker():
+        nonlocal errors
+        reader, writer = await asyncio.open_connection(host, int(port))
+        while queue and time.perf_counter() < stop:
+            body = queue.pop()
+            tick = time.perf_counter()
+            status, headers = await _post(reader, writer, host.encode(),
+                                          body)
+            latencies.append(time.perf_counter() - tick)
+            errors += status != 200
+            timing = headers.get("server-timing", "dur=nan")
+            server_ms.append(float(timing.split("dur=")[-1]))
+        writer.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - start
+    return {"latencies": latencies, "server_ms": server_ms,
+            "errors": errors, "elapsed": elapsed}
+
+
+def client_main(args):
+    with open(args.texts) as f:
+        texts = json.load(f)
+    result = asyncio.run(_client(args.url, texts, args.concurrency,
+                                 args.deadline))
+    print(json.dumps(result))
+
+
+# === Controller ===
+
+def _summary(runs):
+    """Pools the latencies of several runs of one configuration."""
+    import numpy as np
+
+    lat = np.concatenate([r["latencies"] for r in runs]) * 1000
+    server = np.concatenate([r["server_ms"] for r in runs])
+    elapsed = sum(r["elapsed"] for r in runs)
+    return {
+        "requests": int(lat.size),
+        "errors": sum(r["errors"] for r in runs),
+        "throughput_rps": round(lat.size / elapsed, 1),
+        "p50_ms": round(float(np.percentile(lat, 50)), 2),
+        "p99_ms": round(float(np.percentile(lat, 99)), 2),
+        "server_p50_ms": round(float(np.percentile(server, 50)), 3),
+    }
+
+
+def _load(url, texts, concurrency, deadline, tmp):
+    path = os.path.join(tmp, "texts.json")
+    with open(path, "w") as f:
+        json.dump(texts, f)
+    out = subprocess.run(
+        [sys.executable, __file__, "--client", "--url", url, "--texts", path,
+         "--concurrency", str(concurrency), "--deadline", str(deadline)],
+        capture_output=True, text=True, check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _queries(count, offset):
+    from keras_mm.datasets.shapes import make_image_text_pairs
+
+    captions = make_image_text_pairs(count, seed=99)["captions"]
+    # A number makes every query a distinct cache key.
+    return [f"{c} number {offset + i}" for i, c in enumerate(captions)]
+
+
+def _model_dir(args, tmp):
+    if args.model:
+        return args.model
+    import keras_mm.quickstart as qs
+    from keras_mm.serving.demo_model import make_demo_model_dir
+
+    size = qs.SIZES[args.size]
+    # Untrained weights: latency does not depend on their values.
+    return make_demo_model_dir(tmp, size["hidden_dim"], size["num_layers"],
+                               size["num_heads"], projection_dim=128)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="quickstart folder (default: an "
+                        "untrained quickstart CLIP of --size)")
+    parser.add_argument("--size", default="full", choices=("tiny", "small",
+                                                           "full"))
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--deadline", type=float, default=20.0,
+                        help="seconds per run before it stops sending")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="alternating rounds per configuration")
+    parser.add_argument("--client", action="store_true",
+                        help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--texts", help=argparse.SUPPRESS)
+    parser.add_argument("--concurrency", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.client:
+        return client_main(args)
+
+    import keras
+
+    import common
+    from keras_mm.serving.app import build_app
+    from keras_mm.serving.embedding_service import EmbeddingService
+    from keras_mm.serving.server import ServerThread
+    from keras_mm.serving.server import load_service
+
+    load_average = os.getloadavg()[0]
+    per_run = {1: 60, 8: 160, 32: 320}
+    if args.quick:
+        per_run = {c: n // 4 for c, n in per_run.items()}
+    tmp = tempfile.mkdtemp()
+    batched = load_service(_model_dir(args, tmp), cache_size=0,
+                           max_batch_size=32, max_wait_ms=2.0)
+    configs = {
+        "batched": batched,
+        "batch1": EmbeddingService(batched.runtime, batched.text_preprocessor,
+                                   max_batch_size=1, max_wait_ms=0,
+                                   cache_size=0),
+        "cached": EmbeddingService(batched.runtime, batched.text_preprocessor,
+                                   max_batch_size=32, max_wait_ms=2.0,
+                                   cache_size=100_000),
+    }
+    runs, offset = {}, 0
+
+    def queries(count):
+        nonlocal offset
+        offset += count
+        return _queries(count, offset - count)
+
+    servers = {name: ServerThread(build_app(service)).start()
+               for name, service in configs.items()}
+    for server in servers.values():  # Untimed warm-up of the HTTP path.
+        _load(server.url, queries(16), 4, 10, tmp)
+    # The machine is shared and noisy: configurations alternate in rounds
+    # so that drifting load hits them alike; latencies are pooled.
+    for c in CONCURRENCY:
+        for _ in range(args.rounds):
+            for name in ("batched", "batch1"):
+                runs.setdefault(f"{name}_c{c}", []).append(_load(
+                    servers[name].url, queries(per_run[c] // args.rounds),
+                    c, args.deadline, tmp))
+            texts = queries(per_run[c] // args.rounds)
+            url = servers["cached"].url
+            if c == 1:
+                # Each query twice in a row: a miss, then a hit.
+                run = _load(url, [t for t in texts for _ in (0, 1)], 1,
+                            args.deadline, tmp)
+                for key, part in (("cache_miss", 0), ("cache_hit", 1)):
+                    runs.setdefault(f"{key}_c1", []).append({
+                        "latencies": run["latencies"][part::2],
+                        "server_ms": run["server_ms"][part::2],
+                        "errors": run["errors"],
+                        "elapsed": run["elapsed"] / 2})
+            else:
+                for key in ("cache_miss", "cache_hit"):
+                    runs.setdefault(f"{key}_c{c}", []).append(
+                        _load(url, texts, c, args.deadline, tmp))
+        for key in sorted(runs):
+            if key.endswith(f"_c{c}"):
+                print(key, _summary(runs[key]), flush=True)
+    for server in servers.values():
+        server.stop()
+    results = {key: _summary(value) for key, value in runs.items()}
+
+    figures = {
+        "cache_hit_speedup_p50": round(
+            results["cache_miss_c1"]["p50_ms"]
+            / results["cache_hit_c1"]["p50_ms"], 2),
+        # The same ratio from the Server-Timing header: time inside the
+        # server, without the client's share of the busy CPU.
+        "cache_hit_speedup_p50_server": round(
+            results["cache_miss_c1"]["server_p50_ms"]
+            / results["cache_hit_c1"]["server_p50_ms"], 2),
+        "batching_throughput_ratio_32": round(
+            results["batched_c32"]["throughput_rps"]
+            / results["batch1_c32"]["throughput_rps"], 2),
+        "per_concurrency": {
+            str(c): {k: results[f"{k}_c{c}"] for k in
+                     ("batched", "batch1", "cache_miss", "cache_hit")}
+            for c in CONCURRENCY
+        },
+        "setup": {
+            "endpoint": "/embed/text (JSON)",
+            "model": args.model or f"quickstart CLIP, {args.size} size, "
+            "untrained",
+            "runtime": "keras",
+            "buckets": list(batched.runtime.buckets),
+            "max_wait_ms": 2.0,
+            "requests_per_configuration": per_run,
+            "rounds": args.rounds,
+            "cache_c1": "each query sent twice in a row (miss, then hit)",
+            "deadline_s": args.deadline,
+            "client": "separate process, raw asyncio HTTP/1.1 keep-alive, "
+            "one connection per concurrent client",
+        },
+        "machine": {
+            **common.machine(backend=keras.config.backend(), device="cpu"),
+            "note": "shared, noisy machine (2 cores, other engineers' jobs "
+            f"running; 1-min load average {load_average:.1f} at start): "
+            "absolute numbers vary run to run",
+        },
+    }
+    rows = [(c, k, r["throughput_rps"], r["p50_ms"], r["p99_ms"],
+             r["server_p50_ms"], r["requests"], r["errors"])
+            for c, group in figures["per_concurrency"].items()
+            for k, r in group.items()]
+    common.print_table(rows, ("clients", "run", "req/s", "p50 ms", "p99 ms",
+                              "server p50", "requests", "errors"))
+    print(f"cache hit speedup (p50, 1 client): "
+          f"{figures['cache_hit_speedup_p50']}x")
+    print(f"cache hit speedup (server-side p50, 1 client): "
+          f"{figures['cache_hit_speedup_p50_server']}x")
+    print(f"batching throughput ratio (32 clients): "
+          f"{figures['batching_throughput_ratio_32']}x")
+    path = common.write_results("serve_load", figures)
+    print(f"wrote {path}")
+    for service in configs.values():
+        service.close()
+    return figures
+
+
+if __name__ == "__main__":
+    main()

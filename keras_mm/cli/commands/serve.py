@@ -1,0 +1,83 @@
+"""`keras-mm serve`: an HTTP embedding and search service for a model."""
+
+BACKENDS = ("jax", "tensorflow", "torch")
+
+
+def register(subparsers):
+    p = subparsers.add_parser(
+        "serve",
+        help="serve embeddings and /search over HTTP (needs the serve extra)",
+    )
+    p.add_argument("--model", required=True,
+                   help="a .keras file or a quickstart output folder")
+    p.add_argument("--index", default=None,
+                   help="manifest (CSV/JSONL: image path + caption) or "
+                   "'builtin', indexed once for /search")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--runtime", choices=("keras", "litert"), default="keras")
+    p.add_argument("--litert-mode", choices=("float32", "int8"),
+                   default="float32")
+    p.add_argument("--vocab", default=None,
+                   help="vocab.txt (default: next to the model)")
+    p.add_argument("--backend", choices=BACKENDS,
+                   help="Keras backend (default: $KERAS_BACKEND)")
+    p.add_argument("--max-batch-size", type=int, default=32)
+    p.add_argument("--max-wait-ms", type=float, default=2.0)
+    p.add_argument("--cache-size", type=int, default=4096,
+                   help="LRU entries; 0 disables the cache")
+    p.add_argument("--cache-ttl-s", type=float, default=600.0)
+    p.add_argument("--max-body-bytes", type=int, default=4 * 1024 * 1024)
+    p.set_defaults(run=run)
+
+
+def _check(args):
+    from keras_mm.cli.main import UsageError
+
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"keras-mm serve: --port must be in [0, 65535], "
+                         f"got {args.port}")
+    for name in ("max_batch_size", "max_body_bytes"):
+        if getattr(args, name) < 1:
+            raise UsageError(f"keras-mm serve: --{name.replace('_', '-')} "
+                             f"must be >= 1")
+    if args.cache_size < 0 or args.max_wait_ms < 0 or args.cache_ttl_s <= 0:
+        raise UsageError("keras-mm serve: --cache-size and --max-wait-ms "
+                         "must be >= 0 and --cache-ttl-s > 0")
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        raise UsageError("keras-mm serve needs the serve extra: pip install "
+                         "'keras_mm[serve]'") from None
+
+
+def run(args):
+    import os
+
+    _check(args)
+    if not os.path.exists(args.model):
+        raise FileNotFoundError(f"No model at {args.model}")
+    if args.index not in (None, "builtin") and not os.path.exists(args.index):
+        raise FileNotFoundError(f"No manifest at {args.index}")
+
+    from keras_mm.serving import server
+
+    buckets = tuple(sorted({1, *(b for b in (4, 8, 16, 32)
+                                 if b < args.max_batch_size),
+                            args.max_batch_size}))
+    service = server.load_service(
+        args.model, runtime=args.runtime, vocabulary=args.vocab,
+        litert_mode=args.litert_mode, index=args.index, buckets=buckets,
+        max_batch_size=args.max_batch_size, max_wait_ms=args.max_wait_ms,
+        cache_size=args.cache_size, cache_ttl_s=args.cache_ttl_s,
+    )
+    if service.index is not None:
+        state = "loaded" if service.index_loaded else "built and saved"
+        print(f"[serve] search index {state}: {len(service.index)} images",
+              flush=True)
+    print(f"[serve] {args.runtime} runtime warmed up; serving "
+          f"{', '.join(service.modalities)} on "
+          f"http://{args.host}:{args.port}", flush=True)
+    server.serve(service, host=args.host, port=args.port,
+                 max_body_bytes=args.max_body_bytes)

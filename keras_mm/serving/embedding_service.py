@@ -1,0 +1,189 @@
+"""The serving core: preprocessing → cache → micro-batcher → runtime."""
+
+import asyncio
+import concurrent.futures
+
+import numpy as np
+
+from keras_mm.serving import preprocessing as pp
+from keras_mm.serving.lru_cache import LRUCache
+from keras_mm.serving.micro_batcher import MicroBatcher
+from keras_mm.serving.serving_metrics import ServingMetrics
+
+
+class EmbeddingService:
+    """Embeds texts, images (and audio, if the model has it) for a server.
+
+    Each request item is normalised (its cache key), looked up in a bounded
+    LRU cache, and on a miss queued to its modality's `MicroBatcher`; one
+    worker thread runs every model call, so the event loop never blocks.
+    Texts are tokenised per batch with the model's `TextPreprocessor`.
+
+    Args:
+        runtime: a `KerasRuntime` or `LiteRTRuntime`.
+        text_preprocessor: `keras_mm.data.TextPreprocessor` whose
+            `sequence_length` matches the text tower.
+        max_batch_size: int. Largest model batch.
+        max_wait_ms: float. How long a batch waits to fill.
+        cache_size: int. LRU entries (0 disables the cache).
+        cache_ttl_s: float. Seconds a cached embedding stays valid.
+        max_text_chars: int. Longer texts are refused (422).
+        max_items: int. Most texts/images in one request.
+
+    Example:
+    ```python
+    service = EmbeddingService(runtime, preprocessor)
+    vectors = await service.embed_texts(["a red circle"])  # (1, D)
+    ```
+    """
+
+    def __init__(self, runtime, text_preprocessor=None, max_batch_size=32,
+                 max_wait_ms=2.0, cache_size=4096, cache_ttl_s=600.0,
+                 max_text_chars=512, max_items=64):
+        self.runtime = runtime
+        self.text_preprocessor = text_preprocessor
+        if "text" in runtime.modalities:
+            if text_preprocessor is None:
+                raise ValueError("A text model needs a text_preprocessor.")
+            (length,), _ = runtime.input_specs["text"]["token_ids"]
+            if text_preprocessor.sequence_length != length:
+                raise ValueError(
+                    "text_preprocessor.sequence_length "
+                    f"({text_preprocessor.sequence_length}) differs from "
+                    f"the text tower's input length ({length})."
+                )
+        self.max_text_chars = max_text_chars
+        self.max_items = max_items
+        self.metrics = ServingMetrics()
+        self.cache = LRUCache(cache_size, cache_ttl_s)
+        self.metrics.cache = self.cache
+        # One thread: model calls are serial and off the event loop.
+        self.executor = concurrent.futures.ThreadPoolExecutor(
+            1, thread_name_prefix="keras_mm_model"
+        )
+        self.batchers = {
+            m: MicroBatcher(
+                self._batch_fn(m), max_batch_size, max_wait_ms,
+                executor=self.executor,
+                on_batch=lambda n, m=m: self.metrics.observe_batch(m, n),
+            )
+            for m in runtime.modalities
+        }
+        self.index = None
+        self.index_loaded = False
+
+    @property
+    def modalities(self):
+        return self.runtime.modalities
+
+    @property
+    def image_size(self):
+        shape, _ = self.runtime.input_specs["image"]["images"]
+        return shape[0]
+
+    # === Blocking batch functions (run in the model thread) ===
+
+    def model_inputs(self, modality, items):
+        """Normalised items of one modality → the model's input batch."""
+        if modality == "text":
+            return pp.text_inputs(self.text_preprocessor, items)
+        if modality == "image":
+            return pp.image_inputs(items)
+        (key,) = self.runtime.input_specs[modality]
+        return {key: np.stack(items)}
+
+    def embed_now(self, modality, items):
+        """Embeds a list of normalised items right away (blocking)."""
+        return self.runtime.embed(modality, self.model_inputs(modality,
+                                                                items))
+
+    def _batch_fn(self, modality):
+        def run(items):
+            return list(self.embed_now(modality, items))
+
+        return run
+
+    # === Async API used by the endpoints ===
+
+    def _check_modality(self, modality):
+        if modality not in self.runtime.modalities:
+            raise pp.RequestError(
+                f"this model has no {modality} encoder (it serves: "
+                f"{', '.join(self.runtime.modalities)})", 422,
+            )
+
+    def _check_count(self, items, what):
+        if not items:
+            raise pp.RequestError(f"no {what} given", 422)
+        if len(items) > self.max_items:
+            raise pp.RequestError(
+                f"{len(items)} {what} in one request; the limit is "
+                f"{self.max_items}", 422,
+            )
+
+    async def _embed(self, modality, keyed_items, return_cache_hits):
+        """`[(cache_key, item)]` → `(N, D)`, via the cache and batcher
+        (and the number of cache hits if `return_cache_hits`)."""
+        results = [None] * len(keyed_items)
+        pending = []
+        for i, (key, item) in enumerate(keyed_items):
+            cached = self.cache.get((modality, key))
+            if cached is not None:
+                results[i] = cached
+            else:
+                pending.append((i, key, item))
+        computed = await asyncio.gather(*(
+            self.batchers[modality].submit(item) for _, _, item in pending
+        ))
+        for (i, key, _), vector in zip(pending, computed):
+            self.cache.put((modality, key), vector)
+            results[i] = vector
+        vectors = np.stack(results)
+        if return_cache_hits:
+            return vectors, len(keyed_items) - len(pending)
+        return vectors
+
+    async def embed_texts(self, texts, return_cache_hits=False):
+        self._check_modality("text")
+        self._check_count(texts, "texts")
+        lowercase = self.text_preprocessor.lowercase
+        keyed = []
+        for text in texts:
+            normalized = pp.normalize_text(text, lowercase,
+                                           self.max_text_chars)
+            keyed.append((normalized, normalized))
+        return await self._embed("text", keyed, return_cache_hits)
+
+    async def embed_image_bytes(self, blobs, return_cache_hits=False):
+        self._check_modality("image")
+        self._check_count(blobs, "images")
+        loop = asyncio.get_running_loop()
+        keyed = []
+        for i, blob in enumerate(blobs):
+            try:
+                # Decoding can take a while: keep it off the event loop.
+                pixels = await loop.run_in_executor(
+                    None, pp.decode_image, blob, self.image_size
+                )
+            except pp.RequestError as error:
+                raise pp.RequestError(f"image {i}: {error.message}",
+                                      error.status) from None
+            keyed.append((pp.image_key(pixels), pixels))
+        return await self._embed("image", keyed, return_cache_hits)
+
+    async def embed_audio(self, clips, return_cache_hits=False):
+        self._check_modality("audio")
+        self._check_count(clips, "audio clips")
+        (key,) = self.runtime.input_specs["audio"]
+        shape, _ = self.runtime.input_specs["audio"][key]
+        keyed = []
+        for clip in clips:
+            array = pp.audio_array(clip, shape)
+            keyed.append((pp.image_key(array), array))
+        return await self._embed("audio", keyed, return_cache_hits)
+
+    def warmup(self):
+        self.runtime.warmup()
+
+    def close(self):
+        self.executor.shutdown(wait=False)

@@ -1,0 +1,102 @@
+"""Request → model inputs, with the same code the training data uses.
+
+Text goes through `keras_mm.data.TextPreprocessor` (the tokenizer the model
+was trained with); images are decoded with Pillow to uint8 RGB, resized to
+the model's input size, and fed as float32 in [0, 255], the layout of
+`keras_mm.datasets.make_image_text_pairs`.
+"""
+
+import hashlib
+import io
+
+import numpy as np
+
+
+class RequestError(Exception):
+    """A bad request: `status` (4xx) and a one-line message for the client."""
+
+    def __init__(self, message, status=400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def normalize_text(text, lowercase=True, max_chars=512):
+    """Validates one text and returns its normalised form (the cache key).
+
+    Whitespace is collapsed (the WordPiece tokenizer splits on it anyway)
+    and, if the tokenizer lowercases, so is the text: both leave the
+    token ids unchanged.
+    """
+    if not isinstance(text, str):
+        raise RequestError(
+            f"text must be a string, got {type(text).__name__}", 422
+        )
+    normalized = " ".join(text.split())
+    if not normalized:
+        raise RequestError("text is empty", 422)
+    if len(normalized) > max_chars:
+        raise RequestError(
+            f"text is {len(normalized)} characters long; the limit is "
+            f"{max_chars}", 422,
+        )
+    return normalized.lower() if lowercase else normalized
+
+
+def decode_image(data, image_size):
+    """Encoded image bytes (PNG, JPEG, …) → uint8 `(S, S, 3)` RGB."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image = image.convert("RGB")
+            if image.size != (image_size, image_size):
+                image = image.resize((image_size, image_size),
+                                     Image.Resampling.BILINEAR)
+            return np.asarray(image, np.uint8)
+    except Exception as error:
+        raise RequestError(
+            f"could not decode image ({type(error).__name__}: {error})"
+        ) from None
+
+
+def encode_png(pixels):
+    """uint8 `(H, W, 3)` → PNG bytes (lossless, so it decodes exactly)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(pixels, np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def image_key(pixels):
+    """Cache key of a decoded image: a hash of its pixels."""
+    return hashlib.sha256(np.ascontiguousarray(pixels).tobytes()).hexdigest()
+
+
+def image_inputs(pixels_list):
+    """A list of uint8 images → the model's `{"images": float32}` batch."""
+    return {"images": np.stack(pixels_list).astype(np.float32)}
+
+
+def text_inputs(preprocessor, texts):
+    """A list of texts → `{"token_ids", "padding_mask"}` numpy batch."""
+    out = preprocessor(list(texts))
+    return {
+        "token_ids": np.asarray(out["token_ids"], np.int32),
+        "padding_mask": np.asarray(out["padding_mask"], bool),
+    }
+
+
+def audio_array(values, shape):
+    """JSON numbers → float32 array of the model's audio input `shape`."""
+    try:
+        array = np.asarray(values, np.float32)
+    except (TypeError, ValueError):
+        raise RequestError("audio must be an array of numbers", 422) from None
+    if array.shape != tuple(shape):
+        raise RequestError(
+            f"audio has shape {array.shape}; the model expects "
+            f"{tuple(shape)}", 422,
+        )
+    return array

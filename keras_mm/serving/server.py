@@ -1,0 +1,146 @@
+"""Loading a model for serving and running uvicorn (also in a thread)."""
+
+import os
+import socket
+import threading
+import time
+
+from keras_mm.serving.app import DEFAULT_MAX_BODY_BYTES
+from keras_mm.serving.app import build_app
+from keras_mm.serving.embedding_service import EmbeddingService
+from keras_mm.serving.runtimes import DEFAULT_BUCKETS
+from keras_mm.serving.runtimes import KerasRuntime
+from keras_mm.serving.runtimes import LiteRTRuntime
+from keras_mm.serving.search_index import BUILTIN
+from keras_mm.serving.search_index import SearchIndex
+
+
+def _model_files(model):
+    """`--model` is a `.keras` file or a quickstart folder."""
+    if os.path.isdir(model):
+        directory, path = model, os.path.join(model, "model.keras")
+    else:
+        directory, path = os.path.dirname(os.path.abspath(model)), model
+    return directory, path
+
+
+def load_service(model, runtime="keras", vocabulary=None,
+                 litert_mode="float32", index=None, index_dir=None,
+                 buckets=DEFAULT_BUCKETS, warmup=True, **service_kwargs):
+    """Builds a ready `EmbeddingService` from files on disk.
+
+    Args:
+        model: str. A `.keras` file or a quickstart output folder (holding
+            `model.keras`, `vocab.txt` and `litert/`).
+        runtime: str. `"keras"` or `"litert"`.
+        vocabulary: str. `vocab.txt`; default: next to the model.
+        litert_mode: str. Which `<modality>_<mode>.tflite` files to serve.
+        index: str. A manifest path or `"builtin"`; None: no `/search`.
+        index_dir: str. Where the index is saved; default: next to the
+            manifest (`builtin`: next to the model).
+        buckets: batch sizes the Keras runtime compiles.
+        warmup: bool. Compile and run every bucket before serving.
+        **service_kwargs: passed to `EmbeddingService`.
+
+    Example:
+    ```python
+    service = load_service("quickstart_out", index="builtin")
+    ```
+    """
+    from keras_mm.data.text_preprocessor import TextPreprocessor
+
+    directory, path = _model_files(model)
+    if runtime == "keras":
+        backend = KerasRuntime(path, buckets=buckets)
+        model_id = path
+    elif runtime == "litert":
+        backend = LiteRTRuntime.from_directory(
+            os.path.join(directory, "litert"), mode=litert_mode
+        )
+        model_id = ",".join(sorted(backend.paths.values()))
+    else:
+        raise ValueError(
+            f"runtime must be 'keras' or 'litert'. Received: {runtime!r}"
+        )
+    model_file = path if runtime == "keras" else model_id.split(",")[0]
+    model_id += f"@{os.path.getmtime(model_file)}"
+    preprocessor = None
+    if "text" in backend.modalities:
+        vocabulary = vocabulary or os.path.join(directory, "vocab.txt")
+        if not os.path.exists(vocabulary):
+            raise FileNotFoundError(f"No vocabulary at {vocabulary}")
+        (length,), _ = backend.input_specs["text"]["token_ids"]
+        preprocessor = TextPreprocessor.from_vocabulary_file(
+            vocabulary, sequence_length=length
+        )
+    service = EmbeddingService(backend, preprocessor, **service_kwargs)
+    if warmup:
+        service.warmup()
+    if index is not None:
+        if index_dir is None:
+            index_dir = (directory if index == BUILTIN else
+                         os.path.dirname(os.path.abspath(index)))
+        service.index, service.index_loaded = SearchIndex.build_or_load(
+            service, index, os.path.join(index_dir, "serve_index"), model_id
+        )
+    return service
+
+
+def free_port(host="127.0.0.1"):
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+class ServerThread:
+    """Runs uvicorn on `host:port` in a daemon thread (tests, benchmarks).
+
+    Example:
+    ```python
+    with ServerThread(build_app(service)) as server:
+        httpx.get(server.url + "/healthz")
+    ```
+    """
+
+    def __init__(self, app, host="127.0.0.1", port=None, **uvicorn_kwargs):
+        import uvicorn
+
+        self.host = host
+        self.port = port or free_port(host)
+        config = uvicorn.Config(app, host=host, port=self.port,
+                                log_level="warning", lifespan="off",
+                                **uvicorn_kwargs)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self):
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout=30.0):
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"uvicorn did not start on {self.url}")
+            time.sleep(0.01)
+        return self
+
+    def stop(self):
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def serve(service, host="127.0.0.1", port=8000,
+          max_body_bytes=DEFAULT_MAX_BODY_BYTES):
+    """Serves until interrupted (the `keras-mm serve` command)."""
+    import uvicorn
+
+    uvicorn.run(build_app(service, max_body_bytes), host=host, port=port,
+                log_level="info")

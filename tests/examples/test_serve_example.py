@@ -1,0 +1,20 @@
+import os
+import subprocess
+import sys
+
+EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
+
+
+def test_serve_example_runs_tiny():
+    result = subprocess.run(
+        [sys.executable, os.path.join(EXAMPLES, "serve.py"), "--tiny"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    assert "index built and saved (64 images)" in out
+    assert "/embed/text: 2 embeddings of dim 32" in out
+    assert "/search text" in out and "  3. builtin:" in out
+    assert "empty text → 422: text is empty" in out
+    # Both searches repeat an input embedded before: 2 hits.
+    assert "cache: 2 hits, 3 misses" in out

@@ -1,0 +1,79 @@
+import json
+import os
+
+import numpy as np
+import pytest
+
+from keras_mm.datasets.shapes import make_image_text_pairs
+from keras_mm.serving.preprocessing import encode_png
+from keras_mm.serving.search_index import SearchIndex
+from keras_mm.serving.search_index import read_manifest
+
+
+def write_manifests(root, count=5):
+    pairs = make_image_text_pairs(count, seed=31)
+    os.makedirs(os.path.join(root, "images"))
+    rows = []
+    for i, (pixels, caption) in enumerate(zip(pairs["images"],
+                                              pairs["captions"])):
+        name = f"images/{i}.png"
+        with open(os.path.join(root, name), "wb") as f:
+            f.write(encode_png(pixels))
+        rows.append({"image_path": name, "caption": caption})
+    with open(os.path.join(root, "pairs.csv"), "w") as f:
+        f.write("image_path,caption\n")
+        f.writelines(f'{r["image_path"]},"{r["caption"]}"\n' for r in rows)
+    with open(os.path.join(root, "pairs.jsonl"), "w") as f:
+        f.writelines(json.dumps({"image": r["image_path"],
+                                 "text": r["caption"]}) + "\n" for r in rows)
+    return pairs
+
+
+def test_manifest_index_is_built_once_saved_and_reloaded(keras_service,
+                                                         tmp_path):
+    pairs = write_manifests(str(tmp_path))
+    index_dir = str(tmp_path / "index")
+    built, loaded = SearchIndex.build_or_load(
+        keras_service, str(tmp_path / "pairs.csv"), index_dir, "m1")
+    assert not loaded and len(built) == 5
+    assert os.path.exists(os.path.join(index_dir, "pairs.index.npz"))
+    again, loaded = SearchIndex.build_or_load(
+        keras_service, str(tmp_path / "pairs.csv"), index_dir, "m1")
+    assert loaded
+    np.testing.assert_array_equal(again.image_embeddings,
+                                  built.image_embeddings)
+    assert again.captions == built.captions
+    # Same embeddings as embedding the decoded images directly.
+    expected = keras_service.embed_now("image", list(pairs["images"]))
+    np.testing.assert_allclose(built.image_embeddings, expected, atol=1e-6)
+    # A different model id invalidates the saved index.
+    _, loaded = SearchIndex.build_or_load(
+        keras_service, str(tmp_path / "pairs.csv"), index_dir, "m2")
+    assert not loaded
+    # JSONL with other column names gives the same index.
+    jsonl, _ = SearchIndex.build_or_load(
+        keras_service, str(tmp_path / "pairs.jsonl"), index_dir, "m1")
+    np.testing.assert_allclose(jsonl.image_embeddings,
+                               built.image_embeddings, atol=1e-6)
+    assert jsonl.images == [str(tmp_path / f"images/{i}.png")
+                            for i in range(5)]
+
+
+def test_search_ranks_by_cosine():
+    index = SearchIndex(np.eye(3, dtype="float32"), ["a", "b", "c"],
+                        np.eye(3, dtype="float32")[:2], ["x", "y"],
+                        ["ca", "cb", "cc"])
+    results = index.search_images([0.1, 0.9, 0.3], k=2)
+    assert [r["image"] for r in results] == ["b", "c"]
+    assert results[0]["caption"] == "cb"
+    assert [r["caption"] for r in index.search_captions([1, 0, 0], k=5)] == [
+        "x", "y"]
+
+
+def test_bad_manifests_raise_clear_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="No manifest"):
+        read_manifest(str(tmp_path / "missing.csv"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("file_name,label\na.png,x\n")
+    with pytest.raises(ValueError, match="needs an image column"):
+        read_manifest(str(bad))
