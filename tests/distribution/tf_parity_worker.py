@@ -38,8 +38,17 @@ def main():
     result["replicas"] = strategy.num_replicas_in_sync
     result["global"] = step_losses(tiny_model(), data, weights)
     # Per-replica negatives only: what training gives without the gather.
+    gather = tf_backend.all_gather_with_grad
     tf_backend.all_gather_with_grad = lambda x: x
     result["per_replica"] = step_losses(tiny_model(), data, weights)
+    # The SigLIP loss over the gathered batch, one device vs mirrored.
+    tf_backend.all_gather_with_grad = gather
+    configure_distribution("none")
+    reference = tiny_model("siglip")
+    weights = reference.get_weights()
+    result["siglip_single"] = step_losses(reference, data, weights)
+    configure_distribution("data", "2")
+    result["siglip_global"] = step_losses(tiny_model("siglip"), data, weights)
     configure_distribution("none")
     print("RESULT " + json.dumps(result))
 

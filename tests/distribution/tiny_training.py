@@ -38,13 +38,14 @@ def needs_loss_scaling():
     )
 
 
-def tiny_model():
+def tiny_model(loss="clip"):
     keras.utils.set_random_seed(0)
     # The quickstart CLIP at its smallest (no keras_hub/tensorflow import).
     model = ContrastiveModel(
         {"image": VisionTransformerEncoder(32, 8, 16, 1, 2),
          "text": TextTransformerEncoder(VOCABULARY, 32, 16, 1, 2)},
         projection_dim=16,
+        loss=loss,
     )
     if needs_loss_scaling():
         from keras_mm.distribution import scale_loss_for_replicas
