@@ -11,7 +11,9 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
 def worker_env(**extra):
-    env = dict(os.environ)
+    # A single-process run: no multi-process settings leak in.
+    env = {k: v for k, v in os.environ.items()
+           if k != "TF_CONFIG" and not k.startswith("KERAS_DISTRIBUTION_")}
     env["PYTHONPATH"] = os.pathsep.join(
         [ROOT] + [p for p in [env.get("PYTHONPATH")] if p])
     env.update(extra)

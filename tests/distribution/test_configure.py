@@ -100,7 +100,8 @@ def test_multi_process_needs_address_and_id(monkeypatch):
 
 @pytest.mark.skipif(BACKEND != "tensorflow", reason="tensorflow only")
 def test_tensorflow_workers_come_from_the_environment(monkeypatch):
-    monkeypatch.delenv("TF_CONFIG", raising=False)
+    # setenv (not delenv) so that monkeypatch undoes what the call writes.
+    monkeypatch.setenv("TF_CONFIG", "")
     monkeypatch.setenv("KERAS_DISTRIBUTION_JOB_ADDRESSES",
                        "127.0.0.1:1,127.0.0.1:2")
     monkeypatch.setenv("KERAS_DISTRIBUTION_NUM_PROCESSES", "2")

@@ -16,7 +16,8 @@ def test_distributed_example_runs_tiny():
     # torch has no supported distribution: the plain run must still work.
     flags = (["--distribution", "none"] if BACKEND == "torch" else
              ["--distribution", "data", "--virtual-devices", "2"])
-    env = {**os.environ, "KERAS_BACKEND": BACKEND,
+    env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
+    env = {**env, "KERAS_BACKEND": BACKEND,
            "PYTHONPATH": os.path.abspath(ROOT)}
     result = subprocess.run(
         [sys.executable, os.path.join(ROOT, "examples",
