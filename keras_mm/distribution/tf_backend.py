@@ -59,11 +59,61 @@ def num_workers_from_tf_config():
     return len(config.get("cluster", {}).get("worker", [])) or 1
 
 
+class _InputSafeReduce:
+    """`reduce` that also takes nested and non-float inputs.
+
+    Keras' TF trainer builds the model by `strategy.reduce("MEAN", ...)` on
+    one distributed input batch: that fails on a bool tensor (a padding
+    mask) and, under MultiWorkerMirroredStrategy, on any dict of inputs;
+    its metric logs then `reduce("MEAN", scalar, axis=0)`, which fails on
+    a scalar. Each leaf is reduced on its own; a non-float leaf takes the
+    first local replica's value (only its shape and dtype matter there); a
+    scalar is reduced across replicas only.
+    """
+
+    def reduce(self, reduce_op, value, axis=None):
+        def reduce_leaf(leaf):
+            first = self.experimental_local_results(leaf)[0]
+            dtype = getattr(first, "dtype", None)
+            if dtype is not None and not dtype.is_floating:
+                return first
+            leaf_axis = None if len(getattr(first, "shape", ())) == 0 else axis
+            return super(_InputSafeReduce, self).reduce(
+                reduce_op, leaf, leaf_axis
+            )
+
+        return tf.nest.map_structure(reduce_leaf, value)
+
+
+class _MirroredStrategy(_InputSafeReduce, tf.distribute.MirroredStrategy):
+    pass
+
+
+class _MultiWorkerMirroredStrategy(
+    _InputSafeReduce, tf.distribute.MultiWorkerMirroredStrategy
+):
+    pass
+
+
+_STRATEGIES = {}
+
+
 def make_strategy(num_devices=None):
     """MultiWorkerMirroredStrategy when `$TF_CONFIG` names several workers,
-    else MirroredStrategy over the first `num_devices` local devices."""
+    else MirroredStrategy over the first `num_devices` local devices.
+
+    One strategy per setting and process: two strategies' collective ops
+    in one program can collide (shape mismatches in the all-reduce).
+    """
+    key = (os.environ.get("TF_CONFIG"), num_devices)
+    if key not in _STRATEGIES:
+        _STRATEGIES[key] = _new_strategy(num_devices)
+    return _STRATEGIES[key]
+
+
+def _new_strategy(num_devices):
     if num_workers_from_tf_config() > 1:
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        return _MultiWorkerMirroredStrategy()
     devices = [d.name for d in tf.config.list_logical_devices("GPU")]
     if not devices:
         devices = [d.name for d in tf.config.list_logical_devices("CPU")]
@@ -74,7 +124,7 @@ def make_strategy(num_devices=None):
                 f"{len(devices)}: {devices}"
             )
         devices = devices[:num_devices]
-    return tf.distribute.MirroredStrategy(devices)
+    return _MirroredStrategy(devices)
 
 
 def set_strategy(strategy):

@@ -1,5 +1,6 @@
-"""Two JAX processes on 127.0.0.1, started by `keras-mm launch`, train one
-model together and end with identical weights."""
+"""Two processes on 127.0.0.1, started by `keras-mm launch`, train one
+model together and end with identical weights (JAX: keras.distribution
+.initialize; TensorFlow: MultiWorkerMirroredStrategy)."""
 
 import json
 import sys
@@ -12,7 +13,8 @@ from subprocess_utils import HERE
 from subprocess_utils import run_bounded
 
 pytestmark = [
-    pytest.mark.skipif(keras.config.backend() != "jax", reason="jax only"),
+    pytest.mark.skipif(keras.config.backend() == "torch",
+                       reason="no multi-process training on torch"),
     pytest.mark.large,
 ]
 
@@ -22,7 +24,7 @@ def test_two_processes_end_with_identical_weights(tmp_path):
         [sys.executable, "-m", "keras_mm.cli.main", "launch", "-n", "2",
          "--cpu-devices", "1", "--timeout", "300", "--", sys.executable,
          f"{HERE}/multi_process_worker.py", str(tmp_path)],
-        timeout=330, KERAS_BACKEND="jax",
+        timeout=330, KERAS_BACKEND=keras.config.backend(),
     )
     assert code == 0, stderr[-3000:]
     infos = [json.loads((tmp_path / f"info_{i}.json").read_text())

@@ -23,14 +23,16 @@ def result():
 
 def test_global_batch_loss_matches_one_device(result):
     assert result["replicas"] == 2
-    single = np.array(result["single"])
+    single = np.array(result["clip_single"])
     assert len(single) == 5 and np.all(np.isfinite(single))
-    np.testing.assert_allclose(result["global"], single, rtol=0, atol=1e-4)
+    np.testing.assert_allclose(result["clip_global"], single, rtol=0,
+                               atol=1e-4)
 
 
 def test_per_replica_loss_does_not(result):
     # Each replica seeing only its own 8 negatives is a different objective.
-    gap = np.max(np.abs(np.array(result["per_replica"]) - result["single"]))
+    gap = np.max(np.abs(np.array(result["clip_per_replica"])
+                        - result["clip_single"]))
     assert gap > 1e-2
 
 

@@ -27,28 +27,22 @@ from tiny_training import tiny_model  # noqa: E402
 
 def main():
     data = tiny_data()
-    # Keras' TF trainer MEAN-reduces one distributed batch to build the
-    # model symbolically, which fails on bool tensors: send the mask as int.
-    data["padding_mask"] = data["padding_mask"].astype("int32")
+    # One-device references first: one strategy serves every mirrored run.
     configure_distribution("none")
-    reference = tiny_model()
-    weights = reference.get_weights()
-    result = {"single": step_losses(reference, data, weights)}
+    result, weights = {}, {}
+    for loss in ("clip", "siglip"):
+        reference = tiny_model(loss)
+        weights[loss] = reference.get_weights()
+        result[f"{loss}_single"] = step_losses(reference, data, weights[loss])
     strategy = configure_distribution("data", "2")
     result["replicas"] = strategy.num_replicas_in_sync
-    result["global"] = step_losses(tiny_model(), data, weights)
+    for loss in ("clip", "siglip"):
+        result[f"{loss}_global"] = step_losses(
+            tiny_model(loss), data, weights[loss])
     # Per-replica negatives only: what training gives without the gather.
-    gather = tf_backend.all_gather_with_grad
     tf_backend.all_gather_with_grad = lambda x: x
-    result["per_replica"] = step_losses(tiny_model(), data, weights)
-    # The SigLIP loss over the gathered batch, one device vs mirrored.
-    tf_backend.all_gather_with_grad = gather
-    configure_distribution("none")
-    reference = tiny_model("siglip")
-    weights = reference.get_weights()
-    result["siglip_single"] = step_losses(reference, data, weights)
-    configure_distribution("data", "2")
-    result["siglip_global"] = step_losses(tiny_model("siglip"), data, weights)
+    result["clip_per_replica"] = step_losses(
+        tiny_model(), data, weights["clip"])
     configure_distribution("none")
     print("RESULT " + json.dumps(result))
 
