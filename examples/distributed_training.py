@@ -62,8 +62,7 @@ def main(argv=None):
     inputs = {
         "images": pairs["images"].astype("float32"),
         "token_ids": tokens["token_ids"],
-        # int, not bool: Keras' TF trainer MEAN-reduces a first batch.
-        "padding_mask": tf.cast(tokens["padding_mask"], "int32"),
+        "padding_mask": tokens["padding_mask"],
     }
     # tf.data: the one input type every strategy and multi-process JAX take.
     dataset = tf.data.Dataset.from_tensor_slices(inputs).batch(
