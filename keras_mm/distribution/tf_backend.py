@@ -22,7 +22,8 @@ import tensorflow as tf
 
 def _replica_context():
     """The replica context when more than one replica runs in sync."""
-    if not tf.distribute.has_strategy() or tf.distribute.in_cross_replica_context():
+    if (not tf.distribute.has_strategy()
+            or tf.distribute.in_cross_replica_context()):
         return None
     context = tf.distribute.get_replica_context()
     if context is None or context.num_replicas_in_sync < 2:
@@ -31,7 +32,7 @@ def _replica_context():
 
 
 def replica_info():
-    """`(replica_id, num_replicas)` of the calling replica (`(0, 1)` if none)."""
+    """`(replica_id, num_replicas)` of this replica; `(0, 1)` if none."""
     context = _replica_context()
     if context is None:
         return 0, 1

@@ -1,4 +1,4 @@
-"""configure_distribution: argument checks, per-backend support, env start-up."""
+"""configure_distribution: argument checks, backend support, env start-up."""
 
 import json
 
