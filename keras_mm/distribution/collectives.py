@@ -3,10 +3,56 @@
 Under JAX SPMD (`keras.distribution`) the batch a loss sees is already the
 global batch, so gathering is the identity; under `tf.distribute` each
 replica sees its shard and must all-gather (with gradients) to use every
-negative of the global batch.
+negative of the global batch. The TensorFlow code is in `tf_backend.py`.
 """
+
+import keras
+
+
+def _tf_backend():
+    if keras.config.backend() != "tensorflow":
+        return None
+    from keras_mm.distribution import tf_backend
+
+    return tf_backend
 
 
 def gather_global_batch(x):
-    """Concatenates `x` `(local_batch, ...)` across replicas, keeping grads."""
-    return x
+    """Concatenates `x` `(local_batch, ...)` across replicas, keeping grads.
+
+    Inside a `tf.distribute` replica context with more than one replica it
+    returns `(global_batch, ...)`, replica 0's rows first; the gradient of
+    each replica's shard flows back to that replica (open_clip's
+    gather-with-grad). Everywhere else (JAX SPMD, one device, no strategy)
+    it returns `x` unchanged.
+
+    Example:
+    ```python
+    image = keras_mm.distribution.gather_global_batch(image_embeddings)
+    text = keras_mm.distribution.gather_global_batch(text_embeddings)
+    loss = keras_mm.losses.clip_loss(image @ text.T)  # global negatives
+    ```
+    """
+    tf_backend = _tf_backend()
+    return x if tf_backend is None else tf_backend.all_gather_with_grad(x)
+
+
+def scale_loss_for_replicas(loss):
+    """Divides `loss` by the number of `tf.distribute` replicas in sync.
+
+    A loss computed on the gathered global batch is the same on every
+    replica; Keras' TensorFlow optimizer sums replica gradients and its loss
+    tracker multiplies by the replica count, so a `compute_loss` override
+    must return `scale_loss_for_replicas(loss)` (Keras' own `compute_loss`
+    does the same scaling). Identity elsewhere.
+    """
+    tf_backend = _tf_backend()
+    return loss if tf_backend is None else tf_backend.scale_loss_for_replicas(
+        loss
+    )
+
+
+def replica_info():
+    """`(replica_id, num_replicas)`: `(0, 1)` outside `tf.distribute`."""
+    tf_backend = _tf_backend()
+    return (0, 1) if tf_backend is None else tf_backend.replica_info()
