@@ -23,6 +23,7 @@ _SUBPACKAGES = (
     "losses",
     "metrics",
     "presets",
+    "serving",
     "tasks",
     "training",
 )

@@ -159,6 +159,10 @@ def run_quickstart(out_dir="quickstart_out", size="full", seed=0,
     # === Save ===
     model_path = os.path.join(out_dir, "model.keras")
     model.save(model_path)
+    # Training curves for `keras-mm eval` (it reads history.json).
+    with open(os.path.join(out_dir, "history.json"), "w") as f:
+        json.dump({k: [float(v) for v in vs]
+                   for k, vs in history.history.items()}, f)
 
     # === Export to LiteRT and check in the interpreter ===
     tick = time.perf_counter()
