@@ -11,3 +11,4 @@ from keras_mm.checkpoints.load_checkpoint import is_checkpoint_folder
 from keras_mm.checkpoints.load_checkpoint import load_checkpoint
 from keras_mm.checkpoints.loaded_checkpoint import LoadedCheckpoint
 from keras_mm.checkpoints.random_hf_bert import write_random_hf_bert
+from keras_mm.checkpoints.embedder import Embedder
