@@ -100,8 +100,13 @@ class Embedder:
         return self.towers[kind]
 
     def _run(self, kind, inputs):
+        import keras
+
         if kind in getattr(self.model, "encoders", {}):
-            return np.asarray(self.model.encode(kind, inputs), "float32")
+            # convert_to_numpy: a torch tensor that requires grad refuses
+            # np.asarray.
+            return keras.ops.convert_to_numpy(
+                self.model.encode(kind, inputs)).astype("float32")
         out = self._tower(kind).predict_on_batch(inputs)
         return np.asarray(out["pooled_output"], "float32")
 

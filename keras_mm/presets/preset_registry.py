@@ -133,8 +133,8 @@ def from_preset(name, **overrides):
     Example:
     ```python
     model = keras_mm.presets.from_preset("clip-tiny", projection_dim=32)
-    model = keras_mm.from_preset("clip-bench",
-                                 encoders__text__vocabulary_size=1000)
+    model = keras_mm.presets.from_preset(
+        "clip-bench", encoders__text__vocabulary_size=1000)
     ```
     """
     import keras

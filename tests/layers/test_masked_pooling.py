@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 
@@ -16,12 +17,12 @@ def test_round_trip(tmp_path, mode):
 def test_modes_against_numpy_and_padding_is_ignored():
     noisy = X.copy()
     noisy[0, 2:] = 1e6  # Values under the padding must not matter.
-    mean = np.asarray(MaskedPooling("mean")(noisy, padding_mask=MASK))
+    mean = keras.ops.convert_to_numpy(MaskedPooling("mean")(noisy, padding_mask=MASK))
     np.testing.assert_allclose(mean[0], X[0, :2].mean(0))
     np.testing.assert_allclose(mean[1], X[1].mean(0))
-    eot = np.asarray(MaskedPooling("eot")(noisy, padding_mask=MASK))
+    eot = keras.ops.convert_to_numpy(MaskedPooling("eot")(noisy, padding_mask=MASK))
     np.testing.assert_allclose(eot, np.stack([X[0, 1], X[1, 3]]))
-    cls = np.asarray(MaskedPooling("cls")(noisy, padding_mask=MASK))
+    cls = keras.ops.convert_to_numpy(MaskedPooling("cls")(noisy, padding_mask=MASK))
     np.testing.assert_allclose(cls, X[:, 0])
     with pytest.raises(ValueError, match="mode"):
         MaskedPooling("max")

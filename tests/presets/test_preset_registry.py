@@ -2,6 +2,8 @@
 
 import json
 
+import keras
+
 import numpy as np
 import pytest
 
@@ -60,7 +62,7 @@ def test_overrides_reach_nested_configs():
         "token_ids": np.ones((2, 32), "int32"),
         "padding_mask": np.ones((2, 32), "bool"),
     })
-    embeddings = np.asarray(out["image_embeddings"])
+    embeddings = keras.ops.convert_to_numpy(out["image_embeddings"])
     assert embeddings.shape == (2, 32)
     np.testing.assert_allclose(np.linalg.norm(embeddings, axis=-1), 1.0,
                                atol=1e-4)
