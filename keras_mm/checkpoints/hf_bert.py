@@ -31,7 +31,7 @@ def _read_json(path):
 
 
 def is_hf_bert_folder(folder):
-    """Whether `folder` looks like a Hugging Face / sentence-transformers one."""
+    """Whether `folder` is a Hugging Face or sentence-transformers one."""
     config = os.path.join(folder, "config.json")
     if os.path.exists(os.path.join(folder, "modules.json")):
         return True

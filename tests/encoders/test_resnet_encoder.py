@@ -5,7 +5,8 @@ import pytest
 from keras_mm.encoders import ResNetEncoder
 from keras_mm.testing import assert_round_trip
 
-TINY = dict(image_size=32, input_conv_filters=[64], input_conv_kernel_sizes=[3],
+TINY = dict(image_size=32, input_conv_filters=[64],
+            input_conv_kernel_sizes=[3],
             stackwise_num_filters=[64, 64], stackwise_num_blocks=[1, 1],
             stackwise_num_strides=[1, 2])
 
