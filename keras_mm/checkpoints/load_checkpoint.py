@@ -1,0 +1,46 @@
+"""One entry point for every local checkpoint format."""
+
+import os
+
+from keras_mm.checkpoints.hf_bert import is_hf_bert_folder
+from keras_mm.checkpoints.hf_bert import load_hf_bert
+from keras_mm.checkpoints.keras_hub_preset import is_keras_hub_preset
+from keras_mm.checkpoints.keras_hub_preset import load_keras_hub_bert
+
+
+def is_checkpoint_folder(path):
+    """Whether `path` is a folder `load_checkpoint` can read."""
+    return os.path.isdir(path) and (
+        is_keras_hub_preset(path) or is_hf_bert_folder(path)
+    )
+
+
+def load_checkpoint(path, sequence_length=None, pooling=None,
+                    normalize=None):
+    """Loads a local BERT-family checkpoint folder, never downloading.
+
+    Recognises a keras-hub preset folder (`metadata.json` written by
+    keras-hub), a Hugging Face-format folder (`config.json` with a
+    `model_type`) and a sentence-transformers folder (`modules.json`).
+
+    Returns:
+        `keras_mm.checkpoints.LoadedCheckpoint` (encoder + preprocessor).
+
+    Example:
+    ```python
+    checkpoint = keras_mm.checkpoints.load_checkpoint("all-MiniLM-L6-v2/")
+    checkpoint.embed_texts(["a photo of a cat"])
+    ```
+    """
+    if not os.path.isdir(path):
+        raise FileNotFoundError(f"No checkpoint folder at {path}")
+    if is_keras_hub_preset(path):
+        return load_keras_hub_bert(
+            path, sequence_length, pooling or "pooler", bool(normalize)
+        )
+    if is_hf_bert_folder(path):
+        return load_hf_bert(path, sequence_length, pooling, normalize)
+    raise ValueError(
+        f"{path} is neither a keras-hub preset folder (metadata.json) nor a "
+        "Hugging Face folder (config.json with model_type)"
+    )

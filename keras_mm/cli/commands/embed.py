@@ -1,0 +1,62 @@
+"""`keras-mm embed`: one embedding row per --text / --image, in order."""
+
+import argparse
+
+BACKENDS = ("jax", "tensorflow", "torch")
+
+
+class _AppendInput(argparse.Action):
+    """Appends `(kind, value)` so texts and images keep their order."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        items = list(getattr(namespace, self.dest) or [])
+        items.append((self.const, values))
+        setattr(namespace, self.dest, items)
+
+
+def register(subparsers):
+    p = subparsers.add_parser(
+        "embed",
+        help="embed texts and images with a .keras model, a preset name or "
+        "a local checkpoint folder; writes a .npy with one row per input",
+    )
+    p.add_argument("--model", required=True,
+                   help="a .keras file, a preset name (see keras_mm.presets."
+                   "list_presets()) or a Hugging Face / sentence-transformers"
+                   " / keras-hub checkpoint folder")
+    p.add_argument("--text", dest="inputs", action=_AppendInput,
+                   const="text", metavar="TEXT", help="a text (repeatable)")
+    p.add_argument("--image", dest="inputs", action=_AppendInput,
+                   const="image", metavar="FILE",
+                   help="an image file (repeatable)")
+    p.add_argument("--vocab", help="vocab.txt for text (default: vocab.txt "
+                   "beside a .keras file, or the checkpoint's)")
+    p.add_argument("--out", required=True, help="output .npy path")
+    p.add_argument("--backend", choices=BACKENDS,
+                   help="Keras backend (default: $KERAS_BACKEND)")
+    p.set_defaults(run=run, inputs=None)
+
+
+def run(args):
+    import os
+
+    from keras_mm.cli.main import UsageError
+
+    if not args.inputs:
+        raise UsageError("keras-mm embed: give at least one --text or "
+                         "--image")
+    for kind, value in args.inputs:
+        if kind == "image" and not os.path.exists(value):
+            raise FileNotFoundError(f"No image at {value}")
+
+    import numpy as np
+
+    from keras_mm.checkpoints.embedder import Embedder
+
+    embedder = Embedder.from_spec(args.model, vocabulary=args.vocab)
+    rows = embedder.embed(args.inputs)
+    out_dir = os.path.dirname(os.path.abspath(args.out))
+    os.makedirs(out_dir, exist_ok=True)
+    np.save(args.out, rows)
+    print(f"wrote {rows.shape[0]} x {rows.shape[1]} embeddings to "
+          f"{args.out}")

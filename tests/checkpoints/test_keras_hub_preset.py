@@ -1,0 +1,37 @@
+"""A keras-hub BERT preset folder loads offline into BertTextEncoder."""
+
+import numpy as np
+
+from keras_mm.checkpoints import load_checkpoint
+
+VOCABULARY = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "red",
+              "blue", "circle", "square"]
+
+
+def test_keras_hub_preset_matches_backbone(tmp_path):
+    import keras_hub
+
+    backbone = keras_hub.models.BertBackbone(
+        vocabulary_size=len(VOCABULARY), num_layers=2, num_heads=2,
+        hidden_dim=16, intermediate_dim=32, max_sequence_length=12,
+    )
+    backbone.save_to_preset(str(tmp_path))
+    keras_hub.models.BertTokenizer(vocabulary=VOCABULARY).save_to_preset(
+        str(tmp_path))
+
+    checkpoint = load_checkpoint(str(tmp_path))
+    assert checkpoint.source == "keras-hub"
+    assert checkpoint.encoder.activation == "gelu_approximate"
+    batch = checkpoint.preprocessor(["a red circle", "blue square"])
+    inputs = {"token_ids": np.asarray(batch["token_ids"], "int32"),
+              "padding_mask": np.asarray(batch["padding_mask"], "bool")}
+    assert list(inputs["token_ids"][0, :5]) == [2, 5, 6, 8, 3]
+    expected = backbone.predict_on_batch(
+        {**inputs, "segment_ids": np.zeros_like(inputs["token_ids"])})
+    actual = checkpoint.encoder.predict_on_batch(inputs)
+    mask = inputs["padding_mask"]
+    np.testing.assert_allclose(
+        np.asarray(actual["sequence_output"])[mask],
+        np.asarray(expected["sequence_output"])[mask], atol=1e-5, rtol=0)
+    np.testing.assert_allclose(actual["pooled_output"],
+                               expected["pooled_output"], atol=1e-5, rtol=0)
