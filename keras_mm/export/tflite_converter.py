@@ -20,13 +20,15 @@ QUANTIZE_MODES = (
 # / CONV_2D / ADD / MUL, but the int8 kernels of these ops either fall out of
 # the delegate into slow reference kernels (RSQRT, SQUARED_DIFFERENCE, MEAN of
 # the decomposed LayerNorm; SOFTMAX; L2_NORMALIZATION) or cut the delegated
-# graph into many partitions. Keeping them float leaves int8 where it pays:
-# the matmuls. `"full_int8_all"` quantizes everything (the slow baseline).
+# graph into many partitions. SELECT_V2 is the attention padding mask: its
+# huge negative fill value takes the whole int8 range, so every real logit
+# quantizes to the same value (text-tower cosine fell to -0.26). Keeping
+# these float leaves int8 where it pays: the matmuls. `"full_int8_all"`
+# quantizes everything it can (the slow, inaccurate baseline).
 DELEGATE_FLOAT_OPS = (
     "BATCH_MATMUL", "SOFTMAX", "RSQRT", "SQUARED_DIFFERENCE", "MEAN", "NEG",
-    "L2_NORMALIZATION",
+    "L2_NORMALIZATION", "SELECT_V2",
 )
-
 
 def _check_backend():
     if keras.config.backend() != "tensorflow":
