@@ -1,7 +1,9 @@
 """Compression: Keras-native quantization, pruning and distillation."""
 
-from keras_mm.compression.distillation import ContrastiveDistiller
-from keras_mm.compression.distillation import SimilarityDistillation
+from keras_mm.compression.contrastive_distiller import ContrastiveDistiller
+from keras_mm.compression.similarity_distillation import (
+    SimilarityDistillation,
+)
 from keras_mm.compression.pruning import MagnitudePruning
 from keras_mm.compression.pruning import polynomial_sparsity
 from keras_mm.compression.pruning import sparsity_report

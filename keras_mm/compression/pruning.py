@@ -54,6 +54,7 @@ class _MagnitudeMask:
 
     def __call__(self, w):
         p = self.pruning
+        w = ops.convert_to_tensor(w)
         if self.previous is not None:
             w = self.previous(w)
         step = ops.cast(p.model.optimizer.iterations, "float32")
