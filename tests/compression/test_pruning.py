@@ -33,9 +33,10 @@ def test_80_percent_sparsity_keeps_recall_and_shrinks_zip(small_clip):
     pruned = data.build(32)
     pruned.set_weights(dense.get_weights())
     dense_zip = zipped_size(dense)
-    steps = 4 * (1024 // 64)
-    pruning = MagnitudePruning(0.8, end_step=steps // 2)
-    data.fit(pruned, epochs=4, callbacks=[pruning], learning_rate=5e-4)
+    steps = 6 * (1024 // 64)
+    # Reach 80% after a third of fine-tuning, then let the rest recover.
+    pruning = MagnitudePruning(0.8, end_step=steps // 3)
+    data.fit(pruned, epochs=6, callbacks=[pruning], learning_rate=1e-3)
     # The in-step constraint already holds the target sparsity.
     assert sparsity_report(pruned)["global"] >= 0.79
     strip_pruning(pruned, 0.8)
@@ -46,4 +47,4 @@ def test_80_percent_sparsity_keeps_recall_and_shrinks_zip(small_clip):
     assert dense_r5 > 0.3  # The dense model learned something.
     assert pruned_r5 >= dense_r5 - 0.05
     # Zeros compress: the zipped weights shrink markedly.
-    assert zipped_size(pruned) < 0.75 * dense_zip
+    assert zipped_size(pruned) < 0.7 * dense_zip
