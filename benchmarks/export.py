@@ -25,6 +25,16 @@ from keras_mm.export.checked_export import measure_latency
 from keras_mm.metrics.retrieval import recall_at_k
 
 MODES = ("float32", "float16", "dynamic", "full_int8", "full_int8_all")
+NOTES = (
+    "int8 = the faster of dynamic-range and full-integer among candidates "
+    "whose min cosine >= 0.99. full_int8 keeps DELEGATE_FLOAT_OPS "
+    "(keras_mm/export/tflite_converter.py) in float: their int8 kernels "
+    "fall out of XNNPACK into slow reference kernels (LayerNorm's "
+    "MEAN/SQUARED_DIFFERENCE/RSQRT, SOFTMAX, L2_NORMALIZATION, BATCH_MATMUL) "
+    "and split the delegated graph; full_int8_all quantizes everything. "
+    "non_int8_ops lists, per tower, every op that does not run in int8, "
+    "QUANTIZE/DEQUANTIZE pairs (float islands) included."
+)
 RESULTS = os.path.join(os.path.dirname(__file__), "results", "export.json")
 
 
@@ -110,6 +120,7 @@ def main(argv=None):
         "keras_retrieval": keras_r,
         "parameters": int(model.count_params()),
         "modes": modes,
+        "notes": NOTES,
         "machine": {"cores": os.cpu_count(), "backend":
                     keras.config.backend(), "device": "cpu",
                     "processor": platform.processor() or platform.machine(),
