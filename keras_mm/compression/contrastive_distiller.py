@@ -47,6 +47,12 @@ class ContrastiveDistiller(keras.distillation.Distiller):
             **kwargs,
         )
 
+    def compile(self, optimizer="adam", loss="mean_squared_error",
+                **kwargs):
+        # The base class requires a student loss; ours is the student's
+        # own contrastive loss (see `compute_loss`), so `loss` is unused.
+        super().compile(optimizer=optimizer, loss=loss, **kwargs)
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
                      training=True):
         if y_pred is None:
