@@ -19,10 +19,11 @@ from keras_mm.api_export import keras_mm_export
 
 
 def prunable_variables(model, min_size=256):
-    """Kernels of Dense / EinsumDense / Conv layers with >= `min_size`
-    weights (embeddings, norms and biases stay dense)."""
-    kinds = (keras.layers.Dense, keras.layers.EinsumDense,
-             keras.layers.Conv2D, keras.layers.Conv1D)
+    """Kernels of Dense / EinsumDense layers with >= `min_size` weights.
+
+    Embeddings, norms, biases and the convolutional patch stem stay dense:
+    the stem sees raw pixels and pruning it cost most of the recall."""
+    kinds = (keras.layers.Dense, keras.layers.EinsumDense)
     found = []
     for layer in model._flatten_layers(include_self=False):
         if isinstance(layer, kinds) and getattr(layer, "kernel", None) is not None:

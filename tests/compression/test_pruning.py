@@ -33,10 +33,10 @@ def test_80_percent_sparsity_keeps_recall_and_shrinks_zip(small_clip):
     pruned = data.build(32)
     pruned.set_weights(dense.get_weights())
     dense_zip = zipped_size(dense)
-    steps = 6 * (1024 // 64)
-    # Reach 80% after a third of fine-tuning, then let the rest recover.
-    pruning = MagnitudePruning(0.8, end_step=steps // 3)
-    data.fit(pruned, epochs=6, callbacks=[pruning], learning_rate=1e-3)
+    steps = 8 * (1024 // 64)
+    # Reach 80% after a quarter of fine-tuning, then let the rest recover.
+    pruning = MagnitudePruning(0.8, end_step=steps // 4)
+    data.fit(pruned, epochs=8, callbacks=[pruning], learning_rate=1e-3)
     # The in-step constraint already holds the target sparsity.
     assert sparsity_report(pruned)["global"] >= 0.79
     strip_pruning(pruned, 0.8)
