@@ -57,7 +57,9 @@ class ContrastiveDistiller(keras.distillation.Distiller):
                      training=True):
         if y_pred is None:
             y_pred = self(x, training=training)
-        student_loss = self.student.contrastive_loss(y_pred)
+        student_loss = self.student.contrastive_loss(
+            {m: y_pred[f"{m}_embeddings"] for m in self.student.modalities}
+        )
         teacher_outputs = self.teacher(x, training=False)
         distillation_loss = 0.0
         for loss, weight in zip(self.distillation_losses,
