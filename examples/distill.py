@@ -51,7 +51,7 @@ def main(argv=None):
 
     teacher = build_model(pre.vocabulary_size, 64, 1, 2, projection_dim=32)
     fit(teacher, 2e-3)
-    student = build_model(pre.vocabulary_size, 16, 1, 2, projection_dim=32)
+    student = build_model(pre.vocabulary_size, 24, 1, 2, projection_dim=32)
     fit(ContrastiveDistiller(teacher, student), 3e-3)
     result = {"teacher_params": teacher.count_params(),
               "student_params": student.count_params(),
