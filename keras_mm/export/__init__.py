@@ -1,5 +1,11 @@
 """Export to mobile runtimes, with parity checks in the runtime itself."""
 
+from keras_mm.export.builtin_data import builtin_export_data
+from keras_mm.export.checked_export import ExportCheckError
+from keras_mm.export.checked_export import export_checked
+from keras_mm.export.exportability import ExportError
+from keras_mm.export.exportability import check_static_shapes
 from keras_mm.export.litert import LiteRTRunner
 from keras_mm.export.litert import export_litert
 from keras_mm.export.litert import parity_report
+from keras_mm.export.op_report import non_int8_ops

@@ -63,8 +63,14 @@ def export_litert(model, out_dir, modes=("float32", "int8"),
         result = subprocess.run(command, env=env, capture_output=True,
                                 text=True)
     if result.returncode != 0:
-        raise RuntimeError(
-            "LiteRT export (TensorFlow subprocess) failed:\n"
+        from keras_mm.export.exportability import ExportError
+
+        # The worker's own error (naming the layer) is its last "Error:" line.
+        reason = [line for line in result.stderr.splitlines()
+                  if "Error: " in line]
+        raise ExportError(
+            "LiteRT export (TensorFlow subprocess) failed: "
+            + (reason[-1] if reason else "") + "\n"
             + result.stderr[-4000:]
         )
     return json.loads(result.stdout.strip().splitlines()[-1])

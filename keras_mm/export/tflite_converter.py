@@ -4,12 +4,31 @@ This is the one module of the export path that needs the TensorFlow backend;
 `keras_mm.export.litert` runs it in a subprocess when Keras runs on another.
 """
 
+import re
 import tempfile
 
 import keras
 
-QUANTIZE_MODES = ("float32", "float16", "dynamic", "int8", "full_int8")
+from keras_mm.export.exportability import ExportError
+from keras_mm.export.exportability import check_static_shapes
+from keras_mm.export.exportability import layer_names
 
+QUANTIZE_MODES = (
+    "float32", "float16", "dynamic", "int8", "full_int8", "full_int8_all"
+)
+# Ops kept in float32 by `"full_int8"`. On x86, XNNPACK runs int8 FULLY_CONNECTED
+# / CONV_2D / ADD / MUL, but the int8 kernels of these ops either fall out of
+# the delegate into slow reference kernels (RSQRT, SQUARED_DIFFERENCE, MEAN of
+# the decomposed LayerNorm; SOFTMAX; L2_NORMALIZATION) or cut the delegated
+# graph into many partitions. SELECT_V2 is the attention padding mask: its
+# huge negative fill value takes the whole int8 range, so every real logit
+# quantizes to the same value (text-tower cosine fell to -0.26). Keeping
+# these float leaves int8 where it pays: the matmuls. `"full_int8_all"`
+# quantizes everything it can (the slow, inaccurate baseline).
+DELEGATE_FLOAT_OPS = (
+    "BATCH_MATMUL", "SOFTMAX", "RSQRT", "SQUARED_DIFFERENCE", "MEAN", "NEG",
+    "L2_NORMALIZATION", "SELECT_V2",
+)
 
 def _check_backend():
     if keras.config.backend() != "tensorflow":
@@ -18,6 +37,28 @@ def _check_backend():
             "keras_mm.export.export_litert, which switches for you. "
             f"Current backend: {keras.config.backend()}"
         )
+
+
+def _layers_in_error(model, message):
+    """Names of `model`'s layers that own the ops named in a converter error.
+
+    Converter locations read `fused["Cumprod:", "functional_1/my_layer_1/
+    Cumprod@..."]`; a path component that (minus Keras' `_N` suffix) is a
+    layer name identifies the layer.
+    """
+    names = layer_names(model)
+    found = {}
+    for op, path in re.findall(r'fused\["(\w+):", "([^"@]+)@', message):
+        for part in reversed(path.split("/")[:-1]):
+            base = re.sub(r"_\d+$", "", part)
+            for candidate in (part, base):
+                if candidate in names and candidate != model.name:
+                    found.setdefault(candidate, set()).add(op)
+                    break
+            else:
+                continue
+            break
+    return {name: sorted(ops) for name, ops in found.items()}
 
 
 def convert_tower(model, signature_name, quantize="float32",
@@ -29,12 +70,15 @@ def convert_tower(model, signature_name, quantize="float32",
         signature_name: str. Name of the LiteRT signature.
         quantize: one of `QUANTIZE_MODES`. `"dynamic"` and `"int8"` store
             int8 weights (dynamic-range); `"full_int8"` also quantizes
-            activations with `representative_inputs`.
+            activations with `representative_inputs`, keeping the ops of
+            `DELEGATE_FLOAT_OPS` in float; `"full_int8_all"` quantizes every
+            op it can.
         representative_inputs: list of dicts of batch-1 numpy arrays.
 
     The batch dimension is fixed to 1 and only builtin LiteRT ops are
-    allowed, so an op that LiteRT cannot run fails here, naming the op,
-    instead of producing a file the interpreter cannot execute.
+    allowed, so an op that LiteRT cannot run fails here, naming the layer
+    and the op, instead of producing a file the interpreter cannot execute.
+    A layer with a dynamic (non-batch) dimension fails before conversion.
     """
     _check_backend()
     import tensorflow as tf
@@ -43,6 +87,7 @@ def convert_tower(model, signature_name, quantize="float32",
         raise ValueError(
             f"quantize must be one of {QUANTIZE_MODES}. Received: {quantize!r}"
         )
+    check_static_shapes(model)
     signature = {
         name: tf.TensorSpec((1, *tensor.shape[1:]), tensor.dtype, name=name)
         for name, tensor in model.input.items()
@@ -64,10 +109,11 @@ def convert_tower(model, signature_name, quantize="float32",
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
         if quantize == "float16":
             converter.target_spec.supported_types = [tf.float16]
-        if quantize == "full_int8":
+        full = quantize.startswith("full_int8")
+        if full:
             if not representative_inputs:
                 raise ValueError(
-                    "quantize='full_int8' needs representative_inputs."
+                    f"quantize={quantize!r} needs representative_inputs."
                 )
 
             def representative_dataset():
@@ -80,9 +126,31 @@ def convert_tower(model, signature_name, quantize="float32",
                 tf.lite.OpsSet.TFLITE_BUILTINS,
             ]
         try:
+            if quantize == "full_int8":
+                debugger = tf.lite.experimental.QuantizationDebugger(
+                    converter=converter,
+                    debug_dataset=representative_dataset,
+                    debug_options=tf.lite.experimental.QuantizationDebugOptions(
+                        denylisted_ops=list(DELEGATE_FLOAT_OPS)
+                    ),
+                )
+                return debugger.get_nondebug_quantized_model()
             return converter.convert()
         except Exception as error:  # The converter raises ConverterError.
-            raise RuntimeError(
+            message = str(error)
+            culprits = _layers_in_error(model, message)
+            where = ", ".join(
+                f"layer '{name}' (op {', '.join(ops)})"
+                for name, ops in culprits.items()
+            )
+            unsupported = re.findall(r"'tf\.(\w+)' op is neither", message)
+            summary = (
+                f"{where} cannot run on LiteRT builtin ops"
+                if where else
+                f"unsupported op(s) {sorted(set(unsupported))}"
+                if unsupported else "conversion error"
+            )
+            raise ExportError(
                 f"LiteRT conversion of '{model.name}' failed "
-                f"(quantize={quantize}): {error}"
+                f"(quantize={quantize}): {summary}.\n{message[-2000:]}"
             ) from error

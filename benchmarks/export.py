@@ -1,0 +1,147 @@
+"""LiteRT export benchmark: size, latency, parity and retrieval per mode.
+
+One run trains the quickstart model (or reuses `--model-dir`), exports both
+towers in every quantize mode, runs each file in the LiteRT interpreter
+(batch 1, XNNPACK, 2 threads) and writes `benchmarks/results/export.json`.
+
+    python benchmarks/export.py --size full
+"""
+
+import argparse
+import json
+import os
+import platform
+import sys
+
+import keras
+import numpy as np
+
+import keras_mm
+from keras_mm.export import LiteRTRunner
+from keras_mm.export import builtin_export_data
+from keras_mm.export import export_litert
+from keras_mm.export import non_int8_ops
+from keras_mm.export.checked_export import measure_latency
+from keras_mm.metrics.retrieval import recall_at_k
+
+MODES = ("float32", "float16", "dynamic", "full_int8", "full_int8_all")
+NOTES = (
+    "int8 = the faster of dynamic-range and full-integer among candidates "
+    "whose min cosine >= 0.99. full_int8 keeps DELEGATE_FLOAT_OPS "
+    "(keras_mm/export/tflite_converter.py) in float: their int8 kernels "
+    "fall out of XNNPACK into slow reference kernels (LayerNorm's "
+    "MEAN/SQUARED_DIFFERENCE/RSQRT, SOFTMAX, L2_NORMALIZATION, BATCH_MATMUL) "
+    "and split the delegated graph; full_int8_all quantizes everything. "
+    "non_int8_ops lists, per tower, every op that does not run in int8, "
+    "QUANTIZE/DEQUANTIZE pairs (float islands) included."
+)
+RESULTS = os.path.join(os.path.dirname(__file__), "results", "export.json")
+
+
+def _cosine(a, b):
+    return np.sum(a * b, 1) / (np.linalg.norm(a, axis=1)
+                               * np.linalg.norm(b, axis=1) + 1e-12)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="full",
+                        choices=("tiny", "small", "full"))
+    parser.add_argument("--model-dir", default=None,
+                        help="reuse a quickstart output folder")
+    parser.add_argument("--work-dir", default="/tmp/keras_mm_export_bench")
+    parser.add_argument("--eval-size", type=int, default=500)
+    parser.add_argument("--representative-size", type=int, default=100)
+    parser.add_argument("--out", default=RESULTS)
+    args = parser.parse_args(argv)
+
+    model_dir = args.model_dir
+    if model_dir is None:
+        from keras_mm.quickstart import run_quickstart
+
+        model_dir = os.path.join(args.work_dir, "model")
+        run_quickstart(model_dir, size=args.size, verbose=0)
+    model_path = os.path.join(model_dir, "model.keras")
+    model = keras_mm.load_model(model_path, compile=False)
+    eval_inputs, captions, representative = builtin_export_data(
+        model, os.path.join(model_dir, "vocab.txt"), args.eval_size,
+        args.representative_size,
+    )
+    reference = model.predict(eval_inputs, batch_size=256, verbose=0)
+    keras_r = recall_at_k(reference["image_embeddings"],
+                          reference["text_embeddings"], captions, captions)
+    paths = export_litert(model_path, os.path.join(args.work_dir, "litert"),
+                          modes=MODES, representative_inputs=representative)
+    towers = {m: model.encoders[m].input_keys for m in model.modalities}
+    modes = {}
+    for mode in MODES:
+        entry, embeddings = {"towers": {}}, {}
+        for modality, keys in towers.items():
+            inputs = {k: eval_inputs[k] for k in keys}
+            path = paths[modality][mode]
+            out = LiteRTRunner(path)(inputs)
+            embeddings[modality] = out
+            best, median = measure_latency(
+                path, {k: v[:1] for k, v in inputs.items()}, num_threads=2)
+            entry["towers"][modality] = {
+                "size_bytes": os.path.getsize(path),
+                "latency_ms": best,
+                "latency_ms_median": median,
+                "cosine_min": float(_cosine(
+                    out, reference[f"{modality}_embeddings"]).min()),
+                "non_int8_ops": non_int8_ops(path) if "int8" in mode
+                else None,
+            }
+        t = entry["towers"].values()
+        r = recall_at_k(embeddings["image"], embeddings["text"], captions,
+                        captions)
+        entry.update(
+            size_bytes=sum(x["size_bytes"] for x in t),
+            latency_ms=sum(x["latency_ms"] for x in t),
+            min_cosine=min(x["cosine_min"] for x in t),
+            retrieval=r,
+            r1_drop=max(keras_r[d]["R@1"] - r[d]["R@1"] for d in r),
+        )
+        modes[mode] = entry
+    f32 = modes["float32"]
+    ok = [m for m in ("dynamic", "full_int8") if modes[m]["min_cosine"]
+          >= 0.99]
+    int8 = min(ok, key=lambda m: modes[m]["latency_ms"])
+    result = {
+        "int8_mode": int8,
+        "int8_size_ratio": modes[int8]["size_bytes"] / f32["size_bytes"],
+        "int8_latency_ratio": modes[int8]["latency_ms"] / f32["latency_ms"],
+        "r1_drop": modes[int8]["r1_drop"],
+        "min_cosine": modes[int8]["min_cosine"],
+        "full_int8_latency_ratio":
+            modes["full_int8"]["latency_ms"] / f32["latency_ms"],
+        "full_int8_all_latency_ratio":
+            modes["full_int8_all"]["latency_ms"] / f32["latency_ms"],
+        "keras_retrieval": keras_r,
+        "parameters": int(model.count_params()),
+        "modes": modes,
+        "notes": NOTES,
+        "machine": {"cores": os.cpu_count(), "backend":
+                    keras.config.backend(), "device": "cpu",
+                    "processor": platform.processor() or platform.machine(),
+                    "interpreter": "ai_edge_litert, XNNPACK, 2 threads"},
+    }
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=2)
+    print(f"{'mode':<14}{'bytes':>10}{'ms(b1)':>9}{'cosine':>9}"
+          f"{'R@1 i2t':>9}{'R@1 drop':>9}")
+    for mode, e in modes.items():
+        print(f"{mode:<14}{e['size_bytes']:>10,}{e['latency_ms']:>9.3f}"
+              f"{e['min_cosine']:>9.4f}"
+              f"{e['retrieval']['image_to_text']['R@1']:>9.3f}"
+              f"{e['r1_drop']:>9.3f}")
+    print(json.dumps({k: v for k, v in result.items()
+                      if k.endswith("ratio") or k in ("r1_drop",
+                                                      "min_cosine",
+                                                      "int8_mode")}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""Held-out and representative inputs from the built-in shapes data."""
+
+import os
+
+import numpy as np
+
+
+def builtin_export_data(model, vocabulary_path, num_eval=500,
+                        num_representative=100, seed=0):
+    """Inputs for checking and calibrating an export of a quickstart model.
+
+    The splits use the quickstart's seeds (`seed*10` train, `seed*10 + 2`
+    test): calibration samples come from the training split, checks from
+    the test split.
+
+    Returns:
+        `(eval_inputs, captions, representative_inputs)` where
+        `representative_inputs` is `{modality: [batch-1 input dicts]}`.
+    """
+    from keras_mm.data.text_preprocessor import TextPreprocessor
+    from keras_mm.datasets.shapes import make_image_text_pairs
+
+    if not os.path.exists(vocabulary_path):
+        raise FileNotFoundError(f"No vocabulary at {vocabulary_path}")
+    preprocessor = TextPreprocessor.from_vocabulary_file(vocabulary_path)
+    image_size = int(model.encoders["image"].input["images"].shape[1])
+
+    def inputs(pairs):
+        text = preprocessor(pairs["captions"])
+        return {
+            "images": pairs["images"].astype("float32"),
+            "token_ids": np.asarray(text["token_ids"], "int32"),
+            "padding_mask": np.asarray(text["padding_mask"], "bool"),
+        }
+
+    test = make_image_text_pairs(num_eval, image_size, seed=seed * 10 + 2)
+    train = make_image_text_pairs(num_representative, image_size,
+                                  seed=seed * 10)
+    train_inputs = inputs(train)
+    representative = {
+        modality: [
+            {k: train_inputs[k][i:i + 1]
+             for k in model.encoders[modality].input_keys}
+            for i in range(num_representative)
+        ]
+        for modality in model.modalities
+    }
+    return inputs(test), test["captions"], representative

@@ -1,0 +1,186 @@
+"""LiteRT export that is only reported once the interpreter agrees with Keras.
+
+Each tower is converted (through TensorFlow, in a subprocess where needed),
+run in the LiteRT interpreter on held-out pairs, and compared with the Keras
+model: per-row embedding cosine, retrieval Recall@1/5 with the exported
+towers, file size and batch-1 latency (XNNPACK, `num_threads` threads). A
+failed check raises `ExportCheckError`; no file is reported as written.
+"""
+
+import json
+import os
+import shutil
+import statistics
+import time
+
+import numpy as np
+
+from keras_mm.export.litert import LiteRTRunner
+from keras_mm.export.litert import export_litert
+from keras_mm.export.op_report import non_int8_ops
+from keras_mm.metrics.retrieval import recall_at_k
+
+# CLI names -> converter modes; "int8" picks the faster of two candidates.
+QUANTIZE_CHOICES = ("none", "float16", "dynamic", "int8", "full_int8",
+                    "full_int8_all")
+INT8_CANDIDATES = ("dynamic", "full_int8")
+MIN_COSINE = {"float32": 0.999, "float16": 0.999}
+DEFAULT_MIN_COSINE = 0.99
+
+
+class ExportCheckError(RuntimeError):
+    """An exported file disagrees with the Keras model beyond tolerance."""
+
+
+def measure_latency(path, sample, num_threads=2, runs=50, repeats=5):
+    """Best-of-`repeats` mean batch-1 latency in ms (XNNPACK, default)."""
+    runner = LiteRTRunner(path, num_threads=num_threads)
+    for _ in range(5):
+        runner.run_one(sample)
+    timings = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(runs):
+            runner.run_one(sample)
+        timings.append((time.perf_counter() - start) / runs * 1000)
+    return min(timings), statistics.median(timings)
+
+
+def _cosine(a, b):
+    a = np.asarray(a, np.float32)
+    b = np.asarray(b, np.float32)
+    return np.sum(a * b, axis=1) / (
+        np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) + 1e-12
+    )
+
+
+def _tower_keys(model):
+    return {m: tuple(model.encoders[m].input_keys) for m in model.modalities}
+
+
+def export_checked(model, out_dir, quantize="int8", eval_inputs=None,
+                   labels=None, representative_inputs=None,
+                   max_r1_drop=0.02, num_threads=2, latency_runs=50,
+                   keep_candidates=False):
+    """Exports each tower to `<out_dir>/<modality>.tflite`, checked.
+
+    Args:
+        model: a `ContrastiveModel` saved as `.keras` (path).
+        out_dir: str. Output folder; `report.json` is written there too.
+        quantize: one of `QUANTIZE_CHOICES`. `"int8"` converts both
+            dynamic-range and full-integer INT8 and keeps, per tower, the
+            one with the lower batch-1 latency.
+        eval_inputs: dict of held-out model inputs (all towers' keys).
+        labels: list, one per row; rows with equal labels match
+            (e.g. captions).
+        representative_inputs: `{modality: [batch-1 input dicts]}` drawn from
+            the training data; needed by the full-integer modes.
+        max_r1_drop: float. Largest allowed drop of Recall@1 (fraction,
+            both directions) of the exported towers vs Keras.
+        num_threads: int. Interpreter threads for the latency figure.
+
+    Returns:
+        The report dict (also written to `report.json`).
+
+    Example:
+    ```python
+    report = keras_mm.export.export_checked(
+        "quickstart_out/model.keras", "export/", quantize="int8",
+        eval_inputs=test_inputs, labels=test_captions,
+        representative_inputs=representative)
+    report["towers"]["image"]["mode"]  # 'dynamic' or 'full_int8'
+    ```
+    """
+    import keras_mm
+
+    if quantize not in QUANTIZE_CHOICES:
+        raise ValueError(f"quantize must be one of {QUANTIZE_CHOICES}. "
+                         f"Received: {quantize!r}")
+    if not isinstance(model, str):
+        raise TypeError("export_checked takes the path of a .keras file.")
+    if not os.path.exists(model):
+        raise FileNotFoundError(f"No model at {model}")
+    if eval_inputs is None or labels is None:
+        raise ValueError("export_checked needs eval_inputs and labels.")
+    modes = {"none": ("float32",), "int8": INT8_CANDIDATES}.get(
+        quantize, (quantize,)
+    )
+    keras_model = keras_mm.load_model(model, compile=False)
+    towers = _tower_keys(keras_model)
+    reference = keras_model.predict(eval_inputs, batch_size=256, verbose=0)
+    first, second = list(towers)[:2]  # Retrieval between the first two.
+    keras_retrieval = recall_at_k(reference[f"{first}_embeddings"],
+                                  reference[f"{second}_embeddings"],
+                                  labels, labels)
+    os.makedirs(out_dir, exist_ok=True)
+    candidates_dir = os.path.join(out_dir, "candidates")
+    paths = export_litert(model, candidates_dir, modes=modes,
+                          representative_inputs=representative_inputs)
+    report = {"quantize": quantize, "towers": {}, "num_threads": num_threads}
+    lite_embeddings = {}
+    for modality, keys in towers.items():
+        inputs = {k: eval_inputs[k] for k in keys}
+        sample = {k: np.asarray(v)[:1] for k, v in inputs.items()}
+        expected = reference[f"{modality}_embeddings"]
+        entries = {}
+        for mode, path in paths[modality].items():
+            outputs = LiteRTRunner(path, num_threads=num_threads)(inputs)
+            cosine = _cosine(outputs, expected)
+            best, median = measure_latency(path, sample, num_threads,
+                                           latency_runs)
+            entries[mode] = {
+                "size_bytes": os.path.getsize(path),
+                "cosine_min": float(cosine.min()),
+                "cosine_mean": float(cosine.mean()),
+                "latency_ms": best,
+                "latency_ms_median": median,
+                "non_int8_ops": non_int8_ops(path) if "int8" in mode
+                else None,
+            }
+            lite_embeddings[(modality, mode)] = outputs
+            threshold = MIN_COSINE.get(mode, DEFAULT_MIN_COSINE)
+            if cosine.min() < threshold:
+                entries[mode]["failed"] = (
+                    f"LiteRT {modality} tower ({mode}) drifted from Keras: "
+                    f"min cosine {cosine.min():.5f} < {threshold}"
+                )
+        passed = [m for m in entries if "failed" not in entries[m]]
+        if not passed:
+            # With "int8", a candidate may fail if another one passes.
+            raise ExportCheckError(
+                "; ".join(e["failed"] for e in entries.values())
+            )
+        chosen = min(passed, key=lambda m: entries[m]["latency_ms"])
+        final = os.path.join(out_dir, f"{modality}.tflite")
+        shutil.copyfile(paths[modality][chosen], final)
+        report["towers"][modality] = {
+            "mode": chosen, "path": final, **entries[chosen],
+            "candidates": entries,
+        }
+    retrieval = recall_at_k(
+        lite_embeddings[(first, report["towers"][first]["mode"])],
+        lite_embeddings[(second, report["towers"][second]["mode"])],
+        labels, labels,
+    )
+    r1_drop = max(
+        keras_retrieval[d]["R@1"] - retrieval[d]["R@1"]
+        for d in ("image_to_text", "text_to_image")
+    )
+    report.update({
+        "keras_retrieval": keras_retrieval,
+        "retrieval": retrieval,
+        "r1_drop": float(r1_drop),
+        "min_cosine": min(t["cosine_min"] for t in report["towers"].values()),
+        "size_bytes": sum(t["size_bytes"] for t in report["towers"].values()),
+    })
+    if r1_drop > max_r1_drop:
+        raise ExportCheckError(
+            f"LiteRT towers lose {r1_drop:.3f} Recall@1 vs Keras "
+            f"(> {max_r1_drop})"
+        )
+    if not keep_candidates:
+        shutil.rmtree(candidates_dir, ignore_errors=True)
+    with open(os.path.join(out_dir, "report.json"), "w") as f:
+        json.dump(report, f, indent=2)
+    return report
+

@@ -1,0 +1,56 @@
+"""A small CLIP trained on the built-in data, shared by compression tests."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_mm.data import TextPreprocessor
+from keras_mm.datasets import make_image_text_pairs
+from keras_mm.metrics.retrieval import recall_at_k
+from keras_mm.quickstart import build_model
+from keras_mm.quickstart import warmup_cosine_adamw
+
+TRAIN, TEST, BATCH = 1024, 200, 64
+
+
+def _inputs(pairs, preprocessor):
+    text = preprocessor(pairs["captions"])
+    return {"images": pairs["images"].astype("float32"),
+            "token_ids": np.asarray(text["token_ids"], "int32"),
+            "padding_mask": np.asarray(text["padding_mask"], "bool")}
+
+
+class SmallCLIP:
+    def __init__(self):
+        keras.utils.set_random_seed(0)
+        train = make_image_text_pairs(TRAIN, seed=0)
+        test = make_image_text_pairs(TEST, seed=2)
+        self.preprocessor = TextPreprocessor.from_corpus(
+            train["captions"], vocabulary_size=128, sequence_length=32)
+        self.train = _inputs(train, self.preprocessor)
+        self.test = _inputs(test, self.preprocessor)
+        self.captions = test["captions"]
+
+    def build(self, hidden_dim, num_layers=1):
+        return build_model(self.preprocessor.vocabulary_size, hidden_dim,
+                           num_layers, 2, projection_dim=32)
+
+    def fit(self, model, epochs, callbacks=(), learning_rate=2e-3):
+        steps = epochs * (TRAIN // BATCH)
+        model.compile(optimizer=warmup_cosine_adamw(steps, learning_rate))
+        model.fit(self.train, batch_size=BATCH, epochs=epochs, verbose=0,
+                  callbacks=list(callbacks))
+        return model
+
+    def r5(self, model):
+        e = model.predict(self.test, batch_size=256, verbose=0)
+        r = recall_at_k(e["image_embeddings"], e["text_embeddings"],
+                        self.captions, self.captions)
+        return r["image_to_text"]["R@5"]
+
+
+@pytest.fixture(scope="session")
+def small_clip():
+    data = SmallCLIP()
+    model = data.fit(data.build(32), epochs=8)
+    return data, model, data.r5(model)

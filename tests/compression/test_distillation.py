@@ -1,0 +1,23 @@
+"""Distillation of a larger CLIP into a student with <= 1/4 the params."""
+
+import pytest
+
+from keras_mm.compression import ContrastiveDistiller
+from keras_mm.compression import SimilarityDistillation
+
+
+@pytest.mark.large
+def test_student_reaches_90_percent_of_teacher_recall(small_clip):
+    data, _, _ = small_clip
+    teacher = data.fit(data.build(64), epochs=8)
+    student = data.build(24)
+    assert student.count_params() <= teacher.count_params() / 4
+    distiller = ContrastiveDistiller(
+        teacher, student,
+        distillation_losses=SimilarityDistillation(temperature=0.05),
+        student_loss_weight=0.5,
+    )
+    data.fit(distiller, epochs=16, learning_rate=3e-3)
+    teacher_r5, student_r5 = data.r5(teacher), data.r5(student)
+    assert teacher_r5 > 0.3
+    assert student_r5 >= 0.9 * teacher_r5

@@ -1,0 +1,27 @@
+"""The export and distillation examples run at tiny size."""
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..",
+                                "examples"))
+
+
+@pytest.mark.large
+def test_export_mobile_tiny(tmp_path):
+    import export_mobile
+
+    report = export_mobile.main(["--tiny", "--out", str(tmp_path)])
+    assert set(report["towers"]) == {"image", "text"}
+    assert report["min_cosine"] >= 0.99
+
+
+@pytest.mark.large
+def test_distill_tiny():
+    import distill
+
+    result = distill.main(["--tiny"])
+    assert result["student_params"] <= result["teacher_params"] / 4
+    assert 0.0 <= result["student_r5"] <= 1.0

@@ -1,0 +1,95 @@
+"""Checked LiteRT export of a model trained under the current backend."""
+
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+
+import keras_mm
+from keras_mm.export import ExportError
+from keras_mm.export import builtin_export_data
+from keras_mm.export import check_static_shapes
+from keras_mm.export import export_checked
+from keras_mm.testing import run_in_backend
+
+
+@pytest.mark.large
+def test_int8_export_of_model_trained_on_this_backend(quickstart_run,
+                                                      tmp_path):
+    # quickstart_run trained and saved the model under the current backend;
+    # conversion goes through TensorFlow (a subprocess elsewhere).
+    out_dir, _ = quickstart_run
+    model_path = str(out_dir / "model.keras")
+    model = keras_mm.load_model(model_path, compile=False)
+    eval_inputs, captions, representative = builtin_export_data(
+        model, str(out_dir / "vocab.txt"), num_eval=32,
+        num_representative=8)
+    report = export_checked(model_path, str(tmp_path), quantize="int8",
+                            eval_inputs=eval_inputs, labels=captions,
+                            representative_inputs=representative,
+                            max_r1_drop=0.1, latency_runs=5)
+    for modality in ("image", "text"):
+        tower = report["towers"][modality]
+        assert os.path.getsize(tower["path"]) == tower["size_bytes"] > 0
+        assert tower["mode"] in ("dynamic", "full_int8")
+        assert tower["cosine_min"] >= 0.99
+        assert tower["latency_ms"] > 0
+        # The chosen candidate is the fastest one that passed.
+        passed = {m: c for m, c in tower["candidates"].items()
+                  if "failed" not in c}
+        assert tower["latency_ms"] == min(c["latency_ms"]
+                                          for c in passed.values())
+        full = tower["candidates"]["full_int8"]
+        # Every op that is not int8 is listed (float islands included).
+        assert "DEQUANTIZE(int8->float32)" in full["non_int8_ops"]
+    assert report["r1_drop"] <= 0.1
+    with open(tmp_path / "report.json") as f:
+        assert json.load(f)["quantize"] == "int8"
+    # The exported files run on their own and agree with Keras.
+    from keras_mm.export import LiteRTRunner
+
+    lite = LiteRTRunner(report["towers"]["image"]["path"])(
+        {"images": eval_inputs["images"][:4]})
+    ref = model.predict(eval_inputs, verbose=0)["image_embeddings"][:4]
+    cos = np.sum(lite * ref, 1) / np.linalg.norm(lite, axis=1)
+    assert cos.min() >= 0.99
+
+
+def test_dynamic_shape_is_refused_naming_the_layer():
+    tokens = keras.Input((None, 8), name="tokens")
+    model = keras.Model({"tokens": tokens},
+                        keras.layers.Dense(4, name="proj")(tokens))
+    with pytest.raises(ExportError, match="'tokens'.*dynamic"):
+        check_static_shapes(model)
+
+
+UNSUPPORTED = """
+import json, keras
+from keras import ops
+from keras_mm.export import export_litert
+
+class RunningProduct(keras.layers.Layer):
+    def call(self, x):
+        return ops.cumprod(x, axis=-1)  # tf.Cumprod: no LiteRT builtin
+
+x = keras.Input((8,), name="x")
+model = keras.Model({"x": x}, RunningProduct(name="running_product")(
+    keras.layers.Dense(8, name="dense")(x)))
+try:
+    from keras_mm.export.tflite_converter import convert_tower
+    convert_tower(model, "embed")
+    print(json.dumps({"error": None}))
+except Exception as error:
+    print(json.dumps({"type": type(error).__name__,
+                      "error": str(error).splitlines()[0]}))
+"""
+
+
+@pytest.mark.large
+def test_unsupported_op_is_refused_naming_the_layer():
+    result = run_in_backend("tensorflow", UNSUPPORTED)
+    assert result["type"] == "ExportError"
+    assert "running_product" in result["error"]
+    assert "Cumprod" in result["error"]
