@@ -182,6 +182,13 @@ class ContrastiveModel(keras.Model):
             )
 
     def train_step(self, *args):
+        if keras.config.backend() == "torch":
+            # Keras registers torch parameters by variable path, and the
+            # towers share paths (`block_0/qkv/kernel`), so
+            # `Module.zero_grad` misses one tower's parameters and their
+            # `.grad` would accumulate across steps. Clear every one.
+            for variable in self.trainable_variables:
+                variable.value.grad = None
         # Exact accumulation replaces the step body (per backend); the
         # default step is untouched otherwise.
         if getattr(self, "accumulation_steps", 1) > 1:
