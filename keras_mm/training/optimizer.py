@@ -43,7 +43,7 @@ class ScaledAdamW(keras.optimizers.AdamW):
     Example:
     ```python
     optimizer = keras_mm.training.ScaledAdamW(1e-3, weight_decay=0.05)
-    optimizer.set_multipliers({model.weights[0]: 0.5})
+    optimizer.set_multipliers([(model.weights[0], 0.5)])
     ```
     """
 
@@ -69,7 +69,8 @@ def layer_decay_multipliers(model, decay):
 
     Within each tower with N blocks, block i gets `decay ** (N - i)`, the
     embeddings (anything before the blocks) `decay ** (N + 1)`, and the
-    final norm, projections and logit scale 1.
+    final norm, projections and logit scale 1. Returns `(variable, factor)`
+    pairs.
     """
     depths = {}
     named = named_variables(model)
@@ -78,7 +79,7 @@ def layer_decay_multipliers(model, decay):
         if match:
             tower = name.split("/", 1)[0]
             depths[tower] = max(depths.get(tower, 0), int(match.group(1)) + 1)
-    multipliers = {}
+    multipliers = []  # (variable, factor) pairs: variables are unhashable
     for name, variable in named.items():
         tower = name.split("/", 1)[0]
         if tower not in depths:
@@ -86,9 +87,9 @@ def layer_decay_multipliers(model, decay):
         match = BLOCK.search(name)
         n = depths[tower]
         if match:
-            multipliers[variable] = decay ** (n - int(match.group(1)))
+            multipliers.append((variable, decay ** (n - int(match.group(1)))))
         elif "final_norm" not in name:
-            multipliers[variable] = decay ** (n + 1)
+            multipliers.append((variable, decay ** (n + 1)))
     return multipliers
 
 
