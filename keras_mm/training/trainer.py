@@ -41,7 +41,7 @@ def train(build_model, data, config=None, validation_data=None,
             after the precision policy and seed are set; or a model (only
             with `precision="float32"`).
         data: `x` (dict of arrays, for tasks whose loss needs no labels
-            such as `ContrastiveModel`) or a tuple `(x, y)`.
+            such as `ContrastiveModel`), `(x, y)` or `(x, y, sample_weight)`.
         config: `TrainConfig`.
         validation_data: like `data`; evaluated after each epoch.
         callbacks: extra Keras callbacks.
@@ -115,7 +115,7 @@ def train(build_model, data, config=None, validation_data=None,
             config.checkpoint_dir, config.checkpoint_every, start_step))
     if config.grad_norm_every and hasattr(model, "encoders"):
         probe = _take(data, slice(0, min(n, config.batch_size)))
-        probe_x, probe_y = (probe if isinstance(probe, tuple)
+        probe_x, probe_y = (probe[:2] if isinstance(probe, tuple)
                             else (probe, None))
         callbacks.append(ModalityGradientNorms(
             probe_x, probe_y, config.grad_norm_every,
@@ -136,10 +136,10 @@ def train(build_model, data, config=None, validation_data=None,
         order = _epoch_order(n, epoch, config.seed)[
             offset * batch: steps_per_epoch * batch]
         epoch_data = _take(data, order)
-        x, y = epoch_data if isinstance(epoch_data, tuple) else (
-            epoch_data, None)
+        x, y, weights = (tuple(epoch_data) + (None,))[:3] if isinstance(
+            epoch_data, tuple) else (epoch_data, None, None)
         history = model.fit(
-            x, y, batch_size=batch, epochs=epoch + 1, initial_epoch=epoch,
+            x, y, sample_weight=weights, batch_size=batch, epochs=epoch + 1, initial_epoch=epoch,
             shuffle=False, callbacks=callbacks, verbose=config.verbose,
             validation_data=validation_data if validation_data is None
             or isinstance(validation_data, tuple) else (validation_data,),
