@@ -33,7 +33,7 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted(tmp_path):
     ckpt = str(tmp_path / "ckpt")
     out = str(tmp_path / "resumed.npz")
     total = 2 * 48 // 8
-    proc = _worker(ckpt, out, sleep=1.0)
+    proc = _worker(ckpt, out, sleep=0.5)
     deadline = time.time() + 240
     while time.time() < deadline and proc.poll() is None:
         step = latest_step(ckpt)
