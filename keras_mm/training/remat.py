@@ -11,9 +11,11 @@ def enable_remat(model, towers=None, mode="full", layer_class_names=(
         "TransformerBlock",)):
     """Recomputes each transformer block of the towers in the backward pass.
 
-    Keras records a `keras.RematScope` at layer construction; this sets the
-    same remat mode on already built blocks, so towers built elsewhere can
-    be checkpointed. On TensorFlow only `mode="activations"` works inside a
+    Keras records a `keras.RematScope` at layer construction; this works on
+    already built towers instead. `mode="full"` wraps each block's `call`
+    in `keras.remat` with its non-tensor arguments (e.g. `training`) bound
+    statically (Keras' own full mode passes them to `jax.checkpoint`, which
+    fails); other modes set the block's sublayers' remat mode. On TensorFlow only `mode="activations"` works inside a
     compiled `fit` (KERAS_NOTES), so other modes fall back to it there.
 
     Returns the list of rematerialised layer names.
@@ -33,10 +35,28 @@ def enable_remat(model, towers=None, mode="full", layer_class_names=(
         tower = _tower(model, modality)
         for layer in tower._flatten_layers(include_self=False):
             if type(layer).__name__ in layer_class_names:
-                targets = [layer]
-                if mode == "activations":  # Only layers with an activation.
-                    targets = list(layer._flatten_layers(include_self=True))
-                for target in targets:
-                    target._remat_mode = keras.RematScope(mode=mode)
+                if mode == "full":
+                    _wrap_call(layer)
+                else:  # Layers with an activation (and others by size).
+                    for target in layer._flatten_layers(include_self=True):
+                        target._remat_mode = keras.RematScope(mode=mode)
                 names.append(f"{tower.name}/{layer.name}")
     return names
+
+
+def _wrap_call(layer):
+    original = layer.call
+
+    def call(inputs, *args, **kwargs):
+        # Tensors go through `keras.remat` positionally; flags stay static.
+        keys = [k for k, v in kwargs.items()
+                if v is not None and not isinstance(v, (bool, int, float,
+                                                        str))]
+        static = {k: v for k, v in kwargs.items() if k not in keys}
+
+        def block(x, *tensors):
+            return original(x, *args, **static, **dict(zip(keys, tensors)))
+
+        return keras.remat(block)(inputs, *[kwargs[k] for k in keys])
+
+    layer.call = call
