@@ -29,4 +29,5 @@ from keras_mm.training.optimizer import layer_decay_multipliers
 from keras_mm.training.optimizer import warmup_cosine
 from keras_mm.training.precision import set_precision
 from keras_mm.training.remat import enable_remat
+from keras_mm.training.search import hyperparameter_search
 from keras_mm.training.trainer import train
