@@ -43,6 +43,17 @@ def test_mixed_bfloat16_trains_with_float32_islands():
     assert norm.gamma.dtype == "float32" and not norm.autocast
 
 
+def _apply(optimizer, grads, var):
+    if keras.config.backend() != "jax":
+        return optimizer.apply(grads, [var])
+    # JAX: the dynamic-scale branch is a traced cond; apply it statelessly.
+    new_vars, new_state = optimizer.stateless_apply(
+        [v.value for v in optimizer.variables], grads, [var.value])
+    var.assign(new_vars[0])
+    for v, value in zip(optimizer.variables, new_state):
+        v.assign(value)
+
+
 def test_float16_loss_scaling_skips_inf_and_unscales():
     var = keras.Variable(np.ones((2,), "float32"))
     optimizer = keras.optimizers.LossScaleOptimizer(
@@ -51,12 +62,12 @@ def test_float16_loss_scaling_skips_inf_and_unscales():
     scaled = optimizer.scale_loss(keras.ops.convert_to_tensor(2.0))
     assert float(keras.ops.convert_to_numpy(scaled)) == 2048.0
     # Overflowed gradients: no update, scale halves.
-    optimizer.apply([np.array([np.inf, 1.0], "float32")], [var])
+    _apply(optimizer, [np.array([np.inf, 1.0], "float32")], var)
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(var), [1, 1])
     assert float(keras.ops.convert_to_numpy(
         optimizer.dynamic_scale)) == 512.0
     # Finite scaled gradients are unscaled before the SGD step.
-    optimizer.apply([np.array([512.0, 512.0], "float32")], [var])
+    _apply(optimizer, [np.array([512.0, 512.0], "float32")], var)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(var), [0.9, 0.9],
                                rtol=1e-6)
 
@@ -84,4 +95,4 @@ def test_remat_gives_the_same_update():
         model.fit(x, batch_size=8, verbose=0)
         results.append([keras.ops.convert_to_numpy(w) for w in model.weights])
     for a, b in zip(*results):
-        np.testing.assert_allclose(a, b, atol=1e-6)
+        np.testing.assert_allclose(a, b, atol=1e-5)  # XLA reorders sums
