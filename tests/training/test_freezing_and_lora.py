@@ -70,6 +70,7 @@ def test_freeze_by_pattern():
         freezing.freeze_by_pattern(model, "no_such_layer")
 
 
+@pytest.mark.large
 def test_lora_freezes_base_saves_small_adapter_and_merges(tmp_path):
     model = _model()
     enabled = lora.enable_lora(model, rank=2, towers=["image", "text"])
