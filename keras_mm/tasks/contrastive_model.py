@@ -146,7 +146,24 @@ class ContrastiveModel(keras.Model):
             loss = loss + ops.cast(extra, "float32")
         return loss
 
-    def compile(self, optimizer="auto", **kwargs):
+    def compile(self, optimizer="auto", accumulation_steps=1, **kwargs):
+        """Configures training; see `keras.Model.compile`.
+
+        Args:
+            optimizer: `"auto"` (AdamW, warm defaults) or an optimizer.
+            accumulation_steps: int. When > 1, each `fit` batch of k·B
+                examples is processed as k micro-batches of B with the
+                exact contrastive accumulation of
+                `keras_mm.training.contrastive_accumulation`: the update
+                equals one step on the k·B batch, with the activation
+                memory of B.
+        """
+        if int(accumulation_steps) < 1:
+            raise ValueError(
+                "accumulation_steps must be >= 1. Received: "
+                f"accumulation_steps={accumulation_steps}"
+            )
+        self.accumulation_steps = int(accumulation_steps)
         if optimizer == "auto":
             optimizer = keras.optimizers.AdamW(
                 learning_rate=5e-4, weight_decay=0.05, clipnorm=1.0
@@ -156,6 +173,31 @@ class ContrastiveModel(keras.Model):
                            "embedding", "class_token"]
             )
         super().compile(optimizer=optimizer, **kwargs)
+        if self.accumulation_steps > 1 and getattr(
+            self.optimizer, "gradient_accumulation_steps", None
+        ):
+            raise ValueError(
+                "Use either accumulation_steps (exact, contrastive) or the "
+                "optimizer's gradient_accumulation_steps, not both."
+            )
+
+    def train_step(self, *args):
+        if keras.config.backend() == "torch":
+            # Keras registers torch parameters by variable path, and the
+            # towers share paths (`block_0/qkv/kernel`), so
+            # `Module.zero_grad` misses one tower's parameters and their
+            # `.grad` would accumulate across steps. Clear every one.
+            for variable in self.trainable_variables:
+                variable.value.grad = None
+        # Exact accumulation replaces the step body (per backend); the
+        # default step is untouched otherwise.
+        if getattr(self, "accumulation_steps", 1) > 1:
+            from keras_mm.training.contrastive_accumulation import (
+                accumulated_train_step,
+            )
+
+            return accumulated_train_step(self, *args)
+        return super().train_step(*args)
 
     def tower(self, modality):
         """A functional model from one modality's inputs to its embeddings.

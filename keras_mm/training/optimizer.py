@@ -1,0 +1,145 @@
+"""AdamW with warmup-cosine, layer-wise lr decay, clipping and L1/L2."""
+
+import re
+
+import keras
+
+from keras_mm.api_export import keras_mm_export
+from keras_mm.training.variables import named_variables
+
+# Variables that never get weight decay (seed 001 / open_clip practice).
+NO_DECAY = ("bias", "gamma", "beta", "log_scale", "embeddings",
+            "position_embedding", "class_token")
+BLOCK = re.compile(r"/block_(\d+)/")
+
+
+def warmup_cosine(total_steps, peak_learning_rate, warmup_fraction=0.1,
+                  final_fraction=0.01):
+    """Linear warmup over a fraction of the steps, then cosine decay.
+
+    Example:
+    ```python
+    schedule = keras_mm.training.warmup_cosine(1000, 1e-3)
+    float(schedule(0)), float(schedule(100))  # 0.0, 1e-3
+    ```
+    """
+    warmup = max(1, int(round(total_steps * warmup_fraction)))
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0,
+        decay_steps=max(1, total_steps - warmup),
+        alpha=final_fraction,
+        warmup_target=peak_learning_rate,
+        warmup_steps=warmup,
+    )
+
+
+@keras_mm_export
+class ScaledAdamW(keras.optimizers.AdamW):
+    """AdamW with a per-variable learning-rate multiplier.
+
+    Used for layer-wise learning-rate decay: `set_multipliers` maps
+    variables to factors that scale the learning rate of their Adam step.
+
+    Example:
+    ```python
+    optimizer = keras_mm.training.ScaledAdamW(1e-3, weight_decay=0.05)
+    optimizer.set_multipliers([(model.weights[0], 0.5)])
+    ```
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._multipliers = {}
+
+    def set_multipliers(self, multipliers):
+        """`multipliers`: dict or list of `(variable, factor)` pairs."""
+        items = multipliers.items() if hasattr(multipliers, "items") else (
+            multipliers)
+        self._multipliers = {self._var_key(v): float(m) for v, m in items}
+
+    def update_step(self, gradient, variable, learning_rate):
+        factor = self._multipliers.get(self._var_key(variable), 1.0)
+        if factor != 1.0:
+            learning_rate = keras.ops.multiply(learning_rate, factor)
+        super().update_step(gradient, variable, learning_rate)
+
+
+def layer_decay_multipliers(model, decay):
+    """Learning-rate factor of each variable for layer-wise decay.
+
+    Within each tower with N blocks, block i gets `decay ** (N - i)`, the
+    embeddings (anything before the blocks) `decay ** (N + 1)`, and the
+    final norm, projections and logit scale 1. Returns `(variable, factor)`
+    pairs.
+    """
+    depths = {}
+    named = named_variables(model)
+    for name in named:
+        match = BLOCK.search(name)
+        if match:
+            tower = name.split("/", 1)[0]
+            depths[tower] = max(depths.get(tower, 0), int(match.group(1)) + 1)
+    multipliers = []  # (variable, factor) pairs: variables are unhashable
+    for name, variable in named.items():
+        tower = name.split("/", 1)[0]
+        if tower not in depths:
+            continue
+        match = BLOCK.search(name)
+        n = depths[tower]
+        if match:
+            multipliers.append((variable, decay ** (n - int(match.group(1)))))
+        elif "final_norm" not in name:
+            multipliers.append((variable, decay ** (n + 1)))
+    return multipliers
+
+
+def apply_regularization(model, l1=0.0, l2=0.0):
+    """Switches L1/L2 penalties on every kernel (`model.losses` adds them).
+
+    Returns the number of kernels regularised.
+    """
+    if not (l1 or l2):
+        return 0
+    regularizer = keras.regularizers.L1L2(l1=l1, l2=l2)
+    count = 0
+    for name, variable in named_variables(model).items():
+        if name.endswith("/kernel") and variable.trainable:
+            variable.regularizer = regularizer
+            count += 1
+    return count
+
+
+def build_optimizer(model, total_steps, learning_rate=1e-3,
+                    warmup_fraction=0.1, weight_decay=0.05, layer_decay=None,
+                    global_clipnorm=1.0, gradient_accumulation_steps=None):
+    """AdamW + warmup-cosine + decay exclusions + optional layer decay.
+
+    Args:
+        model: the model to train (for layer-wise decay).
+        total_steps: int. Optimizer updates in the whole run.
+        learning_rate: float. Peak learning rate.
+        warmup_fraction: float. Fraction of the steps of linear warmup.
+        weight_decay: float. Decoupled weight decay (not on biases, norms,
+            embeddings or the temperature).
+        layer_decay: float or None. Layer-wise lr decay factor (e.g. 0.75).
+        global_clipnorm: float or None. Clip gradients by global norm.
+        gradient_accumulation_steps: int or None. Plain (averaging)
+            accumulation, exact only for per-sample losses.
+
+    Example:
+    ```python
+    optimizer = keras_mm.training.build_optimizer(model, 1000, 5e-4,
+                                                  layer_decay=0.75)
+    model.compile(optimizer=optimizer)
+    ```
+    """
+    optimizer = ScaledAdamW(
+        warmup_cosine(total_steps, learning_rate, warmup_fraction),
+        weight_decay=weight_decay,
+        global_clipnorm=global_clipnorm,
+        gradient_accumulation_steps=gradient_accumulation_steps,
+    )
+    optimizer.exclude_from_weight_decay(var_names=list(NO_DECAY))
+    if layer_decay:
+        optimizer.set_multipliers(layer_decay_multipliers(model, layer_decay))
+    return optimizer

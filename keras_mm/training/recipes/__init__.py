@@ -1,0 +1,1 @@
+"""Training recipes: functions that run a whole job and return a report."""

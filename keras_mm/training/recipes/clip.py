@@ -1,0 +1,48 @@
+"""The quickstart CLIP on the built-in data, trained through `train`."""
+
+import json
+import os
+
+import numpy as np
+
+from keras_mm.data.text_preprocessor import TextPreprocessor
+from keras_mm.datasets.shapes import make_image_text_pairs
+from keras_mm.quickstart import SEQUENCE_LENGTH
+from keras_mm.quickstart import build_model
+from keras_mm.training.config import TrainConfig
+from keras_mm.training.lora import save_lora_adapter
+from keras_mm.training.trainer import train
+
+SIZES = {"tiny": dict(n=128, hidden_dim=32, num_layers=1, epochs=1,
+                      batch_size=32),
+         "small": dict(n=2048, hidden_dim=64, num_layers=2, epochs=3,
+                       batch_size=64)}
+
+
+def run_clip(out_dir, size="tiny", seed=0, overrides=(), print_fn=print):
+    """Trains the quickstart CLIP with `TrainConfig` overrides; returns the
+    report and writes `report.json`, the weights and any LoRA adapter."""
+    spec = SIZES[size]
+    config = TrainConfig(
+        epochs=spec["epochs"], batch_size=spec["batch_size"], seed=seed,
+        checkpoint_dir=os.path.join(out_dir, "checkpoint"),
+    ).override(overrides)
+    pairs = make_image_text_pairs(spec["n"], 32, seed=seed)
+    preprocessor = TextPreprocessor.from_corpus(
+        pairs["captions"], vocabulary_size=256,
+        sequence_length=SEQUENCE_LENGTH)
+    text = preprocessor(pairs["captions"])
+    data = {"images": pairs["images"].astype("float32"),
+            "token_ids": np.asarray(text["token_ids"], "int32"),
+            "padding_mask": np.asarray(text["padding_mask"], "bool")}
+    model, report = train(
+        lambda: build_model(preprocessor.vocabulary_size, spec["hidden_dim"],
+                            spec["num_layers"], 2, projection_dim=32),
+        data, config, print_fn=print_fn)
+    model.save_weights(os.path.join(out_dir, "model.weights.h5"))
+    if config.lora_rank:
+        report["adapter"] = save_lora_adapter(
+            model, os.path.join(out_dir, "adapter.npz"))
+    with open(os.path.join(out_dir, "report.json"), "w") as f:
+        json.dump(report, f, indent=2)
+    return report

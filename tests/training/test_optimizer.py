@@ -1,0 +1,75 @@
+"""Warmup-cosine, weight-decay exclusions, layer decay, L1/L2 switches."""
+
+import keras
+import numpy as np
+
+from keras_mm.quickstart import build_model
+from keras_mm.training import optimizer as opt
+from keras_mm.training.variables import named_variables
+
+
+def _model():
+    keras.utils.set_random_seed(0)
+    return build_model(40, hidden_dim=16, num_layers=2, num_heads=2,
+                       projection_dim=16)
+
+
+def test_warmup_then_cosine():
+    schedule = opt.warmup_cosine(100, 1e-3, warmup_fraction=0.1)
+    lr = [float(keras.ops.convert_to_numpy(schedule(s)))
+          for s in (0, 5, 10, 55, 100)]
+    assert lr[0] == 0.0
+    np.testing.assert_allclose(lr[1], 5e-4, rtol=1e-5)
+    np.testing.assert_allclose(lr[2], 1e-3, rtol=1e-5)
+    assert lr[2] > lr[3] > lr[4]
+    np.testing.assert_allclose(lr[4], 1e-5, rtol=1e-3)
+
+
+def test_weight_decay_skips_bias_norm_embedding_and_temperature():
+    model = _model()
+    optimizer = opt.build_optimizer(model, 10, weight_decay=0.1)
+    named = named_variables(model)
+    uses = {n: optimizer._use_weight_decay(v) for n, v in named.items()}
+    assert uses["image_encoder/block_0/qkv/kernel"]
+    assert not uses["image_encoder/block_0/qkv/bias"]
+    assert not uses["image_encoder/block_0/attention_norm/gamma"]
+    assert not uses["text_encoder/token_embedding/embeddings"]
+    assert not uses["logit_scale/logit_scale/log_scale"]
+
+
+def test_layer_decay_scales_lower_blocks_and_update():
+    model = _model()
+    pairs = opt.layer_decay_multipliers(model, 0.5)
+    factor = {id(v): f for v, f in pairs}
+    named = {n: id(v) for n, v in named_variables(model).items()}
+    assert factor[named["image_encoder/block_1/qkv/kernel"]] == 0.5
+    assert factor[named["image_encoder/block_0/qkv/kernel"]] == 0.25
+    assert factor[
+        named["image_encoder/patch_embedding/projection/kernel"]] == 0.125
+    assert named["image_projection/image_projection/output/kernel"] not in (
+        factor)
+
+    # One SGD-like step: the update of a variable is scaled by its factor.
+    var = keras.Variable(np.ones((3,), "float32"))
+    other = keras.Variable(np.ones((3,), "float32"))
+    scaled = opt.ScaledAdamW(0.1, weight_decay=0.0)
+    scaled.build([var, other])
+    scaled.set_multipliers([(var, 0.5)])
+    grad = np.ones((3,), "float32")
+    scaled.apply([grad, grad], [var, other])
+    step_var = 1 - keras.ops.convert_to_numpy(var)
+    step_other = 1 - keras.ops.convert_to_numpy(other)
+    np.testing.assert_allclose(step_var, 0.5 * step_other, rtol=1e-5)
+
+
+def test_l1_l2_switches_add_losses():
+    model = _model()
+    assert opt.apply_regularization(model) == 0
+    assert len(model.losses) == 0
+    count = opt.apply_regularization(model, l1=1e-3, l2=1e-2)
+    assert count > 0 and len(model.losses) == count
+    kernel = named_variables(model)["image_encoder/block_0/qkv/kernel"]
+    w = keras.ops.convert_to_numpy(kernel)
+    expected = 1e-3 * np.abs(w).sum() + 1e-2 * np.square(w).sum()
+    values = [float(keras.ops.convert_to_numpy(x)) for x in model.losses]
+    assert any(abs(v - expected) < 1e-4 * max(1, expected) for v in values)
