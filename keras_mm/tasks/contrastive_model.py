@@ -7,6 +7,7 @@ from keras import ops
 
 from keras_mm.api_export import keras_mm_export
 from keras_mm.distribution.collectives import gather_global_batch
+from keras_mm.distribution.collectives import scale_loss_for_replicas
 from keras_mm.heads.logit_scale import LogitScale
 from keras_mm.heads.modality_projection import ModalityProjection
 from keras_mm.losses.contrastive import CONTRASTIVE_LOSSES
@@ -144,7 +145,9 @@ class ContrastiveModel(keras.Model):
         # Regularisation losses added by layers (e.g. L2 kernels).
         for extra in self.losses:
             loss = loss + ops.cast(extra, "float32")
-        return loss
+        # tf.distribute: every replica computes the same global loss and
+        # Keras sums replica gradients; scale as Keras' compute_loss does.
+        return scale_loss_for_replicas(loss)
 
     def compile(self, optimizer="auto", accumulation_steps=1, **kwargs):
         """Configures training; see `keras.Model.compile`.
