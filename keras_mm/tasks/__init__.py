@@ -2,3 +2,4 @@
 
 from keras_mm.tasks.contrastive_model import ContrastiveModel
 from keras_mm.tasks.captioning_model import CaptioningModel
+from keras_mm.tasks.image_text_matching_model import ImageTextMatchingModel
