@@ -112,7 +112,7 @@ class ImageTextMatchingModel(ContrastiveModel):
 
         `image` and `text` are `(tokens, embeddings)` tuples. The head reads
         the pooled fused text tokens and the element-wise product of the
-        two contrastive embeddings (whose sum is their cosine), so what
+        two contrastive embeddings (scaled to sum to their logit), so what
         the contrastive objective learns is available to matching at once.
         """
         image_tokens, image_embeddings = image
@@ -121,7 +121,10 @@ class ImageTextMatchingModel(ContrastiveModel):
         for layer in self.fusion_layers:
             x = layer(x, image_tokens, training=training)
         fused = self.fused_pooling(x, padding_mask=padding_mask)
-        agreement = ops.cast(image_embeddings * text_embeddings, fused.dtype)
+        # Scaled so that the features sum to the contrastive logit.
+        agreement = ops.cast(
+            image_embeddings * text_embeddings * self.logit_scale.scale(),
+            fused.dtype)
         return self.itm_head(ops.concatenate([fused, agreement], axis=-1))
 
     def _negative_indices(self, logits, training):
