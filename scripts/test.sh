@@ -2,33 +2,54 @@
 # Installs keras_mm with its test extras into .venv and runs the whole test
 # suite once per Keras backend (jax, tensorflow, torch). Fails if any backend
 # fails or runs no test. Extra arguments go to pytest.
+#
+# The three backends run side by side (each in its own process, output in
+# its own log, printed when it ends); KERAS_MM_TEST_SERIAL=1 runs them one
+# after another instead.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3.11}"
 VENV="${VENV:-.venv}"
+BACKENDS=(jax tensorflow torch)
 if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV" || exit 1
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip || exit 1
 "$VENV/bin/python" -m pip install -q -e ".[all,test]" || exit 1
 
-status=0
-summary=""
-for backend in jax tensorflow torch; do
-  echo "=== KERAS_BACKEND=$backend ==="
+logs=$(mktemp -d)
+run_backend() {
+  local backend=$1 start code
   start=$(date +%s)
   KERAS_BACKEND=$backend "$VENV/bin/python" -m pytest tests -q \
-    -p no:cacheprovider --durations=10 "$@"
+    -p no:cacheprovider --durations=10 --basetemp="$logs/tmp-$backend" \
+    "${@:2}" > "$logs/$backend.log" 2>&1
   code=$?
-  seconds=$(( $(date +%s) - start ))
-  if [ $code -eq 5 ]; then
+  echo "$code $(( $(date +%s) - start ))" > "$logs/$backend.status"
+}
+
+if [ "${KERAS_MM_TEST_SERIAL:-0}" = "1" ]; then
+  for backend in "${BACKENDS[@]}"; do run_backend "$backend" "$@"; done
+else
+  for backend in "${BACKENDS[@]}"; do run_backend "$backend" "$@" & done
+  wait
+fi
+
+status=0
+summary=""
+for backend in "${BACKENDS[@]}"; do
+  echo "=== KERAS_BACKEND=$backend ==="
+  cat "$logs/$backend.log"
+  read -r code seconds < "$logs/$backend.status"
+  if [ "$code" -eq 5 ]; then
     echo "KERAS_BACKEND=$backend ran no test: failing."
   fi
-  if [ $code -ne 0 ]; then
+  if [ "$code" -ne 0 ]; then
     status=1
   fi
   summary="$summary\n  $backend: exit $code in ${seconds}s"
 done
 printf "=== summary ===%b\n" "$summary"
+rm -rf "$logs"
 exit $status
