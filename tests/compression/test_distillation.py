@@ -1,5 +1,6 @@
 """Distillation of a larger CLIP into a student with <= 1/4 the params."""
 
+import keras
 import pytest
 
 from keras_mm.compression import ContrastiveDistiller
@@ -9,6 +10,9 @@ from keras_mm.compression import SimilarityDistillation
 @pytest.mark.large
 def test_student_reaches_90_percent_of_teacher_recall(small_clip):
     data, _, _ = small_clip
+    # Seed here: the teacher's start must not depend on earlier tests (a
+    # tiny CLIP can sit on its loss plateau for a few epochs).
+    keras.utils.set_random_seed(0)
     teacher = data.fit(data.build(64), epochs=8)
     student = data.build(24)
     assert student.count_params() <= teacher.count_params() / 4
