@@ -38,6 +38,7 @@ def open_clip_model():
         text_cfg=dict(context_length=c["context_length"],
                       vocab_size=c["vocab_size"], width=c["width"],
                       heads=c["heads"], layers=c["layers"]),
+        output_dict=True,
     )
 
 
