@@ -1,7 +1,5 @@
 """A `.keras` model saved under one backend loads under the others."""
 
-import json
-
 import numpy as np
 import pytest
 
@@ -49,4 +47,3 @@ def test_quickstart_model_reloads_under_other_backends(
         for key, value in expected.items():
             diff = np.abs(np.asarray(actual[key]) - np.asarray(value)).max()
             assert diff <= 1e-4, f"{key} differs by {diff} under {other}"
-    json.dumps(list(expected))
