@@ -34,18 +34,21 @@ def keras_worker(calls):
 
     from clip_bench_model import keras_mm_model
 
-    tower = keras_mm_model().tower("image")
+    from keras_mm.inference import CompiledPredictor
+
+    # keras_mm's inference entry point: the backend's fastest call.
+    embed = CompiledPredictor(keras_mm_model().tower("image"))
     inputs = {b: {"images": _images(np, b)} for b in BATCHES}
     for b in BATCHES:  # compile each batch size once
         for _ in range(3):
-            tower.predict_on_batch(inputs[b])
+            embed(inputs[b])
 
     def handle(_):
         result = {}
         for b in BATCHES:
             start = time.perf_counter()
             for _ in range(calls):
-                tower.predict_on_batch(inputs[b])
+                embed(inputs[b])
             result[f"b{b}"] = (time.perf_counter() - start) / calls * 1000
         return result
 

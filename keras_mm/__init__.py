@@ -19,6 +19,7 @@ _SUBPACKAGES = (
     "export",
     "fusion",
     "heads",
+    "inference",
     "layers",
     "losses",
     "metrics",

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.layers.fused_dense import FusedDense
 
 
 @keras_mm_export
@@ -70,20 +71,20 @@ class TransformerBlock(keras.layers.Layer):
         self.attention_norm = keras.layers.LayerNormalization(
             epsilon=self.layer_norm_epsilon, name="attention_norm", **dense
         )
-        self.qkv = keras.layers.Dense(3 * self.hidden_dim, name="qkv", **dense)
-        self.attention_output = keras.layers.Dense(
+        self.qkv = FusedDense(3 * self.hidden_dim, name="qkv", **dense)
+        self.attention_output = FusedDense(
             self.hidden_dim, name="attention_output", **dense
         )
         self.mlp_norm = keras.layers.LayerNormalization(
             epsilon=self.layer_norm_epsilon, name="mlp_norm", **dense
         )
-        self.mlp_in = keras.layers.Dense(
+        self.mlp_in = FusedDense(
             self.intermediate_dim,
             activation=self.activation,
             name="mlp_in",
             **dense,
         )
-        self.mlp_out = keras.layers.Dense(
+        self.mlp_out = FusedDense(
             self.hidden_dim, name="mlp_out", **dense
         )
         self.dropout_layer = keras.layers.Dropout(self.dropout, **dense)

@@ -1,0 +1,77 @@
+import keras
+import numpy as np
+from keras import ops
+
+from keras_mm.layers import FusedDense
+
+
+def _pair(units=6, activation="gelu", use_bias=True):
+    fused = FusedDense(units, activation=activation, use_bias=use_bias)
+    plain = keras.layers.Dense(units, activation=activation, use_bias=use_bias)
+    fused.build((None, 3, 4))
+    plain.build((None, 3, 4))
+    rng = np.random.default_rng(0)
+    weights = [rng.normal(size=w.shape).astype("float32")
+               for w in plain.get_weights()]
+    fused.set_weights(weights)
+    plain.set_weights(weights)
+    return fused, plain
+
+
+def test_matches_dense_with_and_without_bias():
+    x = np.random.default_rng(1).normal(size=(2, 3, 4)).astype("float32")
+    for use_bias in (True, False):
+        fused, plain = _pair(use_bias=use_bias)
+        np.testing.assert_allclose(ops.convert_to_numpy(fused(x)),
+                                   ops.convert_to_numpy(plain(x)),
+                                   atol=1e-5)
+
+
+def test_gradients_match_dense():
+    x = np.random.default_rng(2).normal(size=(2, 3, 4)).astype("float32")
+    fused, plain = _pair(activation=None)
+    from keras_mm.training.backend_gradients import compute_gradients
+
+    _, fused_grads = compute_gradients(
+        lambda: ops.sum(ops.square(fused(x))), fused.trainable_variables)
+    _, plain_grads = compute_gradients(
+        lambda: ops.sum(ops.square(plain(x))), plain.trainable_variables)
+    for a, b in zip(fused_grads, plain_grads):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    assert np.abs(fused_grads[1]).sum() > 0  # the bias gets a gradient
+
+
+def test_lora_goes_through_the_fused_call():
+    x = np.ones((2, 4), "float32")
+    layer = FusedDense(5)
+    layer.build((None, 4))
+    layer.enable_lora(2)
+    layer.lora_kernel_b.assign(np.ones((2, 5), "float32"))
+    expected = x @ ops.convert_to_numpy(layer.kernel) + ops.convert_to_numpy(
+        layer.bias)
+    np.testing.assert_allclose(ops.convert_to_numpy(layer(x)), expected,
+                               atol=1e-5)
+    frozen = x @ ops.convert_to_numpy(layer._kernel)
+    assert np.abs(expected - frozen).max() > 1e-3  # LoRA changed the output
+
+
+def test_saves_and_reloads(tmp_path):
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, FusedDense(3, name="fused")(inputs))
+    path = str(tmp_path / "fused.keras")
+    model.save(path)
+    reloaded = keras.saving.load_model(path)
+    assert type(reloaded.get_layer("fused")) is FusedDense
+    x = np.random.default_rng(3).normal(size=(2, 4)).astype("float32")
+    np.testing.assert_allclose(ops.convert_to_numpy(reloaded(x)),
+                               ops.convert_to_numpy(model(x)), atol=1e-6)
+
+
+def test_int8_quantization_applies_like_dense():
+    x = np.random.default_rng(4).normal(size=(2, 3, 4)).astype("float32")
+    fused, plain = _pair(activation=None)
+    fused.quantize("int8")
+    plain.quantize("int8")
+    assert fused.quantization_mode == "int8"
+    np.testing.assert_allclose(ops.convert_to_numpy(fused(x)),
+                               ops.convert_to_numpy(plain(x)), atol=1e-6)
