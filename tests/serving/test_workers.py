@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import httpx
@@ -28,17 +29,23 @@ def test_two_workers_answer_with_offline_embeddings(keras_service,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
     )
     url = f"http://127.0.0.1:{port}"
+    lines = []
+
+    def read_output():
+        for line in process.stdout:
+            lines.append(line)
+
+    threading.Thread(target=read_output, daemon=True).start()
     try:
-        # Fresh connections land on either worker: wait until both answer.
-        pids, deadline = set(), time.monotonic() + 120
-        while len(pids) < 2:
-            assert process.poll() is None, process.stdout.read().decode()
-            assert time.monotonic() < deadline, f"workers seen: {pids}"
-            try:
-                pids.add(httpx.get(url + "/healthz").json()["worker_pid"])
-            except httpx.TransportError:
-                time.sleep(0.5)
-        assert process.pid not in pids
+        # Each worker logs its startup once its model is loaded.
+        deadline = time.monotonic() + 300
+        while sum(b"Application startup complete" in line
+                  for line in list(lines)) < 2:
+            assert process.poll() is None, b"".join(lines).decode()
+            assert time.monotonic() < deadline, b"".join(lines).decode()
+            time.sleep(0.5)
+        pid = httpx.get(url + "/healthz").json()["worker_pid"]
+        assert pid != process.pid  # A worker answered, not the parent.
         captions = make_image_text_pairs(6, seed=21)["captions"]
         expected = keras.ops.convert_to_numpy(
             keras_service.runtime.model.encode("text", text_inputs(
