@@ -39,7 +39,9 @@ def _tiny_distiller(inputs, vocabulary_size, seed):
     student = build_model(vocabulary_size, 16, 1, 2, projection_dim=8)
     teacher(inputs), student(inputs)
     distiller = ContrastiveDistiller(teacher, student)
-    distiller.compile(optimizer=keras.optimizers.SGD(learning_rate=0.5))
+    # Eager: two tiny steps do not repay a compile.
+    distiller.compile(optimizer=keras.optimizers.SGD(learning_rate=0.5),
+                      run_eagerly=True)
     return distiller
 
 
