@@ -53,6 +53,16 @@ class ContrastiveDistiller(keras.distillation.Distiller):
         # own contrastive loss (see `compute_loss`), so `loss` is unused.
         super().compile(optimizer=optimizer, loss=loss, **kwargs)
 
+    def train_step(self, *args):
+        if keras.config.backend() == "torch":
+            # Keras registers torch parameters by variable path; the
+            # student's towers share paths (`block_0/qkv/kernel`) with each
+            # other and with the teacher's, so `Module.zero_grad` misses
+            # parameters whose `.grad` would then accumulate across steps.
+            for variable in self.trainable_variables:
+                variable.value.grad = None
+        return super().train_step(*args)
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
                      training=True):
         if y_pred is None:

@@ -9,7 +9,10 @@ Endpoints:
   no audio encoder.
 - `POST /search`  `{"text": str, "k": 5}` → top-k images, or
   `{"image": base64, "k": 5}` → top-k captions (multipart works too).
-- `GET /healthz`, `GET /metrics` (Prometheus text; `?format=json`).
+- `GET /healthz`, `GET /metrics` (Prometheus text; `?format=json`). With
+  `keras-mm serve --workers N` every worker process has its own model,
+  cache, batcher and metrics: `/metrics` describes the worker that
+  answered (`worker_pid` in `/healthz` names it).
 Errors are JSON `{"error": message}` with a 4xx status. Embedding responses
 carry `X-Cache: hit|miss|partial`; every response a `Server-Timing` header.
 """
@@ -17,6 +20,7 @@ carry `X-Cache: hit|miss|partial`; every response a `Server-Timing` header.
 import base64
 import binascii
 import json
+import os
 import time
 
 from starlette.applications import Starlette
@@ -30,6 +34,8 @@ from keras_mm.serving.preprocessing import RequestError
 
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_K = 100
+# Bodies up to this size are read up front to look for a cache hit.
+FAST_PATH_MAX_BYTES = 16 * 1024
 
 
 async def _read_body(request, limit):
@@ -196,6 +202,8 @@ def build_app(service, max_body_bytes=DEFAULT_MAX_BODY_BYTES):
             "runtime": service.runtime.name,
             "modalities": list(service.modalities),
             "index_size": None if index is None else len(index),
+            # Tells `--workers` processes apart.
+            "worker_pid": os.getpid(),
         })
 
     async def metrics(request):
@@ -239,17 +247,71 @@ def build_app(service, max_body_bytes=DEFAULT_MAX_BODY_BYTES):
                             Exception: server_error},
     )
     app.state.service = service
-    return _MetricsMiddleware(app, service.metrics, known)
+    return _MetricsMiddleware(app, service.metrics, known, service,
+                              max_body_bytes)
 
 
 class _MetricsMiddleware:
-    """Times every HTTP request and counts it by path and status."""
+    """Times every HTTP request and counts it by path and status.
 
-    def __init__(self, app, metrics, known_paths):
+    It also answers cache hits on `/embed/text` (a small JSON body whose
+    texts are all cached) itself, with pre-serialised bytes, before
+    Starlette's routing, form/JSON parsing, preprocessing and the batcher:
+    see `EmbeddingService.cached_text_response`. Anything else, and every
+    error, goes the full way.
+    """
+
+    def __init__(self, app, metrics, known_paths, service=None,
+                 max_body_bytes=DEFAULT_MAX_BODY_BYTES):
         self.app = app
         self.metrics = metrics
         self.known_paths = known_paths
         self.state = app.state
+        self.service = service
+        self.fast_path_limit = min(FAST_PATH_MAX_BYTES, max_body_bytes)
+
+    async def _fast_path(self, scope, receive, send):
+        """Returns True if it answered the request from the cache, else the
+        `receive` the full path must use (it replays a body read here)."""
+        length = None
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                length = value
+            elif name == b"content-type" and value.startswith(
+                    (b"multipart/", b"application/x-www-form-urlencoded")):
+                return receive
+        if length is None or not length.isdigit() or (
+                int(length) > self.fast_path_limit):
+            return receive
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return receive  # Disconnected: nothing to answer.
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        payload = self.service.cached_text_response(body)
+        if payload is not None:
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", b"%d" % len(payload)),
+                            (b"x-cache", b"hit")]})
+            await send({"type": "http.response.body", "body": payload})
+            return True
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body,
+                    "more_body": False}
+
+        return replay
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -264,13 +326,18 @@ class _MetricsMiddleware:
                 ms = (time.perf_counter() - start) * 1000
                 message = {**message, "headers": [
                     *message.get("headers", []),
-                    (b"server-timing", f"app;dur={ms:.3f}".encode())]}
+                    (b"server-timing", b"app;dur=%.3f" % ms)]}
             await send(message)
 
+        path = scope["path"]
         try:
+            if (path == "/embed/text" and scope["method"] == "POST"
+                    and self.service is not None):
+                receive = await self._fast_path(scope, receive, send_wrapper)
+                if receive is True:
+                    return
             await self.app(scope, receive, send_wrapper)
         finally:
-            path = scope["path"]
             label = path if path in self.known_paths else "<other>"
             self.metrics.observe_request(label, status[0],
                                          time.perf_counter() - start)

@@ -2,6 +2,7 @@
 
 import asyncio
 import concurrent.futures
+import json
 
 import numpy as np
 
@@ -9,6 +10,24 @@ from keras_mm.serving import preprocessing as pp
 from keras_mm.serving.lru_cache import LRUCache
 from keras_mm.serving.micro_batcher import MicroBatcher
 from keras_mm.serving.serving_metrics import ServingMetrics
+
+
+class _CachedEmbedding:
+    """A cache entry: the vector and, once served from the cache, its JSON
+    text (so a hit is answered without serialising floats again)."""
+
+    __slots__ = ("vector", "_json")
+
+    def __init__(self, vector):
+        self.vector = vector
+        self._json = None
+
+    def json(self):
+        if self._json is None:
+            # The encoding `JSONResponse` gives `vector.tolist()`.
+            self._json = json.dumps(self.vector.tolist(),
+                                    separators=(",", ":")).encode()
+        return self._json
 
 
 class EmbeddingService:
@@ -71,6 +90,7 @@ class EmbeddingService:
         }
         self.index = None
         self.index_loaded = False
+        self._runtime_json = json.dumps(runtime.name).encode()
 
     @property
     def modalities(self):
@@ -129,14 +149,14 @@ class EmbeddingService:
         for i, (key, item) in enumerate(keyed_items):
             cached = self.cache.get((modality, key))
             if cached is not None:
-                results[i] = cached
+                results[i] = cached.vector
             else:
                 pending.append((i, key, item))
         computed = await asyncio.gather(*(
             self.batchers[modality].submit(item) for _, _, item in pending
         ))
         for (i, key, _), vector in zip(pending, computed):
-            self.cache.put((modality, key), vector)
+            self.cache.put((modality, key), _CachedEmbedding(vector))
             results[i] = vector
         vectors = np.stack(results)
         if return_cache_hits:
@@ -181,6 +201,41 @@ class EmbeddingService:
             array = pp.audio_array(clip, shape)
             keyed.append((pp.image_key(array), array))
         return await self._embed("audio", keyed, return_cache_hits)
+
+    def cached_text_response(self, body):
+        """The JSON response bytes for a `/embed/text` JSON body whose texts
+        are all cached, else None (then the full path handles it, errors
+        included). Runs on the event loop before any parsing into a
+        `Request`, preprocessing or batching: the lean path of a hit."""
+        if not self.cache.max_size or "text" not in self.modalities:
+            return None
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, ValueError):
+            return None
+        if type(data) is not dict:
+            return None
+        # The same precedence as the endpoint: "texts", then "text".
+        texts = (data["texts"] if "texts" in data
+                 else [data["text"]] if "text" in data else None)
+        if (type(texts) is not list or not texts
+                or len(texts) > self.max_items):
+            return None
+        lowercase = self.text_preprocessor.lowercase
+        parts, dim = [], 0
+        for text in texts:
+            try:
+                key = pp.normalize_text(text, lowercase, self.max_text_chars)
+            except pp.RequestError:
+                return None
+            entry = self.cache.get(("text", key), count=False)
+            if entry is None:
+                return None
+            parts.append(entry.json())
+            dim = entry.vector.shape[-1]
+        self.cache.record_hits(len(parts))
+        return (b'{"embeddings":[' + b",".join(parts)
+                + b'],"dim":%d,"runtime":%s}' % (dim, self._runtime_json))
 
     def warmup(self):
         self.runtime.warmup()

@@ -39,20 +39,30 @@ class LRUCache:
     def __len__(self):
         return len(self._entries)
 
-    def get(self, key):
-        """The value for `key`, or None (a miss) if absent or expired."""
+    def get(self, key, count=True):
+        """The value for `key`, or None (a miss) if absent or expired.
+
+        `count=False` leaves the hit/miss counters alone (a caller that
+        looks up several keys first and records the outcome itself, see
+        `record_hits`).
+        """
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and (
                 entry[0] is None or entry[0] > self.clock()
             ):
                 self._entries.move_to_end(key)
-                self.hits += 1
+                self.hits += count
                 return entry[1]
             if entry is not None:
                 del self._entries[key]  # Expired.
-            self.misses += 1
+            self.misses += count
             return None
+
+    def record_hits(self, count):
+        """Counts `count` hits found with `get(key, count=False)`."""
+        with self._lock:
+            self.hits += count
 
     def put(self, key, value):
         if self.max_size == 0:

@@ -1,5 +1,7 @@
-"""Loading a model for serving and running uvicorn (also in a thread)."""
+"""Loading a model for serving and running uvicorn (also in a thread, or
+as several worker processes)."""
 
+import json
 import os
 import socket
 import threading
@@ -143,4 +145,46 @@ def serve(service, host="127.0.0.1", port=8000,
     import uvicorn
 
     uvicorn.run(build_app(service, max_body_bytes), host=host, port=port,
+                log_level="info")
+
+
+# The environment variable through which `serve_workers` hands each worker
+# process the arguments of `load_service` (JSON).
+WORKER_CONFIG_ENV = "KERAS_MM_SERVE_CONFIG"
+
+
+def app_from_environment():
+    """The app of one uvicorn worker process (a uvicorn app factory).
+
+    Reads `load_service` arguments and `max_body_bytes` from
+    `$KERAS_MM_SERVE_CONFIG`, loads and warms up its own copy of the model,
+    and serves it with its own micro-batcher, cache and metrics.
+
+    Example:
+    ```python
+    os.environ[WORKER_CONFIG_ENV] = json.dumps({"model": "demo_model"})
+    app = app_from_environment()
+    ```
+    """
+    config = json.loads(os.environ[WORKER_CONFIG_ENV])
+    max_body_bytes = config.pop("max_body_bytes", DEFAULT_MAX_BODY_BYTES)
+    if "buckets" in config:
+        config["buckets"] = tuple(config["buckets"])
+    return build_app(load_service(**config), max_body_bytes)
+
+
+def serve_workers(config, host="127.0.0.1", port=8000, workers=2):
+    """Serves with `workers` uvicorn processes until interrupted.
+
+    Each worker loads the model from `config` (the keyword arguments of
+    `load_service`, JSON-serialisable, plus `max_body_bytes`) through
+    `app_from_environment`; they share the listening socket. Caches,
+    micro-batchers and `/metrics` are per worker. Build a search index
+    before (it is then loaded from disk, not rebuilt, by every worker).
+    """
+    import uvicorn
+
+    os.environ[WORKER_CONFIG_ENV] = json.dumps(config)
+    uvicorn.run("keras_mm.serving.server:app_from_environment",
+                factory=True, host=host, port=port, workers=workers,
                 log_level="info")

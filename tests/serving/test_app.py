@@ -2,6 +2,7 @@
 
 import base64
 import concurrent.futures
+import os
 
 import httpx
 import keras
@@ -188,5 +189,30 @@ def test_search_both_directions_over_the_builtin_index(keras_service,
 
 def test_healthz(client):
     body = client.get("/healthz").json()
+    assert body.pop("worker_pid") == os.getpid()
     assert body == {"status": "ok", "runtime": "keras",
                     "modalities": ["image", "text"], "index_size": 64}
+
+
+def test_cache_hits_take_the_lean_path_with_identical_bytes(keras_service,
+                                                           client):
+    keras_service.cache.clear()
+    body = {"texts": ["a small blue square", "a green  triangle"]}
+    miss = client.post("/embed/text", json=body)
+    hits = keras_service.cache.hits
+    hit = client.post("/embed/text", json=body)
+    assert (miss.headers["x-cache"], hit.headers["x-cache"]) == ("miss",
+                                                                "hit")
+    # Pre-serialised vectors: byte for byte what the full path sends.
+    assert hit.content == miss.content
+    assert hit.headers["content-type"] == miss.headers["content-type"]
+    assert keras_service.cache.hits == hits + 2
+    # One cached text and one new one: the full path (a partial hit).
+    r = client.post("/embed/text",
+                    json={"texts": ["A green triangle", "a red star"]})
+    assert r.headers["x-cache"] == "partial"
+    np.testing.assert_allclose(r.json()["embeddings"][0],
+                               miss.json()["embeddings"][1], atol=0)
+    # A cached text inside a malformed request still gets its 4xx.
+    r = client.post("/embed/text", json={"texts": ["a red star", 3]})
+    assert r.status_code == 422 and "must be a string" in r.json()["error"]

@@ -28,6 +28,9 @@ def register(subparsers):
                    help="LRU entries; 0 disables the cache")
     p.add_argument("--cache-ttl-s", type=float, default=600.0)
     p.add_argument("--max-body-bytes", type=int, default=4 * 1024 * 1024)
+    p.add_argument("--workers", type=int, default=1,
+                   help="uvicorn worker processes, each with its own copy "
+                   "of the model, cache, batcher and /metrics")
     p.set_defaults(run=run)
 
 
@@ -37,7 +40,7 @@ def _check(args):
     if not 0 <= args.port <= 65535:
         raise UsageError(f"keras-mm serve: --port must be in [0, 65535], "
                          f"got {args.port}")
-    for name in ("max_batch_size", "max_body_bytes"):
+    for name in ("max_batch_size", "max_body_bytes", "workers"):
         if getattr(args, name) < 1:
             raise UsageError(f"keras-mm serve: --{name.replace('_', '-')} "
                              f"must be >= 1")
@@ -66,16 +69,31 @@ def run(args):
     buckets = tuple(sorted({1, *(b for b in (4, 8, 16, 32)
                                  if b < args.max_batch_size),
                             args.max_batch_size}))
-    service = server.load_service(
-        args.model, runtime=args.runtime, vocabulary=args.vocab,
+    config = dict(
+        model=args.model, runtime=args.runtime, vocabulary=args.vocab,
         litert_mode=args.litert_mode, index=args.index, buckets=buckets,
         max_batch_size=args.max_batch_size, max_wait_ms=args.max_wait_ms,
         cache_size=args.cache_size, cache_ttl_s=args.cache_ttl_s,
     )
+    # With workers, this process only checks the model and builds the
+    # index once (saved to disk); each worker then loads both itself.
+    service = server.load_service(**config, warmup=args.workers == 1)
     if service.index is not None:
         state = "loaded" if service.index_loaded else "built and saved"
         print(f"[serve] search index {state}: {len(service.index)} images",
               flush=True)
+    if args.workers > 1:
+        modalities = ", ".join(service.modalities)
+        service.close()
+        del service
+        print(f"[serve] starting {args.workers} workers ({args.runtime} "
+              f"runtime, per-worker cache and metrics); serving "
+              f"{modalities} on http://{args.host}:{args.port}", flush=True)
+        server.serve_workers(
+            {**config, "max_body_bytes": args.max_body_bytes},
+            host=args.host, port=args.port, workers=args.workers,
+        )
+        return
     print(f"[serve] {args.runtime} runtime warmed up; serving "
           f"{', '.join(service.modalities)} on "
           f"http://{args.host}:{args.port}", flush=True)
