@@ -4,13 +4,14 @@ import keras
 from keras import ops
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.encoders.functional_encoder import FunctionalEncoder
 from keras_mm.layers.masked_pooling import MaskedPooling
 from keras_mm.layers.position_embedding import PositionEmbedding
 from keras_mm.layers.transformer_block import TransformerBlock
 
 
 @keras_mm_export
-class AudioEncoder(keras.Model):
+class AudioEncoder(FunctionalEncoder):
     """Waveform → log-mel spectrogram → Conv1D stem → transformer.
 
     The front end is `keras.layers.MelSpectrogram` (power, no dB scaling)
@@ -50,6 +51,19 @@ class AudioEncoder(keras.Model):
     """
 
     input_keys = ("audio",)
+    config_fields = (
+        "num_samples",
+        "sampling_rate",
+        "num_mel_bins",
+        "fft_length",
+        "sequence_stride",
+        "hidden_dim",
+        "num_layers",
+        "num_heads",
+        "intermediate_dim",
+        "pooling",
+        "dropout",
+    )
 
     def __init__(
         self,
@@ -126,25 +140,3 @@ class AudioEncoder(keras.Model):
         self.intermediate_dim = intermediate_dim
         self.pooling = pooling
         self.dropout = dropout
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
-            "num_samples": self.num_samples,
-            "sampling_rate": self.sampling_rate,
-            "num_mel_bins": self.num_mel_bins,
-            "fft_length": self.fft_length,
-            "sequence_stride": self.sequence_stride,
-            "hidden_dim": self.hidden_dim,
-            "num_layers": self.num_layers,
-            "num_heads": self.num_heads,
-            "intermediate_dim": self.intermediate_dim,
-            "pooling": self.pooling,
-            "dropout": self.dropout,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

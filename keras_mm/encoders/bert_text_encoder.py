@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.encoders.functional_encoder import FunctionalEncoder
 from keras_mm.encoders.bert_block import ACTIVATIONS
 from keras_mm.encoders.bert_block import BertBlock
 from keras_mm.layers.masked_pooling import MaskedPooling
@@ -13,7 +14,7 @@ POOLINGS = ("pooler", "cls", "mean")
 
 
 @keras_mm_export
-class BertTextEncoder(keras.Model):
+class BertTextEncoder(FunctionalEncoder):
     """BERT: token + position + segment-0 embeddings, post-norm blocks.
 
     The architecture of Hugging Face's `BertModel` and keras-hub's
@@ -63,6 +64,20 @@ class BertTextEncoder(keras.Model):
     """
 
     input_keys = ("token_ids", "padding_mask")
+    config_fields = (
+        "vocabulary_size",
+        "sequence_length",
+        "hidden_dim",
+        "num_layers",
+        "num_heads",
+        "intermediate_dim",
+        "activation",
+        "layer_norm_epsilon",
+        "type_vocabulary_size",
+        "pooling",
+        "normalize",
+        "dropout",
+    )
 
     def __init__(
         self,
@@ -167,26 +182,3 @@ class BertTextEncoder(keras.Model):
         self.pooling = pooling
         self.normalize = normalize
         self.dropout = dropout
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
-            "vocabulary_size": self.vocabulary_size,
-            "sequence_length": self.sequence_length,
-            "hidden_dim": self.hidden_dim,
-            "num_layers": self.num_layers,
-            "num_heads": self.num_heads,
-            "intermediate_dim": self.intermediate_dim,
-            "activation": self.activation,
-            "layer_norm_epsilon": self.layer_norm_epsilon,
-            "type_vocabulary_size": self.type_vocabulary_size,
-            "pooling": self.pooling,
-            "normalize": self.normalize,
-            "dropout": self.dropout,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

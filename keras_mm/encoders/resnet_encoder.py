@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.encoders.functional_encoder import FunctionalEncoder
 
 # ImageNet statistics, on the [0, 1] scale, as ResNet checkpoints expect.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -17,7 +18,7 @@ def _keras_hub():
 
 
 @keras_mm_export
-class ResNetEncoder(keras.Model):
+class ResNetEncoder(FunctionalEncoder):
     """ResNet over RGB images in [0, 255], wrapped to the encoder contract.
 
     The convolutional trunk is a keras-hub `ResNetBackbone`, randomly
@@ -56,6 +57,16 @@ class ResNetEncoder(keras.Model):
     """
 
     input_keys = ("images",)
+    config_fields = (
+        "image_size",
+        "input_conv_filters",
+        "input_conv_kernel_sizes",
+        "stackwise_num_filters",
+        "stackwise_num_blocks",
+        "stackwise_num_strides",
+        "block_type",
+        "use_pre_activation",
+    )
 
     def __init__(
         self,
@@ -161,22 +172,3 @@ class ResNetEncoder(keras.Model):
         )
         encoder.backbone.set_weights(hub_backbone.get_weights())
         return encoder
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
-            "image_size": self.image_size,
-            "input_conv_filters": self.input_conv_filters,
-            "input_conv_kernel_sizes": self.input_conv_kernel_sizes,
-            "stackwise_num_filters": self.stackwise_num_filters,
-            "stackwise_num_blocks": self.stackwise_num_blocks,
-            "stackwise_num_strides": self.stackwise_num_strides,
-            "block_type": self.block_type,
-            "use_pre_activation": self.use_pre_activation,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

@@ -3,13 +3,14 @@
 import keras
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.encoders.functional_encoder import FunctionalEncoder
 from keras_mm.layers.masked_pooling import MaskedPooling
 from keras_mm.layers.position_embedding import PositionEmbedding
 from keras_mm.layers.transformer_block import TransformerBlock
 
 
 @keras_mm_export
-class TextTransformerEncoder(keras.Model):
+class TextTransformerEncoder(FunctionalEncoder):
     """Transformer over token ids with learned positions.
 
     Args:
@@ -39,6 +40,17 @@ class TextTransformerEncoder(keras.Model):
     """
 
     input_keys = ("token_ids", "padding_mask")
+    config_fields = (
+        "vocabulary_size",
+        "sequence_length",
+        "hidden_dim",
+        "num_layers",
+        "num_heads",
+        "intermediate_dim",
+        "causal",
+        "pooling",
+        "dropout",
+    )
 
     def __init__(
         self,
@@ -114,23 +126,3 @@ class TextTransformerEncoder(keras.Model):
         self.causal = causal
         self.pooling = pooling
         self.dropout = dropout
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
-            "vocabulary_size": self.vocabulary_size,
-            "sequence_length": self.sequence_length,
-            "hidden_dim": self.hidden_dim,
-            "num_layers": self.num_layers,
-            "num_heads": self.num_heads,
-            "intermediate_dim": self.intermediate_dim,
-            "causal": self.causal,
-            "pooling": self.pooling,
-            "dropout": self.dropout,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

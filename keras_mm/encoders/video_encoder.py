@@ -4,13 +4,14 @@ import keras
 from keras import ops
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.encoders.functional_encoder import FunctionalEncoder
 from keras_mm.layers.masked_pooling import MaskedPooling
 from keras_mm.layers.position_embedding import PositionEmbedding
 from keras_mm.layers.transformer_block import TransformerBlock
 
 
 @keras_mm_export
-class VideoEncoder(keras.Model):
+class VideoEncoder(FunctionalEncoder):
     """Encodes each frame with an image encoder, then mixes over time.
 
     Every frame goes through `frame_encoder` (shared weights); its pooled
@@ -45,6 +46,15 @@ class VideoEncoder(keras.Model):
     """
 
     input_keys = ("frames",)
+    config_fields = (
+        "frame_encoder",
+        "num_frames",
+        "num_layers",
+        "num_heads",
+        "intermediate_dim",
+        "pooling",
+        "dropout",
+    )
 
     def __init__(
         self,
@@ -106,25 +116,3 @@ class VideoEncoder(keras.Model):
         self.intermediate_dim = intermediate_dim
         self.pooling = pooling
         self.dropout = dropout
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
-            "frame_encoder": keras.layers.serialize(self.frame_encoder),
-            "num_frames": self.num_frames,
-            "num_layers": self.num_layers,
-            "num_heads": self.num_heads,
-            "intermediate_dim": self.intermediate_dim,
-            "pooling": self.pooling,
-            "dropout": self.dropout,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["frame_encoder"] = keras.layers.deserialize(
-            config["frame_encoder"]
-        )
-        return cls(**config)

@@ -3,13 +3,14 @@
 import keras
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.encoders.functional_encoder import FunctionalEncoder
 from keras_mm.layers.masked_pooling import MaskedPooling
 from keras_mm.layers.patch_embedding import PatchEmbedding
 from keras_mm.layers.transformer_block import TransformerBlock
 
 
 @keras_mm_export
-class VisionTransformerEncoder(keras.Model):
+class VisionTransformerEncoder(FunctionalEncoder):
     """Vision Transformer over square RGB images with values in [0, 255].
 
     Args:
@@ -39,6 +40,16 @@ class VisionTransformerEncoder(keras.Model):
     """
 
     input_keys = ("images",)
+    config_fields = (
+        "image_size",
+        "patch_size",
+        "hidden_dim",
+        "num_layers",
+        "num_heads",
+        "intermediate_dim",
+        "pooling",
+        "dropout",
+    )
 
     def __init__(
         self,
@@ -104,22 +115,3 @@ class VisionTransformerEncoder(keras.Model):
         self.intermediate_dim = intermediate_dim
         self.pooling = pooling
         self.dropout = dropout
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
-            "image_size": self.image_size,
-            "patch_size": self.patch_size,
-            "hidden_dim": self.hidden_dim,
-            "num_layers": self.num_layers,
-            "num_heads": self.num_heads,
-            "intermediate_dim": self.intermediate_dim,
-            "pooling": self.pooling,
-            "dropout": self.dropout,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
