@@ -26,8 +26,12 @@ def load_eval_data(spec, image_size, num_samples=64, seed=0):
     """Image–caption pairs named by `spec`.
 
     `"builtin"` or `"builtin:<split>"` (train, validation, test; default
-    test) draws the quickstart's built-in split with the same seed, so
-    `builtin:test` is the quickstart's test set.
+    test) draws `num_samples` pairs of the quickstart's built-in split with
+    the same seed, so `builtin:test` is the quickstart's test set. A path
+    to a CSV, TSV or JSONL manifest (`image` and `caption` columns, image
+    paths relative to the manifest) reads its first `num_samples` rows, or
+    every row when `num_samples` is None; images are resized to
+    `image_size`.
     """
     name, _, split = spec.partition(":")
     if name == "builtin":
@@ -40,15 +44,30 @@ def load_eval_data(spec, image_size, num_samples=64, seed=0):
         from keras_mm.datasets.shapes import make_image_text_pairs
 
         pairs = make_image_text_pairs(
-            num_samples, image_size, seed=seed * 10 + BUILTIN_SPLITS[split]
+            num_samples or 64, image_size,
+            seed=seed * 10 + BUILTIN_SPLITS[split]
         )
         pairs["name"] = f"builtin:{split}"
         return pairs
     if not os.path.exists(spec):
         raise FileNotFoundError(f"No data at {spec}")
-    raise ValueError(
-        f"Reading {spec} is not supported yet: use builtin or builtin:test"
-    )
+    from keras_mm.data.manifest import read_manifest
+    from keras_mm.data.media import decode_image
+
+    extension = os.path.splitext(spec)[1].lower()
+    if os.path.isdir(spec) or extension not in (".csv", ".tsv", ".jsonl"):
+        raise ValueError(
+            f"Cannot evaluate on {spec}: expected builtin[:split] or a "
+            ".csv, .tsv or .jsonl manifest with image and caption columns"
+        )
+    rows = read_manifest(spec)[:num_samples]
+    if len(rows) < 2:
+        raise ValueError(f"{spec} holds {len(rows)} pair(s); retrieval "
+                         "needs at least 2")
+    images = np.stack([decode_image(row.media, image_size, source=spec)
+                       for row in rows])
+    return {"images": images, "captions": [row.text for row in rows],
+            "name": spec}
 
 
 def builtin_zero_shot_task(objects):
@@ -81,13 +100,15 @@ def evaluate_model(model_path, data="builtin:test", out_dir="eval_out",
     Args:
         model_path: a `.keras` file of a `keras_mm.tasks.ContrastiveModel`
             with `"image"` and `"text"` encoders.
-        data: `"builtin"` or `"builtin:<split>"`.
+        data: `"builtin"`, `"builtin:<split>"` or a CSV/TSV/JSONL
+            manifest path.
         out_dir: folder for `report.json` and the figures.
         vocabulary: the `vocab.txt` the model was trained with; defaults to
             the one beside the model.
         logs: a training log (CSV, JSON or JSON lines); defaults to a known
             log file beside the model. Without one, no training-curve figure.
-        num_samples: pairs to draw from a built-in split.
+        num_samples: pairs to draw from a built-in split, or the first
+            rows of a manifest (None: every row).
 
     Returns:
         The report dict (also written to `out_dir/report.json`).

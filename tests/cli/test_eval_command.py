@@ -88,3 +88,39 @@ def test_missing_vocabulary_is_named(quickstart_run, tmp_path, capsys):
                  str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert os.path.join(str(tmp_path), "vocab.txt") in err
+
+
+def test_eval_on_a_manifest(quickstart_run, tmp_path):
+    from keras_mm.datasets.shapes import make_image_text_pairs
+
+    model_dir, _ = quickstart_run
+    pairs = make_image_text_pairs(6, image_size=40, seed=5)
+    rows = ["image,caption"]
+    for i, (image, caption) in enumerate(zip(pairs["images"],
+                                             pairs["captions"])):
+        Image.fromarray(image).save(tmp_path / f"{i}.png")
+        rows.append(f"{i}.png,{caption}")
+    manifest = tmp_path / "pairs.csv"
+    manifest.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "out"
+    code = main(["eval", "--model", str(model_dir / "model.keras"),
+                 "--data", str(manifest), "--out", str(out)])
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["data"] == {"name": str(manifest), "pairs": 6}
+    assert report["zero_shot"] is None  # a manifest has no class labels
+    assert "zero-shot skipped" in " ".join(report["notes"])
+    r = report["retrieval"]["image_to_text"]
+    assert 0 <= r["R@1"] <= r["R@5"] <= 1
+
+
+def test_eval_rejects_data_that_is_not_a_manifest(quickstart_run, tmp_path,
+                                                  capsys):
+    model_dir, _ = quickstart_run
+    bad = tmp_path / "pairs.parquet"
+    bad.write_bytes(b"PAR1")
+    code = main(["eval", "--model", str(model_dir / "model.keras"),
+                 "--data", str(bad), "--out", str(tmp_path / "o")])
+    assert code == 2
+    error = capsys.readouterr().err
+    assert "pairs.parquet" in error and ".csv, .tsv or .jsonl" in error

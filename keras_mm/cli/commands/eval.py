@@ -13,14 +13,16 @@ def register(subparsers):
     p.add_argument("--model", required=True,
                    help="a .keras contrastive model (its vocab.txt beside it)")
     p.add_argument("--data", default="builtin:test",
-                   help="builtin or builtin:<train|validation|test>")
+                   help="builtin, builtin:<train|validation|test>, or a "
+                   "CSV/TSV/JSONL manifest (image, caption)")
     p.add_argument("--out", default="eval_out",
                    help="folder for report.json and the figures")
     p.add_argument("--vocab", help="vocab.txt (default: beside the model)")
     p.add_argument("--logs", help="training log: CSVLogger CSV, History "
                    "JSON or JSON lines (default: one beside the model)")
-    p.add_argument("--num-samples", type=int, default=64,
-                   help="pairs drawn from a built-in split")
+    p.add_argument("--num-samples", type=int, default=None,
+                   help="pairs drawn from a built-in split (default 64), or "
+                   "the first rows of a manifest (default: all)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--backend", choices=BACKENDS,
                    help="Keras backend (default: $KERAS_BACKEND)")
@@ -37,7 +39,7 @@ def run(args):
                              f"{split!r} (use builtin:test)")
     elif not os.path.exists(args.data):
         raise FileNotFoundError(f"No data at {args.data}")
-    if args.num_samples < 2:
+    if args.num_samples is not None and args.num_samples < 2:
         raise UsageError(f"keras-mm eval: --num-samples must be >= 2, "
                          f"got {args.num_samples}")
     for path in (args.model, args.vocab, args.logs):
