@@ -18,6 +18,7 @@ from keras_mm.data.srt import parse_srt
 from keras_mm.data.srt import read_srt
 from keras_mm.data.srt import write_srt
 from keras_mm.data.text_preprocessor import TextPreprocessor
+from keras_mm.data.byte_text_preprocessor import ByteTextPreprocessor
 from keras_mm.data.webdataset import iter_webdataset
 from keras_mm.data.webdataset import write_webdataset
 from keras_mm.data.alignment import align_subtitles

@@ -50,7 +50,8 @@ def make_dataset(pairs, preprocessor, batch_size=32, modality="image",
     Args:
         pairs: a list of `Pair`, or a callable returning a fresh iterator of
             them each epoch (streaming, e.g. `lambda: iter_webdataset(s)`).
-        preprocessor: `keras_mm.data.TextPreprocessor`.
+        preprocessor: `keras_mm.data.TextPreprocessor` or
+            `ByteTextPreprocessor`.
         batch_size: int.
         modality: str. `"image"` → `"images"` float32 `(B, S, S, 3)` in
             [0, 255]; `"audio"` → `"audio"` float32 `(B, audio_length)`.
@@ -166,11 +167,10 @@ def make_dataset(pairs, preprocessor, batch_size=32, modality="image",
     if shuffle:
         ds = ds.shuffle(shuffle, seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    tokenizer, packer = preprocessor.tokenizer, preprocessor.packer
     key = "images" if modality == "image" else "audio"
 
     def to_inputs(x, text):
-        token_ids, padding_mask = packer(tokenizer(text))
+        token_ids, padding_mask = preprocessor.tokenize_and_pack(text)
         x = tf.cast(x, tf.float32)
         if augment is not None:
             x = augment(x)

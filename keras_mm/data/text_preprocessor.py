@@ -97,10 +97,15 @@ class TextPreprocessor(keras.layers.Layer):
         with open(path, "w", encoding="utf-8") as f:
             f.write("\n".join(self.vocabulary) + "\n")
 
+    def tokenize_and_pack(self, texts):
+        """`(token_ids, padding_mask)` of a batch of texts; works in
+        `tf.data` graphs, where `make_dataset` calls it."""
+        return self.packer(self.tokenizer(texts))
+
     def call(self, texts):
         if isinstance(texts, str):
             texts = [texts]
-        token_ids, padding_mask = self.packer(self.tokenizer(texts))
+        token_ids, padding_mask = self.tokenize_and_pack(texts)
         return {"token_ids": token_ids, "padding_mask": padding_mask}
 
     def get_config(self):

@@ -1,0 +1,90 @@
+"""Vocabulary-free text preprocessing: UTF-8 bytes as tokens."""
+
+import keras
+
+from keras_mm.api_export import keras_mm_export
+from keras_mm.data.text_preprocessor import RESERVED_TOKENS
+
+# Ids 0..4 are the reserved tokens, as in a WordPiece vocabulary; byte b
+# is id b + len(RESERVED_TOKENS).
+BYTE_OFFSET = len(RESERVED_TOKENS)
+
+
+@keras_mm_export
+class ByteTextPreprocessor(keras.layers.Layer):
+    """Byte-level tokenizer + start/end packer; needs no vocabulary.
+
+    The fallback when no WordPiece vocabulary fits the text (any script,
+    emoji, code, misspellings): every UTF-8 byte is a token, so nothing is
+    ever unknown. Same outputs as `TextPreprocessor`, with ids
+    `[PAD]=0, [UNK]=1, [CLS]=2, [SEP]=3, [MASK]=4` and byte `b` at
+    `b + 5` (`vocabulary_size` 261). Tokenizes with keras-hub's
+    `ByteTokenizer`, eagerly or inside `tf.data`.
+
+    Args:
+        sequence_length: int. Output length, counting `[CLS]` and `[SEP]`
+            (longer texts are truncated).
+        lowercase: bool. Lowercase text before tokenizing.
+
+    Call arguments:
+        texts: a str, a list of str, or a string tensor.
+
+    Returns:
+        `{"token_ids": int32 (batch, sequence_length),
+        "padding_mask": bool (batch, sequence_length)}`.
+
+    Example:
+    ```python
+    pre = keras_mm.data.ByteTextPreprocessor(sequence_length=16)
+    pre(["un chat rouge", "红色的圆"])["token_ids"]
+    ```
+    """
+
+    def __init__(self, sequence_length=64, lowercase=False, **kwargs):
+        super().__init__(**kwargs)
+        if sequence_length < 3:
+            raise ValueError("sequence_length must be >= 3 ([CLS], a byte, "
+                             f"[SEP]). Received: {sequence_length}")
+        import keras_hub  # Deferred: it imports TensorFlow and tf-text.
+
+        self.sequence_length = sequence_length
+        self.lowercase = lowercase
+        self.tokenizer = keras_hub.tokenizers.ByteTokenizer(
+            lowercase=lowercase, dtype="int32")
+        self.packer = keras_hub.layers.StartEndPacker(
+            sequence_length=sequence_length,
+            start_value=RESERVED_TOKENS.index("[CLS]"),
+            end_value=RESERVED_TOKENS.index("[SEP]"),
+            pad_value=RESERVED_TOKENS.index("[PAD]"),
+            return_padding_mask=True,
+        )
+        self._convert_input_args = False
+        self._allow_non_tensor_positional_args = True
+
+    @property
+    def vocabulary_size(self):
+        return 256 + BYTE_OFFSET
+
+    def tokenize_and_pack(self, texts):
+        """`(token_ids, padding_mask)` of a batch of texts; works in
+        `tf.data` graphs, where `make_dataset` calls it."""
+        import tensorflow as tf
+
+        byte_ids = self.tokenizer(texts)
+        if isinstance(byte_ids, list):  # keras-hub's eager output
+            byte_ids = tf.ragged.constant(byte_ids, dtype="int32",
+                                          ragged_rank=1)
+        return self.packer(byte_ids + BYTE_OFFSET)
+
+    def call(self, texts):
+        if isinstance(texts, str):
+            texts = [texts]
+        token_ids, padding_mask = self.tokenize_and_pack(texts)
+        return {"token_ids": token_ids, "padding_mask": padding_mask}
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "sequence_length": self.sequence_length,
+            "lowercase": self.lowercase,
+        }
