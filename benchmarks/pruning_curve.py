@@ -31,7 +31,7 @@ from keras_mm.quickstart import warmup_cosine_adamw
 RESULTS = os.path.join(os.path.dirname(__file__), "results",
                        "pruning_curve.json")
 SPARSITIES = (0.0, 0.5, 0.7, 0.8, 0.9)
-SIZES = {"tiny": dict(train=128, test=32, epochs=1, hidden=16),
+SIZES = {"tiny": dict(train=64, test=16, epochs=1, hidden=16),
          "default": dict(train=1024, test=200, epochs=8, hidden=32)}
 
 
