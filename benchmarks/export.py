@@ -31,7 +31,9 @@ NOTES = (
     "(keras_mm/export/tflite_converter.py) in float: their int8 kernels "
     "fall out of XNNPACK into slow reference kernels (LayerNorm's "
     "MEAN/SQUARED_DIFFERENCE/RSQRT, SOFTMAX, L2_NORMALIZATION, BATCH_MATMUL) "
-    "and split the delegated graph; full_int8_all quantizes everything. "
+    "and split the delegated graph; towers with EOT pooling also keep "
+    "EOT_POOLING_FLOAT_OPS (ONE_HOT/MUL/SUM) in float, without which the "
+    "text tower's cosine fell to 0.79; full_int8_all quantizes everything. "
     "non_int8_ops lists, per tower, every op that does not run in int8, "
     "QUANTIZE/DEQUANTIZE pairs (float islands) included."
 )

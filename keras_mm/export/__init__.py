@@ -8,4 +8,6 @@ from keras_mm.export.exportability import check_static_shapes
 from keras_mm.export.litert import LiteRTRunner
 from keras_mm.export.litert import export_litert
 from keras_mm.export.litert import parity_report
+from keras_mm.export.onnx import OnnxRunner
+from keras_mm.export.onnx import export_onnx
 from keras_mm.export.op_report import non_int8_ops

@@ -1,10 +1,11 @@
-"""LiteRT export that is only reported once the interpreter agrees with Keras.
+"""Export that is only reported once the runtime agrees with Keras.
 
-Each tower is converted (through TensorFlow, in a subprocess where needed),
-run in the LiteRT interpreter on held-out pairs, and compared with the Keras
-model: per-row embedding cosine, retrieval Recall@1/5 with the exported
-towers, file size and batch-1 latency (XNNPACK, `num_threads` threads). A
-failed check raises `ExportCheckError`; no file is reported as written.
+Each tower is converted (LiteRT: through TensorFlow; ONNX: through torch;
+in a subprocess where the current backend is another), run in its runtime
+(the LiteRT interpreter or onnxruntime) on held-out pairs, and compared with
+the Keras model: per-row embedding cosine, retrieval Recall@1/5 with the
+exported towers, file size and batch-1 latency (`num_threads` threads;
+XNNPACK for LiteRT). A failed check raises `ExportCheckError`; no file is reported as written.
 """
 
 import json
@@ -24,6 +25,10 @@ from keras_mm.metrics.retrieval import recall_at_k
 QUANTIZE_CHOICES = ("none", "float16", "dynamic", "int8", "full_int8",
                     "full_int8_all")
 INT8_CANDIDATES = ("dynamic", "full_int8")
+FORMATS = ("litert", "onnx")
+# ONNX: float32, or int8 weights (dynamic-range, onnxruntime's quantizer).
+ONNX_QUANTIZE = {"none": ("float32",), "dynamic": ("dynamic",),
+                 "int8": ("dynamic",)}
 MIN_COSINE = {"float32": 0.999, "float16": 0.999}
 DEFAULT_MIN_COSINE = 0.99
 
@@ -32,9 +37,18 @@ class ExportCheckError(RuntimeError):
     """An exported file disagrees with the Keras model beyond tolerance."""
 
 
+def make_runner(path, num_threads=2):
+    """`OnnxRunner` for `.onnx` files, `LiteRTRunner` otherwise."""
+    if path.endswith(".onnx"):
+        from keras_mm.export.onnx import OnnxRunner
+
+        return OnnxRunner(path, num_threads=num_threads)
+    return LiteRTRunner(path, num_threads=num_threads)
+
+
 def measure_latency(path, sample, num_threads=2, runs=50, repeats=5):
-    """Best-of-`repeats` mean batch-1 latency in ms (XNNPACK, default)."""
-    runner = LiteRTRunner(path, num_threads=num_threads)
+    """Best-of-`repeats` mean batch-1 latency in ms (LiteRT: XNNPACK)."""
+    runner = make_runner(path, num_threads=num_threads)
     for _ in range(5):
         runner.run_one(sample)
     timings = []
@@ -61,8 +75,8 @@ def _tower_keys(model):
 def export_checked(model, out_dir, quantize="int8", eval_inputs=None,
                    labels=None, representative_inputs=None,
                    max_r1_drop=0.02, num_threads=2, latency_runs=50,
-                   keep_candidates=False):
-    """Exports each tower to `<out_dir>/<modality>.tflite`, checked.
+                   keep_candidates=False, format="litert"):
+    """Exports each tower to `<out_dir>/<modality>.tflite|.onnx`, checked.
 
     Args:
         model: a `ContrastiveModel` saved as `.keras` (path).
@@ -78,6 +92,9 @@ def export_checked(model, out_dir, quantize="int8", eval_inputs=None,
         max_r1_drop: float. Largest allowed drop of Recall@1 (fraction,
             both directions) of the exported towers vs Keras.
         num_threads: int. Interpreter threads for the latency figure.
+        format: `"litert"` (`.tflite`, LiteRT interpreter) or `"onnx"`
+            (`.onnx`, onnxruntime). ONNX takes `quantize` `"none"`, or
+            `"dynamic"`/`"int8"` (int8 weights).
 
     Returns:
         The report dict (also written to `report.json`).
@@ -89,22 +106,32 @@ def export_checked(model, out_dir, quantize="int8", eval_inputs=None,
         eval_inputs=test_inputs, labels=test_captions,
         representative_inputs=representative)
     report["towers"]["image"]["mode"]  # 'dynamic' or 'full_int8'
+    onnx = keras_mm.export.export_checked(
+        "quickstart_out/model.keras", "export_onnx/", quantize="none",
+        eval_inputs=test_inputs, labels=test_captions, format="onnx")
     ```
     """
     import keras_mm
 
-    if quantize not in QUANTIZE_CHOICES:
-        raise ValueError(f"quantize must be one of {QUANTIZE_CHOICES}. "
-                         f"Received: {quantize!r}")
+    if format not in FORMATS:
+        raise ValueError(f"format must be one of {FORMATS}. "
+                         f"Received: {format!r}")
+    choices = QUANTIZE_CHOICES if format == "litert" else tuple(ONNX_QUANTIZE)
+    if quantize not in choices:
+        raise ValueError(f"quantize must be one of {choices} for "
+                         f"format={format!r}. Received: {quantize!r}")
     if not isinstance(model, str):
         raise TypeError("export_checked takes the path of a .keras file.")
     if not os.path.exists(model):
         raise FileNotFoundError(f"No model at {model}")
     if eval_inputs is None or labels is None:
         raise ValueError("export_checked needs eval_inputs and labels.")
-    modes = {"none": ("float32",), "int8": INT8_CANDIDATES}.get(
-        quantize, (quantize,)
-    )
+    if format == "onnx":
+        modes = ONNX_QUANTIZE[quantize]
+    else:
+        modes = {"none": ("float32",), "int8": INT8_CANDIDATES}.get(
+            quantize, (quantize,)
+        )
     keras_model = keras_mm.load_model(model, compile=False)
     towers = _tower_keys(keras_model)
     reference = keras_model.predict(eval_inputs, batch_size=256, verbose=0)
@@ -114,9 +141,17 @@ def export_checked(model, out_dir, quantize="int8", eval_inputs=None,
                                   labels, labels)
     os.makedirs(out_dir, exist_ok=True)
     candidates_dir = os.path.join(out_dir, "candidates")
-    paths = export_litert(model, candidates_dir, modes=modes,
-                          representative_inputs=representative_inputs)
-    report = {"quantize": quantize, "towers": {}, "num_threads": num_threads}
+    if format == "onnx":
+        from keras_mm.export.onnx import export_onnx
+
+        paths = export_onnx(model, candidates_dir, modes=modes)
+        runtime, extension = "onnxruntime", "onnx"
+    else:
+        paths = export_litert(model, candidates_dir, modes=modes,
+                              representative_inputs=representative_inputs)
+        runtime, extension = "LiteRT", "tflite"
+    report = {"format": format, "runtime": runtime, "quantize": quantize,
+              "towers": {}, "num_threads": num_threads}
     lite_embeddings = {}
     for modality, keys in towers.items():
         inputs = {k: eval_inputs[k] for k in keys}
@@ -124,7 +159,7 @@ def export_checked(model, out_dir, quantize="int8", eval_inputs=None,
         expected = reference[f"{modality}_embeddings"]
         entries = {}
         for mode, path in paths[modality].items():
-            outputs = LiteRTRunner(path, num_threads=num_threads)(inputs)
+            outputs = make_runner(path, num_threads=num_threads)(inputs)
             cosine = _cosine(outputs, expected)
             best, median = measure_latency(path, sample, num_threads,
                                            latency_runs)
@@ -134,14 +169,14 @@ def export_checked(model, out_dir, quantize="int8", eval_inputs=None,
                 "cosine_mean": float(cosine.mean()),
                 "latency_ms": best,
                 "latency_ms_median": median,
-                "non_int8_ops": non_int8_ops(path) if "int8" in mode
-                else None,
+                "non_int8_ops": non_int8_ops(path)
+                if "int8" in mode and extension == "tflite" else None,
             }
             lite_embeddings[(modality, mode)] = outputs
             threshold = MIN_COSINE.get(mode, DEFAULT_MIN_COSINE)
             if cosine.min() < threshold:
                 entries[mode]["failed"] = (
-                    f"LiteRT {modality} tower ({mode}) drifted from Keras: "
+                    f"{runtime} {modality} tower ({mode}) drifted from Keras: "
                     f"min cosine {cosine.min():.5f} < {threshold}"
                 )
         passed = [m for m in entries if "failed" not in entries[m]]
@@ -151,7 +186,7 @@ def export_checked(model, out_dir, quantize="int8", eval_inputs=None,
                 "; ".join(e["failed"] for e in entries.values())
             )
         chosen = min(passed, key=lambda m: entries[m]["latency_ms"])
-        final = os.path.join(out_dir, f"{modality}.tflite")
+        final = os.path.join(out_dir, f"{modality}.{extension}")
         shutil.copyfile(paths[modality][chosen], final)
         report["towers"][modality] = {
             "mode": chosen, "path": final, **entries[chosen],
@@ -175,7 +210,7 @@ def export_checked(model, out_dir, quantize="int8", eval_inputs=None,
     })
     if r1_drop > max_r1_drop:
         raise ExportCheckError(
-            f"LiteRT towers lose {r1_drop:.3f} Recall@1 vs Keras "
+            f"{runtime} towers lose {r1_drop:.3f} Recall@1 vs Keras "
             f"(> {max_r1_drop})"
         )
     if not keep_candidates:

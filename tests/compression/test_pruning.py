@@ -48,3 +48,28 @@ def test_80_percent_sparsity_keeps_recall_and_shrinks_zip(small_clip):
     assert pruned_r5 >= dense_r5 - 0.05
     # Zeros compress: the zipped weights shrink markedly.
     assert zipped_size(pruned) < 0.7 * dense_zip
+
+
+@pytest.mark.large
+def test_pruning_curve_benchmark_tiny(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+    out = tmp_path / "pruning_curve.json"
+    subprocess.run(
+        [sys.executable, os.path.join(root, "benchmarks", "pruning_curve.py"),
+         "--tiny", "--out", str(out), "--plot-dir", str(tmp_path)],
+        check=True, capture_output=True, cwd=root,
+        env={**os.environ, "PYTHONPATH": root},
+    )
+    result = json.loads(out.read_text())
+    dense, pruned = result["points"]
+    assert dense["target_sparsity"] == 0.0 and dense["sparsity"] < 0.05
+    assert pruned["sparsity"] == pytest.approx(0.8, abs=0.01)
+    assert 0 <= pruned["r5"] <= 1 and result["dense_r5"] == dense["r5"]
+    # Zeros compress: the pruned weights zip smaller.
+    assert pruned["zip_bytes"] < 0.8 * dense["zip_bytes"]
+    assert result["machine"]["backend"]

@@ -1,4 +1,4 @@
-"""`keras-mm export`: LiteRT towers of a saved model, checked in LiteRT."""
+"""`keras-mm export`: LiteRT or ONNX towers of a model, checked in runtime."""
 
 FORMATS = ("litert", "onnx")
 QUANTIZE = ("none", "float16", "dynamic", "int8")
@@ -7,12 +7,14 @@ QUANTIZE = ("none", "float16", "dynamic", "int8")
 def register(subparsers):
     p = subparsers.add_parser(
         "export",
-        help="export each tower to LiteRT, checked in the LiteRT interpreter",
+        help="export each tower to LiteRT or ONNX, checked in the LiteRT "
+             "interpreter or onnxruntime",
     )
     p.add_argument("--model", required=True, help="a .keras file")
     p.add_argument("--format", choices=FORMATS, default="litert")
     p.add_argument("--quantize", choices=QUANTIZE, default="int8",
-                   help="int8: the faster of dynamic-range and full-integer")
+                   help="int8: LiteRT: the faster of dynamic-range and "
+                        "full-integer; ONNX: int8 weights (dynamic)")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--vocab", default=None,
                    help="vocabulary file (default: vocab.txt beside --model)")
@@ -29,9 +31,15 @@ def run(args):
 
     from keras_mm.cli.main import UsageError
 
+    if args.format == "onnx" and args.quantize == "float16":
+        raise UsageError("keras-mm export: --format onnx takes --quantize "
+                         "none, dynamic or int8")
     if args.format == "onnx":
-        raise UsageError("keras-mm export: --format onnx is not available "
-                         "yet (needs tf2onnx and onnxruntime)")
+        import importlib.util
+
+        if importlib.util.find_spec("onnxruntime") is None:
+            raise UsageError("keras-mm export: --format onnx needs "
+                             "onnxruntime (pip install keras_mm[onnx])")
     if not os.path.exists(args.model):
         raise FileNotFoundError(f"No model at {args.model}")
     if args.representative_size < 1 or args.eval_size < 2:
@@ -57,7 +65,7 @@ def run(args):
             args.model, args.out, quantize=args.quantize,
             eval_inputs=eval_inputs, labels=captions,
             representative_inputs=representative,
-            max_r1_drop=args.max_r1_drop,
+            max_r1_drop=args.max_r1_drop, format=args.format,
         )
     except ExportError as error:
         raise UsageError(f"keras-mm export: {error}".splitlines()[0])
@@ -66,6 +74,6 @@ def run(args):
               f"{tower['size_bytes']:,} B, cosine {tower['cosine_min']:.4f}, "
               f"{tower['latency_ms']:.3f} ms (batch 1)")
     r = report["retrieval"]["image_to_text"]
-    print(f"LiteRT image→text R@1 {r['R@1']:.3f} R@5 {r['R@5']:.3f} "
+    print(f"{report['runtime']} image→text R@1 {r['R@1']:.3f} R@5 {r['R@5']:.3f} "
           f"(R@1 drop vs Keras {report['r1_drop']:.3f}); "
           f"report: {os.path.join(args.out, 'report.json')}")
