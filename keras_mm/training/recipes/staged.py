@@ -13,7 +13,7 @@ validation metric before and after, on a fixed held-out split (seeded,
 so a run is deterministic per backend). The tiny size is tuned so that
 every stage improves on every backend in well under a minute: mean-pooled
 towers (so masked-patch pretraining shapes the pooled output), alignment
-at 5e-3 for 10 epochs, fine-tuning at 1e-2 for 10 epochs.
+at 5e-3 for 6 epochs, fine-tuning at 1e-2 for 10 epochs.
 """
 
 import json
@@ -35,7 +35,7 @@ from keras_mm.training.trainer import train
 
 SIZES = {
     "tiny": dict(train=256, validation=128, hidden_dim=32, num_layers=1,
-                 epochs=(3, 10, 10), batch_size=32, pooling="mean",
+                 epochs=(2, 6, 10), batch_size=32, pooling="mean",
                  finetune_attribute="color", finetune_lr=1e-2,
                  alignment_lr=5e-3),
     "small": dict(train=2048, validation=256, hidden_dim=64, num_layers=2,
