@@ -6,6 +6,7 @@ monitoring callbacks, staged recipes and hyperparameter search, behind one
 `train(...)` entry point.
 """
 
+from keras_mm.training.attention_maps import AttentionMapLogger
 from keras_mm.training.checkpointing import StepCheckpoint
 from keras_mm.training.checkpointing import restore_checkpoint
 from keras_mm.training.checkpointing import save_checkpoint

@@ -37,6 +37,7 @@ class TrainConfig:
     checkpoint_every: int = 0
     resume: bool = True
     tensorboard_dir: str = ""
+    attention_layer: str = ""  # e.g. "text_encoder/block_0": maps as images
     grad_norm_every: int = 0
     seed: int = 0
     verbose: int = 0

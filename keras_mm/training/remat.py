@@ -18,6 +18,15 @@ def enable_remat(model, towers=None, mode="full", layer_class_names=(
     fails); other modes set the block's sublayers' remat mode. On TensorFlow only `mode="activations"` works inside a
     compiled `fit` (KERAS_NOTES), so other modes fall back to it there.
 
+    `keras.remat` is real on every backend: `jax.checkpoint` (jax),
+    `torch.utils.checkpoint` (torch), `tf.recompute_grad` (tensorflow).
+    On XLA:CPU (jax, or tensorflow with XLA), the default
+    concurrency-optimised scheduler runs the recomputations early and
+    keeps their results alive, which undoes the saving (measured 1.11x
+    step memory); set
+    `XLA_FLAGS=--xla_cpu_enable_concurrency_optimized_scheduler=false`
+    to get it (0.54x; `benchmarks/memory.py`).
+
     Returns the list of rematerialised layer names.
 
     Example:

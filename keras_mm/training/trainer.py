@@ -1,5 +1,6 @@
 """`train(...)`: one entry point for every option of this package."""
 
+import importlib.util
 import math
 import time
 
@@ -7,6 +8,7 @@ import keras
 import numpy as np
 
 from keras_mm.training import checkpointing
+from keras_mm.training.attention_maps import AttentionMapLogger
 from keras_mm.training.config import TrainConfig
 from keras_mm.training.freezing import freeze_by_pattern
 from keras_mm.training.freezing import freeze_tower
@@ -120,10 +122,18 @@ def train(build_model, data, config=None, validation_data=None,
         callbacks.append(ModalityGradientNorms(
             probe_x, probe_y, config.grad_norm_every,
             log_dir=config.tensorboard_dir or None))
-    if config.tensorboard_dir:
+    if config.tensorboard_dir and importlib.util.find_spec("tensorboard"):
         callbacks.append(keras.callbacks.TensorBoard(
             config.tensorboard_dir, histogram_freq=1, write_graph=False,
             update_freq=max(1, config.checkpoint_every or 10)))
+    elif config.tensorboard_dir:
+        print_fn("tensorboard_dir: scalars and histograms need the "
+                 "`tensorboard` package (pip install tensorboard); skipped")
+    if config.tensorboard_dir and config.attention_layer:
+        probe = _take(data, slice(0, min(n, 4)))
+        callbacks.append(AttentionMapLogger(
+            probe[0] if isinstance(probe, tuple) else probe,
+            config.attention_layer, config.tensorboard_dir))
 
     # === Fit, epoch by epoch, from the resume step ===
     # The order of examples is a function of (seed, epoch) only, so a

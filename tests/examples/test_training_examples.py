@@ -26,10 +26,10 @@ def test_staged_training_tiny(tmp_path):
                                      "alignment", "finetune"}
     assert os.path.exists(tmp_path / "report.json")
     stages = report["stages"]
-    # The unimodal stages improve by a wide margin on every backend.
-    assert stages["unimodal_image"]["improved"], report
-    assert stages["unimodal_text"]["improved"], report
-    if not report["all_improved"]:
-        # Issue 5 point 6: at tiny size the alignment and fine-tuning gains
-        # are within noise and not yet reliable on every backend.
-        pytest.xfail(f"not every stage improved: {stages}")
+    # Issue 5 point 6: every stage improves its own held-out metric.
+    for name, stage in stages.items():
+        assert stage["improved"], (name, stage)
+    assert report["all_improved"]
+    # Losses go down, the fine-tuning accuracy goes up by a clear margin.
+    assert stages["alignment"]["after"] < stages["alignment"]["before"] - 0.1
+    assert stages["finetune"]["after"] > stages["finetune"]["before"] + 0.05

@@ -9,6 +9,7 @@ for `keras_mm.training.train`.
 import keras
 import numpy as np
 
+from keras_mm.datasets.shapes import COLORS
 from keras_mm.datasets.shapes import SHAPES
 
 MASK_TOKEN_ID = 4  # "[MASK]" in keras_mm.data.TextPreprocessor
@@ -70,14 +71,18 @@ def masked_token_data(text, ratio=0.15, seed=0):
             mask.astype("float32"))
 
 
-def shape_classifier(image_encoder):
-    """Classifies the kind of the first shape of an image."""
+ATTRIBUTES = {"shape": SHAPES, "color": tuple(COLORS)}
+
+
+def shape_classifier(image_encoder, attribute="shape"):
+    """Classifies an attribute (`"shape"` or `"color"`) of a shape."""
     size = image_encoder.image_size
     images = keras.Input((size, size, 3), name="images")
     pooled = image_encoder({"images": images})["pooled_output"]
-    logits = keras.layers.Dense(len(SHAPES), dtype="float32",
+    logits = keras.layers.Dense(len(ATTRIBUTES[attribute]), dtype="float32",
                                 name="classifier")(pooled)
-    model = keras.Model({"images": images}, logits, name="shape_classifier")
+    model = keras.Model({"images": images}, logits,
+                        name=f"{attribute}_classifier")
     model.compile_kwargs = {
         "loss": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         "metrics": ["accuracy"],
@@ -85,5 +90,16 @@ def shape_classifier(image_encoder):
     return model
 
 
-def shape_labels(objects):
-    return np.array([SHAPES.index(o[0]["shape"]) for o in objects], "int32")
+def shape_labels(objects, attribute="shape"):
+    """The class index of the first shape's attribute in each scene."""
+    names = ATTRIBUTES[attribute]
+    return np.array([names.index(o[0][attribute]) for o in objects], "int32")
+
+
+def single_shape_split(pairs, limit=None):
+    """The scenes of `pairs` that hold exactly one shape (unambiguous
+    labels), at most `limit` of them."""
+    index = [i for i, o in enumerate(pairs["objects"]) if len(o) == 1]
+    index = index[:limit] if limit else index
+    return {"images": pairs["images"][index],
+            "objects": [pairs["objects"][i] for i in index]}

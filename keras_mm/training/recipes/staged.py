@@ -2,13 +2,18 @@
 
 1. unimodal pretraining: masked patches (image) and masked tokens (text);
 2. alignment: CLIP contrastive loss on the pretrained towers;
-3. fine-tuning: shape classification on the aligned image tower, with the
-   patch embedding frozen and a lower learning rate.
+3. fine-tuning: classification of the shape's colour (tiny) or kind
+   (small) on single-shape scenes, on the aligned image tower, with the
+   patch embedding frozen.
 
 Each stage has its own `TrainConfig` (learning rate, freezing), its own
 checkpoint folder (rerunning resumes; a finished stage is restored, not
 retrained), and hands its encoders to the next. Each stage reports its own
-validation metric before and after.
+validation metric before and after, on a fixed held-out split (seeded,
+so a run is deterministic per backend). The tiny size is tuned so that
+every stage improves on every backend in well under a minute: mean-pooled
+towers (so masked-patch pretraining shapes the pooled output), alignment
+at 5e-3 for 6 epochs, fine-tuning at 1e-2 for 10 epochs.
 """
 
 import json
@@ -29,10 +34,14 @@ from keras_mm.training.recipes import stage_tasks as tasks
 from keras_mm.training.trainer import train
 
 SIZES = {
-    "tiny": dict(train=256, validation=64, hidden_dim=32, num_layers=1,
-                 epochs=(3, 4, 4), batch_size=32),
+    "tiny": dict(train=256, validation=128, hidden_dim=32, num_layers=1,
+                 epochs=(2, 6, 10), batch_size=32, pooling="mean",
+                 finetune_attribute="color", finetune_lr=1e-2,
+                 alignment_lr=5e-3),
     "small": dict(train=2048, validation=256, hidden_dim=64, num_layers=2,
-                  epochs=(3, 4, 4), batch_size=64),
+                  epochs=(3, 4, 4), batch_size=64, pooling="mean",
+                  finetune_attribute="shape", finetune_lr=1e-3,
+                  alignment_lr=1e-3),
 }
 IMAGE_SIZE, PATCH_SIZE, SEQUENCE_LENGTH = 32, 8, 32
 
@@ -68,7 +77,8 @@ def run_staged(out_dir="staged_out", size="tiny", seed=0, overrides=(),
     images = {n: s["images"].astype("float32") for n, s in splits.items()}
     width, depth = spec["hidden_dim"], spec["num_layers"]
     image_encoder = VisionTransformerEncoder(
-        IMAGE_SIZE, PATCH_SIZE, width, depth, 2, name="image_encoder")
+        IMAGE_SIZE, PATCH_SIZE, width, depth, 2, pooling=spec["pooling"],
+        name="image_encoder")
     text_encoder = TextTransformerEncoder(
         preprocessor.vocabulary_size, SEQUENCE_LENGTH, width, depth, 2,
         name="text_encoder")
@@ -120,16 +130,22 @@ def run_staged(out_dir="staged_out", size="tiny", seed=0, overrides=(),
                             projection_dim=32, name="staged_clip")
     clip.compile()
     stage("alignment", clip, pairs["train"], pairs["validation"], "loss",
-          True, epochs=e2, learning_rate=1e-3)
+          True, epochs=e2, learning_rate=spec["alignment_lr"])
 
     # === 3. Task fine-tuning ===
-    labels = {n: tasks.shape_labels(s["objects"]) for n, s in splits.items()}
-    classifier = tasks.shape_classifier(image_encoder)
+    # Single-shape scenes, so the label (the shape's attribute) is
+    # unambiguous; more scenes are drawn to get enough of them.
+    attribute = spec["finetune_attribute"]
+    scenes = {name: tasks.single_shape_split(make_image_text_pairs(
+        3 * spec[name], IMAGE_SIZE, seed=seed * 10 + 5 + i), spec[name])
+        for i, name in enumerate(("train", "validation"))}
+    labeled = {n: ({"images": s["images"].astype("float32")},
+                   tasks.shape_labels(s["objects"], attribute))
+               for n, s in scenes.items()}
+    classifier = tasks.shape_classifier(image_encoder, attribute)
     classifier.compile(**classifier.compile_kwargs)
-    stage("finetune", classifier, ({"images": images["train"]},
-                                   labels["train"]),
-          ({"images": images["validation"]}, labels["validation"]),
-          "accuracy", False, epochs=e3, learning_rate=1e-3,
+    stage("finetune", classifier, labeled["train"], labeled["validation"],
+          "accuracy", False, epochs=e3, learning_rate=spec["finetune_lr"],
           freeze_patterns=("image_encoder/patch_embedding",))
 
     report["all_improved"] = all(

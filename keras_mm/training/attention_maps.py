@@ -1,0 +1,196 @@
+"""Attention maps of one transformer block, logged to TensorBoard as images.
+
+`TransformerBlock` attends through `keras.ops.dot_product_attention`, which
+never materialises the attention weights. For a fixed probe batch this
+module captures the block's inputs during an ordinary forward call, then
+recomputes the weights from the block's own layers (`attention_norm`,
+`qkv`) with `keras.ops`, so it works on every backend and leaves the block
+untouched. The images are written with TensorFlow's `tf.summary.write`
+(TensorFlow is a dependency of this package on every backend); the
+`tensorboard` package is needed only to view them.
+"""
+
+import os
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_mm.api_export import keras_mm_export
+
+
+def find_layer(model, path):
+    """The sublayer of `model` at `path`, e.g. `"text_encoder/block_0"`."""
+    layer = model
+    for part in path.split("/"):
+        found = [sub for sub in layer._flatten_layers(include_self=False)
+                 if sub.name == part]
+        if not found:
+            raise ValueError(
+                f"No layer {part!r} in {layer.name!r} (path {path!r}).")
+        layer = found[0]
+    return layer
+
+
+def attention_weights(block, inputs, padding_mask=None):
+    """Softmax attention weights `(batch, heads, queries, keys)` of a block.
+
+    Args:
+        block: a built `keras_mm.layers.TransformerBlock`.
+        inputs: the block's input `(batch, tokens, hidden_dim)`.
+        padding_mask: optional bool `(batch, tokens)`; `False` keys get
+            zero weight.
+    """
+    head_dim = block.hidden_dim // block.num_heads
+    tokens = ops.shape(inputs)[1]
+    qkv = block.qkv(block.attention_norm(inputs))
+    qkv = ops.reshape(qkv, (-1, tokens, 3, block.num_heads, head_dim))
+    query = ops.transpose(qkv[:, :, 0], (0, 2, 1, 3))  # (B, H, T, d)
+    key = ops.transpose(qkv[:, :, 1], (0, 2, 3, 1))  # (B, H, d, T)
+    scores = ops.matmul(ops.cast(query, "float32"), ops.cast(key, "float32"))
+    scores = scores / np.sqrt(head_dim).astype("float32")
+    allowed = ops.ones((tokens, tokens), "bool")
+    if block.causal:
+        allowed = ops.tril(allowed)
+    allowed = allowed[None, None]
+    if padding_mask is not None:
+        allowed = ops.logical_and(
+            allowed, ops.cast(padding_mask, "bool")[:, None, None, :])
+    scores = ops.where(allowed, scores, -1e9)
+    return ops.softmax(scores, axis=-1)
+
+
+def probe_attention(model, layer_path, x):
+    """Runs `model` on `x` and returns `layer_path`'s attention weights."""
+    block = find_layer(model, layer_path)
+    captured = {}
+    original = block.call
+    wrapped = "call" in block.__dict__  # e.g. by `enable_remat`
+
+    def capture(inputs, *args, **kwargs):
+        captured["inputs"] = inputs
+        captured["padding_mask"] = kwargs.get(
+            "padding_mask", args[0] if args else None)
+        return original(inputs, *args, **kwargs)
+
+    block.call = capture
+    try:
+        model(x, training=False)
+    finally:
+        if wrapped:
+            block.call = original
+        else:  # Back to the class method.
+            del block.call
+    if "inputs" not in captured:
+        raise ValueError(f"{layer_path!r} was not called by the model.")
+    weights = attention_weights(block, captured["inputs"],
+                                captured["padding_mask"])
+    return keras.ops.convert_to_numpy(weights)
+
+
+def attention_images(weights, max_samples=2, scale=4):
+    """`(samples * heads, T * scale, T * scale, 1)` float images in [0, 1].
+
+    Each (query, key) map is divided by its maximum so that faint heads
+    stay visible; pixels are upscaled by `scale` (nearest neighbour).
+    """
+    weights = np.asarray(weights, "float32")[:max_samples]
+    maps = weights.reshape((-1,) + weights.shape[2:])
+    maps = maps / np.maximum(maps.max(axis=(1, 2), keepdims=True), 1e-12)
+    maps = np.repeat(np.repeat(maps, scale, axis=1), scale, axis=2)
+    return maps[..., None]
+
+
+def write_image_summary(tag, images, step):
+    """`tf.summary.image` without the `tensorboard` package.
+
+    `tf.summary.image` lives in `tensorboard`, which TensorFlow no longer
+    installs; this writes the same record with TensorFlow alone: a string
+    tensor `[width, height, png, ...]` tagged for TensorBoard's image
+    plugin. `images`: float `(n, h, w, c)` in [0, 1], c in {1, 3, 4}.
+    """
+    import tensorflow as tf
+    from tensorflow.core.framework import summary_pb2
+
+    pixels = tf.cast(tf.round(tf.clip_by_value(images, 0.0, 1.0) * 255.0),
+                     tf.uint8)
+    encoded = [tf.io.encode_png(image) for image in pixels]
+    height, width = int(images.shape[1]), int(images.shape[2])
+    tensor = tf.stack([tf.constant(str(width)), tf.constant(str(height))]
+                      + encoded)
+    metadata = summary_pb2.SummaryMetadata(
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(
+            plugin_name="images"))
+    return tf.summary.write(tag, tensor, step=step, metadata=metadata)
+
+
+@keras_mm_export
+class AttentionMapLogger(keras.callbacks.Callback):
+    """Writes a block's attention maps on a fixed probe batch to TensorBoard.
+
+    At the start of training and after every `every_n_epochs` epochs, the
+    attention weights of the block at `layer_path` on `probe_x` are written
+    as images (tag `attention/<layer_path>`, one image per sample and head,
+    queries down, keys across) to `log_dir/train`, next to the scalars and
+    histograms of `keras.callbacks.TensorBoard(log_dir)`.
+
+    Args:
+        probe_x: dict of arrays. A small fixed batch of model inputs.
+        layer_path: str. Path of a `TransformerBlock`, e.g.
+            `"image_encoder/block_0"`.
+        log_dir: str. The TensorBoard log folder.
+        every_n_epochs: int. How often to write.
+        max_samples: int. Probe samples drawn.
+        scale: int. Pixel upscaling of each map.
+
+    Example:
+    ```python
+    logger = keras_mm.training.AttentionMapLogger(
+        probe, "text_encoder/block_0", "logs")
+    model.fit(x, epochs=2, callbacks=[logger])
+    ```
+    """
+
+    def __init__(self, probe_x, layer_path, log_dir, every_n_epochs=1,
+                 max_samples=2, scale=4):
+        super().__init__()
+        if every_n_epochs < 1:
+            raise ValueError(
+                f"every_n_epochs must be >= 1. Received: {every_n_epochs}")
+        self.probe_x = probe_x
+        self.layer_path = layer_path
+        self.log_dir = log_dir
+        self.every_n_epochs = every_n_epochs
+        self.max_samples = max_samples
+        self.scale = scale
+        self._writer = None
+
+    def write(self, step):
+        import tensorflow as tf
+
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(
+                os.path.join(self.log_dir, "train"))
+        weights = probe_attention(self.model, self.layer_path, self.probe_x)
+        images = attention_images(weights, self.max_samples, self.scale)
+        with self._writer.as_default():
+            write_image_summary(f"attention/{self.layer_path}", images, step)
+        self._writer.flush()
+        return images
+
+    def on_train_begin(self, logs=None):
+        self.write(0)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every_n_epochs == 0:
+            self.write(epoch + 1)
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def get_config(self):
+        return {"layer_path": self.layer_path, "log_dir": self.log_dir,
+                "every_n_epochs": self.every_n_epochs,
+                "max_samples": self.max_samples, "scale": self.scale}
