@@ -19,15 +19,6 @@ def test_bad_quantize_choice_is_a_usage_error(tmp_path, capsys):
     assert "--quantize" in capsys.readouterr().err
 
 
-def test_onnx_is_refused_clearly(tmp_path, capsys):
-    model = tmp_path / "m.keras"
-    model.write_bytes(b"x")
-    code = main(["export", "--model", str(model), "--out", str(tmp_path),
-                 "--format", "onnx"])
-    assert code == 2
-    assert "onnx" in capsys.readouterr().err
-
-
 def test_missing_vocabulary_is_reported(tmp_path, capsys):
     model = tmp_path / "m.keras"
     model.write_bytes(b"x")
