@@ -131,8 +131,9 @@ class AttentionMapLogger(keras.callbacks.Callback):
     At the start of training and after every `every_n_epochs` epochs, the
     attention weights of the block at `layer_path` on `probe_x` are written
     as images (tag `attention/<layer_path>`, one image per sample and head,
-    queries down, keys across) to `log_dir/train`, next to the scalars and
-    histograms of `keras.callbacks.TensorBoard(log_dir)`.
+    queries down, keys across) to the run `log_dir/attention`, beside the
+    `train`/`validation` runs of `keras.callbacks.TensorBoard(log_dir)` (a
+    second writer on their folder would lose records).
 
     Args:
         probe_x: dict of arrays. A small fixed batch of model inputs.
@@ -170,10 +171,12 @@ class AttentionMapLogger(keras.callbacks.Callback):
 
         if self._writer is None:
             self._writer = tf.summary.create_file_writer(
-                os.path.join(self.log_dir, "train"))
+                os.path.join(self.log_dir, "attention"))
         weights = probe_attention(self.model, self.layer_path, self.probe_x)
         images = attention_images(weights, self.max_samples, self.scale)
-        with self._writer.as_default():
+        # keras.callbacks.TensorBoard turns recording off between its own
+        # writes (`tf.summary.record_if`); these images are always due.
+        with self._writer.as_default(), tf.summary.record_if(True):
             write_image_summary(f"attention/{self.layer_path}", images, step)
         self._writer.flush()
         return images

@@ -88,7 +88,7 @@ def test_train_writes_attention_images(tmp_path):
     config = TrainConfig(epochs=2, batch_size=4, tensorboard_dir=str(
         tmp_path), attention_layer="image_encoder/block_0")
     train(_model(), _inputs(8), config, print_fn=lambda *a: None)
-    files = glob.glob(str(tmp_path / "train" / "events.out.tfevents.*"))
+    files = glob.glob(str(tmp_path / "attention" / "events.out.tfevents.*"))
     assert files
     images = {}
     for path in files:
