@@ -1,0 +1,97 @@
+"""TorchScript traces of a Keras model's inference call (torch backend only).
+
+Keras layers on torch run eagerly, and at small batch sizes the Python work
+of each layer call costs more than its arithmetic. A trace records the torch
+ops once and replays them without Python. Each input signature (structure,
+shapes, dtypes) gets its own trace, checked against the eager call before
+use; one that cannot be traced or disagrees is replaced by the eager call.
+"""
+
+import warnings
+
+import keras
+import numpy as np
+import torch
+
+# A trace whose outputs drift further than this from eager is not used.
+TRACE_TOLERANCE = 1e-4
+
+
+class _Positional(torch.nn.Module):
+    """Calls `model` on a structure rebuilt from flat positional tensors."""
+
+    def __init__(self, model, structure):
+        super().__init__()
+        self.model = model
+        self.structure = structure
+        # Keras registers a model's torch parameters by variable path, so
+        # two towers with equal inner paths register only one of each
+        # pair; listing every variable here lets the trace read them all
+        # as parameters (not constants), so weight updates show.
+        self.weights = torch.nn.ParameterList(
+            [v.value for v in model.variables
+             if isinstance(v.value, torch.nn.Parameter)])
+
+    def forward(self, *flat):
+        inputs = keras.tree.pack_sequence_as(self.structure, list(flat))
+        return self.model(inputs, training=False)
+
+
+def _signature(inputs):
+    return tuple(
+        (tuple(np.shape(x)), str(getattr(x, "dtype", type(x))))
+        for x in keras.tree.flatten(inputs)
+    )
+
+
+def _to_numpy(outputs):
+    return keras.tree.map_structure(
+        lambda x: np.asarray(keras.ops.convert_to_numpy(x)), outputs)
+
+
+def _agrees(traced_outputs, eager_outputs):
+    traced = keras.tree.flatten(_to_numpy(traced_outputs))
+    eager = keras.tree.flatten(_to_numpy(eager_outputs))
+    return len(traced) == len(eager) and all(
+        t.shape == e.shape and np.allclose(t, e, atol=TRACE_TOLERANCE)
+        for t, e in zip(traced, eager)
+    )
+
+
+def traced_call(model, eager):
+    """Returns `call(inputs)` that runs a checked trace of `model`."""
+    traces = {}
+
+    def call(inputs):
+        key = _signature(inputs)
+        if key not in traces:
+            traces[key] = _trace(model, inputs, eager)
+        return traces[key](inputs)
+
+    return call
+
+
+def _trace(model, inputs, eager):
+    flat = [keras.ops.convert_to_tensor(x) for x in keras.tree.flatten(inputs)]
+    module = _Positional(model, inputs).eval()
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            traced = torch.jit.trace(module, tuple(flat), strict=False,
+                                     check_trace=False)
+    except Exception as error:  # noqa: BLE001 - any failure means eager
+        warnings.warn(f"CompiledPredictor: tracing '{model.name}' failed "
+                      f"({type(error).__name__}: {error}); running eagerly.")
+        return eager
+
+    def run(inputs):
+        tensors = [keras.ops.convert_to_tensor(x)
+                   for x in keras.tree.flatten(inputs)]
+        with torch.inference_mode():
+            return traced(*tensors)
+
+    if not _agrees(run(inputs), eager(inputs)):
+        warnings.warn(f"CompiledPredictor: the trace of '{model.name}' "
+                      "disagrees with the eager call; running eagerly.")
+        return eager
+    return run

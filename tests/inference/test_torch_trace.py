@@ -1,0 +1,83 @@
+import warnings
+
+import keras
+import numpy as np
+import pytest
+
+from keras_mm.quickstart import build_model
+
+pytestmark = pytest.mark.skipif(keras.config.backend() != "torch",
+                                reason="TorchScript traces are torch-only")
+
+
+def _inputs(batch=2):
+    rng = np.random.default_rng(batch)
+    return {
+        "images": rng.uniform(0, 255, (batch, 32, 32, 3)).astype("float32"),
+        "token_ids": rng.integers(1, 64, (batch, 32)).astype("int32"),
+        "padding_mask": np.ones((batch, 32), bool),
+    }
+
+
+def _counting(model):
+    calls = []
+
+    def eager(inputs):
+        calls.append(1)
+        return model(inputs, training=False)
+
+    return eager, calls
+
+
+def test_trace_replaces_eager_after_one_checked_call():
+    from keras_mm.inference.torch_trace import traced_call
+
+    model = build_model(64, 16, 1, 2, projection_dim=16)
+    eager, calls = _counting(model)
+    call = traced_call(model, eager)
+    x = _inputs()
+    first = keras.ops.convert_to_numpy(call(x)["text_embeddings"])
+    for _ in range(3):
+        again = keras.ops.convert_to_numpy(call(x)["text_embeddings"])
+    assert len(calls) == 1  # only the check ran eagerly
+    np.testing.assert_allclose(again, first, atol=1e-6)
+    call(_inputs(batch=3))  # a new shape traces (and checks) once more
+    assert len(calls) == 2
+
+
+def test_trace_reads_weights_of_both_towers_with_equal_inner_paths():
+    from keras_mm.inference import CompiledPredictor
+
+    model = build_model(64, 16, 1, 2, projection_dim=16)
+    predictor = CompiledPredictor(model)
+    x = _inputs()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no eager fallback
+        predictor(x)
+    # Both towers have a 'block_0/qkv/kernel'; change the text tower's.
+    kernel = model.encoders["text"].get_layer("block_0").qkv.kernel
+    kernel.assign(keras.ops.convert_to_numpy(kernel) * 3.0)
+    expected = keras.ops.convert_to_numpy(
+        model(x, training=False)["text_embeddings"])
+    np.testing.assert_allclose(predictor(x)["text_embeddings"], expected,
+                               atol=1e-5)
+
+
+class _RandomOffset(keras.layers.Layer):
+    """Adds a fresh host-side random number: a trace freezes it."""
+
+    def call(self, x):
+        return x + keras.ops.convert_to_tensor(np.random.rand(), x.dtype)
+
+
+def test_a_trace_that_disagrees_falls_back_to_eager_with_a_warning():
+    from keras_mm.inference import CompiledPredictor
+
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, _RandomOffset()(inputs), name="offsetter")
+    with pytest.warns(UserWarning, match="offsetter.*running eagerly"):
+        predictor = CompiledPredictor(model)
+        predictor(np.zeros((2, 4), "float32"))
+    a = predictor(np.zeros((2, 4), "float32"))
+    b = predictor(np.zeros((2, 4), "float32"))
+    assert not np.allclose(a, b)  # eager: a new random number each call
