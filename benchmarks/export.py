@@ -37,12 +37,62 @@ NOTES = (
     "non_int8_ops lists, per tower, every op that does not run in int8, "
     "QUANTIZE/DEQUANTIZE pairs (float islands) included."
 )
+CEILING_NOTE = (
+    "gemm_ceiling: a graph of nothing but the image tower's MLP matmuls "
+    "(tokens x width -> 4*width -> width, per layer), converted and timed "
+    "the same way: the best latency ratio int8 can reach on this CPU at "
+    "these shapes, with no float islands at all."
+)
 RESULTS = os.path.join(os.path.dirname(__file__), "results", "export.json")
 
 
 def _cosine(a, b):
     return np.sum(a * b, 1) / (np.linalg.norm(a, axis=1)
                                * np.linalg.norm(b, axis=1) + 1e-12)
+
+
+def gemm_ceiling_worker(spec):
+    """Prints float32/dynamic/full-int8 latencies of a pure-matmul graph."""
+    import tempfile
+
+    from keras_mm.export.tflite_converter import convert_tower
+
+    tokens, width, layers = (int(v) for v in spec.split(","))
+    inputs = {"x": keras.Input((tokens, width), name="x")}
+    x = inputs["x"]
+    for _ in range(layers):
+        x = keras.layers.Dense(4 * width)(x)
+        x = keras.layers.Dense(width)(x)
+    model = keras.Model(inputs, x)
+    rng = np.random.default_rng(0)
+    samples = [{"x": rng.standard_normal((1, tokens, width), "float32")}
+               for _ in range(20)]
+    result = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for mode in ("float32", "dynamic", "full_int8_all"):
+            path = os.path.join(tmp, f"{mode}.tflite")
+            with open(path, "wb") as f:
+                f.write(convert_tower(model, "serve", mode, samples))
+            result[mode] = measure_latency(path, samples[0])[0]
+    print(json.dumps(result))
+
+
+def gemm_ceiling(tokens, width, layers):
+    """Runs `gemm_ceiling_worker` under TensorFlow; returns ratios."""
+    import subprocess
+
+    command = [sys.executable, os.path.abspath(__file__),
+               "--gemm-ceiling-worker", f"{tokens},{width},{layers}"]
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
+    out = subprocess.run(command, env=env, capture_output=True, text=True,
+                         check=True).stdout
+    ms = json.loads(out.strip().splitlines()[-1])
+    return {
+        "shape": {"tokens": tokens, "width": width, "layers": layers},
+        "latency_ms": ms,
+        "dynamic_latency_ratio": ms["dynamic"] / ms["float32"],
+        "full_int8_latency_ratio": ms["full_int8_all"] / ms["float32"],
+    }
 
 
 def main(argv=None):
@@ -55,7 +105,11 @@ def main(argv=None):
     parser.add_argument("--eval-size", type=int, default=500)
     parser.add_argument("--representative-size", type=int, default=100)
     parser.add_argument("--out", default=RESULTS)
+    parser.add_argument("--gemm-ceiling-worker", default=None,
+                        help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.gemm_ceiling_worker:
+        return gemm_ceiling_worker(args.gemm_ceiling_worker)
 
     model_dir = args.model_dir
     if model_dir is None:
@@ -105,6 +159,10 @@ def main(argv=None):
             r1_drop=max(keras_r[d]["R@1"] - r[d]["R@1"] for d in r),
         )
         modes[mode] = entry
+    image = model.encoders["image"]
+    _, tokens, width = image.output["sequence_output"].shape
+    ceiling = gemm_ceiling(tokens, width, sum(
+        1 for layer in image.layers if layer.name.startswith("block_")))
     f32 = modes["float32"]
     ok = [m for m in ("dynamic", "full_int8") if modes[m]["min_cosine"]
           >= 0.99]
@@ -119,10 +177,11 @@ def main(argv=None):
             modes["full_int8"]["latency_ms"] / f32["latency_ms"],
         "full_int8_all_latency_ratio":
             modes["full_int8_all"]["latency_ms"] / f32["latency_ms"],
+        "gemm_ceiling": ceiling,
         "keras_retrieval": keras_r,
         "parameters": int(model.count_params()),
         "modes": modes,
-        "notes": NOTES,
+        "notes": NOTES + " " + CEILING_NOTE,
         "machine": {"cores": os.cpu_count(), "backend":
                     keras.config.backend(), "device": "cpu",
                     "processor": platform.processor() or platform.machine(),
@@ -138,6 +197,9 @@ def main(argv=None):
               f"{e['min_cosine']:>9.4f}"
               f"{e['retrieval']['image_to_text']['R@1']:>9.3f}"
               f"{e['r1_drop']:>9.3f}")
+    print("pure-matmul ceiling (int8 / float32 latency):",
+          f"dynamic {ceiling['dynamic_latency_ratio']:.2f},",
+          f"full int8 {ceiling['full_int8_latency_ratio']:.2f}")
     print(json.dumps({k: v for k, v in result.items()
                       if k.endswith("ratio") or k in ("r1_drop",
                                                       "min_cosine",

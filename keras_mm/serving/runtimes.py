@@ -28,9 +28,11 @@ def pad_to_bucket(inputs, buckets):
 class KerasRuntime:
     """Serves each modality's tower of a `ContrastiveModel`.
 
-    Batches are padded to `buckets` and run with `predict_on_batch` (the
-    compiled path: 7–11× faster than a direct call at batch 1 on jax and
-    tensorflow). `warmup()` compiles every bucket before serving.
+    Batches are padded to `buckets` and run with
+    `keras_mm.inference.CompiledPredictor` (each backend's fastest call:
+    jit on jax, XLA on tensorflow, a checked trace on torch; several times
+    faster than `predict_on_batch` at batch 1). `warmup()` compiles every
+    bucket before serving.
 
     Args:
         model: a `keras_mm.tasks.ContrastiveModel`, or the path of one.
@@ -56,7 +58,11 @@ class KerasRuntime:
             model = load_model(model)
         self.model = model
         self.buckets = tuple(sorted(buckets))
+        from keras_mm.inference import CompiledPredictor
+
         self.towers = {m: model.tower(m) for m in model.modalities}
+        self.predictors = {m: CompiledPredictor(tower)
+                           for m, tower in self.towers.items()}
         self.input_specs = {
             m: {
                 key: (tuple(tower.input[key].shape[1:]),
@@ -71,7 +77,7 @@ class KerasRuntime:
         return tuple(self.towers)
 
     def embed(self, modality, inputs):
-        tower = self.towers[modality]
+        predict = self.predictors[modality]
         count = len(next(iter(inputs.values())))
         largest = self.buckets[-1]
         outputs = []
@@ -79,7 +85,7 @@ class KerasRuntime:
             chunk = {k: np.asarray(v[start:start + largest])
                      for k, v in inputs.items()}
             padded, n = pad_to_bucket(chunk, self.buckets)
-            result = tower.predict_on_batch(padded)
+            result = predict(padded)
             outputs.append(np.asarray(result, np.float32)[:n])
         return np.concatenate(outputs, axis=0)
 
