@@ -21,13 +21,18 @@ from keras_mm.export import LiteRTRunner
 from keras_mm.export import builtin_export_data
 from keras_mm.export import export_litert
 from keras_mm.export import non_int8_ops
+from keras_mm.export.checked_export import INT8_CANDIDATES
+from keras_mm.export.checked_export import choose_fastest
 from keras_mm.export.checked_export import measure_latency
 from keras_mm.metrics.retrieval import recall_at_k
 
-MODES = ("float32", "float16", "dynamic", "full_int8", "full_int8_all")
+MODES = ("float32", "float16", "dynamic", "full_int8", "full_int8_per_tensor",
+         "full_int8_all")
 NOTES = (
-    "int8 = the faster of dynamic-range and full-integer among candidates "
-    "whose min cosine >= 0.99. full_int8 keeps DELEGATE_FLOAT_OPS "
+    "int8 = what `--quantize int8` picks: the fastest of dynamic-range, "
+    "full-integer and full-integer with per-tensor weight scales among "
+    "candidates whose min cosine >= 0.99, the smallest of those within 5% "
+    "of the fastest (checked_export.choose_fastest). full_int8 keeps DELEGATE_FLOAT_OPS "
     "(keras_mm/export/tflite_converter.py) in float: their int8 kernels "
     "fall out of XNNPACK into slow reference kernels (LayerNorm's "
     "MEAN/SQUARED_DIFFERENCE/RSQRT, SOFTMAX, L2_NORMALIZATION, BATCH_MATMUL) "
@@ -164,9 +169,8 @@ def main(argv=None):
     ceiling = gemm_ceiling(tokens, width, sum(
         1 for layer in image.layers if layer.name.startswith("block_")))
     f32 = modes["float32"]
-    ok = [m for m in ("dynamic", "full_int8") if modes[m]["min_cosine"]
-          >= 0.99]
-    int8 = min(ok, key=lambda m: modes[m]["latency_ms"])
+    ok = [m for m in INT8_CANDIDATES if modes[m]["min_cosine"] >= 0.99]
+    int8 = choose_fastest(modes, ok)
     result = {
         "int8_mode": int8,
         "int8_size_ratio": modes[int8]["size_bytes"] / f32["size_bytes"],

@@ -21,16 +21,38 @@ from keras_mm.export.litert import export_litert
 from keras_mm.export.op_report import non_int8_ops
 from keras_mm.metrics.retrieval import recall_at_k
 
-# CLI names -> converter modes; "int8" picks the faster of two candidates.
+# CLI names -> converter modes; "int8" picks the fastest candidate.
 QUANTIZE_CHOICES = ("none", "float16", "dynamic", "int8", "full_int8",
-                    "full_int8_all")
-INT8_CANDIDATES = ("dynamic", "full_int8")
+                    "full_int8_per_tensor", "full_int8_all")
+INT8_CANDIDATES = ("dynamic", "full_int8", "full_int8_per_tensor")
+# Candidates whose latencies are within this fraction of the fastest are
+# equally fast (batch-1 timings differ by more than that run to run); the
+# smallest of them is chosen.
+LATENCY_TIE = 0.05
 FORMATS = ("litert", "onnx")
 # ONNX: float32, or int8 weights (dynamic-range, onnxruntime's quantizer).
 ONNX_QUANTIZE = {"none": ("float32",), "dynamic": ("dynamic",),
                  "int8": ("dynamic",)}
 MIN_COSINE = {"float32": 0.999, "float16": 0.999}
 DEFAULT_MIN_COSINE = 0.99
+
+
+def choose_fastest(entries, modes, tie=LATENCY_TIE):
+    """The fastest of `modes` (`entries[mode]` has `latency_ms` and
+    `size_bytes`); within `tie` of the fastest, the smallest wins.
+
+    Example:
+    ```python
+    choose_fastest({"a": {"latency_ms": 1.0, "size_bytes": 9},
+                    "b": {"latency_ms": 1.02, "size_bytes": 5}}, ["a", "b"])
+    # 'b'
+    ```
+    """
+    fastest = min(entries[m]["latency_ms"] for m in modes)
+    tied = [m for m in modes
+            if entries[m]["latency_ms"] <= fastest * (1 + tie)]
+    return min(tied, key=lambda m: (entries[m]["size_bytes"],
+                                    entries[m]["latency_ms"]))
 
 
 class ExportCheckError(RuntimeError):
@@ -185,7 +207,7 @@ def export_checked(model, out_dir, quantize="int8", eval_inputs=None,
             raise ExportCheckError(
                 "; ".join(e["failed"] for e in entries.values())
             )
-        chosen = min(passed, key=lambda m: entries[m]["latency_ms"])
+        chosen = choose_fastest(entries, passed)
         final = os.path.join(out_dir, f"{modality}.{extension}")
         shutil.copyfile(paths[modality][chosen], final)
         report["towers"][modality] = {
