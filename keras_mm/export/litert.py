@@ -15,6 +15,8 @@ import time
 import keras
 import numpy as np
 
+from keras_mm.export.tower_runner import TowerRunner
+
 
 def export_litert(model, out_dir, modes=("float32", "int8"),
                   modalities=None, representative_inputs=None):
@@ -121,7 +123,7 @@ def load_representative(path):
     return {m: [s[i] for i in sorted(s)] for m, s in grouped.items()}
 
 
-class LiteRTRunner:
+class LiteRTRunner(TowerRunner):
     """Runs a single-signature `.tflite` tower on batches, one row at a time.
 
     Example:
@@ -152,15 +154,6 @@ class LiteRTRunner:
         }
         (output,) = self.runner(**feed).values()
         return output
-
-    def __call__(self, inputs):
-        count = len(next(iter(inputs.values())))
-        rows = [
-            self.run_one({k: np.asarray(v)[i:i + 1] for k, v in
-                          inputs.items()})
-            for i in range(count)
-        ]
-        return np.concatenate(rows, axis=0)
 
 
 def parity_report(path, inputs, reference, latency_samples=20):

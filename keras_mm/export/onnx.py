@@ -15,6 +15,8 @@ import tempfile
 import keras
 import numpy as np
 
+from keras_mm.export.tower_runner import TowerRunner
+
 ONNX_MODES = ("float32", "dynamic")
 
 
@@ -105,11 +107,11 @@ def _export_in_subprocess(model, out_dir, modalities):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-class OnnxRunner:
+class OnnxRunner(TowerRunner):
     """Runs a batch-1 `.onnx` tower in onnxruntime, one row at a time.
 
-    Same interface as `LiteRTRunner`: `run_one(sample)` for one row,
-    `__call__(inputs)` for a batch of rows.
+    Same interface as `LiteRTRunner` (see `TowerRunner`): `run_one(sample)`
+    for one row, `__call__(inputs)` for a batch of rows.
 
     Example:
     ```python
@@ -139,12 +141,3 @@ class OnnxRunner:
         feed = {name: np.asarray(sample[name]).astype(dtype)
                 for name, dtype in self.input_dtypes.items()}
         return self.session.run(None, feed)[0]
-
-    def __call__(self, inputs):
-        count = len(next(iter(inputs.values())))
-        rows = [
-            self.run_one({k: np.asarray(v)[i:i + 1] for k, v in
-                          inputs.items()})
-            for i in range(count)
-        ]
-        return np.concatenate(rows, axis=0)
