@@ -45,22 +45,20 @@ def test_model_dims_seed_and_weights():
     same = tiny_clip(num_layers=2, seed=3, projection_dim=8)
     for a, b in zip(_weights(model), _weights(same)):
         np.testing.assert_array_equal(a, b)
-    different = tiny_clip(num_layers=2, seed=4, projection_dim=8)
-    assert any(not np.array_equal(a, b) for a, b in
-               zip(_weights(model), _weights(different)))
 
-    copied = tiny_clip(num_layers=2, seed=9, projection_dim=8,
-                       weights=model.get_weights())
-    for a, b in zip(_weights(model), _weights(copied)):
+    # Another seed draws other weights, unless `weights` are given.
+    other = tiny_clip(num_layers=2, seed=4, projection_dim=8)
+    assert any(not np.array_equal(a, b) for a, b in
+               zip(_weights(model), _weights(other)))
+    other = tiny_clip(num_layers=2, seed=4, projection_dim=8,
+                      weights=model.get_weights())
+    for a, b in zip(_weights(model), _weights(other)):
         np.testing.assert_array_equal(a, b)
 
 
 def test_seed_none_leaves_global_seed_alone():
     keras.utils.set_random_seed(5)
     first = tiny_clip(seed=None)
-    keras.utils.set_random_seed(5)
-    second = tiny_clip(seed=None)
-    for a, b in zip(_weights(first), _weights(second)):
+    # Had `seed=None` reseeded (e.g. with 0), these would differ.
+    for a, b in zip(_weights(first), _weights(tiny_clip(seed=5))):
         np.testing.assert_array_equal(a, b)
-    assert any(not np.array_equal(a, b) for a, b in
-               zip(_weights(first), _weights(tiny_clip(seed=0))))
