@@ -4,6 +4,8 @@ import keras
 
 from keras_mm.api_export import keras_mm_export
 from keras_mm.data.text_preprocessor import RESERVED_TOKENS
+from keras_mm.data.text_preprocessor import id_lists
+from keras_mm.data.text_preprocessor import pack_id_lists
 
 # Ids 0..4 are the reserved tokens, as in a WordPiece vocabulary; byte b
 # is id b + len(RESERVED_TOKENS).
@@ -64,6 +66,36 @@ class ByteTextPreprocessor(keras.layers.Layer):
     @property
     def vocabulary_size(self):
         return 256 + BYTE_OFFSET
+
+    def tokenize(self, texts):
+        """Token ids (byte + 5) of each text, unpacked: no `[CLS]`/`[SEP]`,
+        no padding and no length limit.
+
+        Args:
+            texts: a str or a list of str.
+
+        Returns:
+            list (one per text) of lists of int.
+
+        Example:
+        ```python
+        pre.tokenize(["ab"])  # [[102, 103]]
+        ```
+        """
+        if isinstance(texts, str):
+            texts = [texts]
+        return [[t + BYTE_OFFSET for t in row]
+                for row in id_lists(self.tokenizer(list(texts)))]
+
+    def pack(self, token_ids):
+        """Model inputs from lists of ids (e.g. from `tokenize`): adds
+        `[CLS]`/`[SEP]`, pads or truncates to `sequence_length`.
+
+        Returns:
+            `{"token_ids": int32, "padding_mask": bool}` NumPy arrays of
+            shape `(len(token_ids), sequence_length)`.
+        """
+        return pack_id_lists(self.packer, token_ids)
 
     def tokenize_and_pack(self, texts):
         """`(token_ids, padding_mask)` of a batch of texts; works in

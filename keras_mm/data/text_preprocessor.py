@@ -1,6 +1,7 @@
 """Captions to `token_ids` + `padding_mask`, with a WordPiece vocabulary."""
 
 import keras
+import numpy as np
 
 from keras_mm.api_export import keras_mm_export
 
@@ -11,6 +12,36 @@ def _keras_hub():
     import keras_hub  # Deferred: it imports TensorFlow and tf-text.
 
     return keras_hub
+
+
+def id_lists(token_ids):
+    """A tokenizer's eager output (ragged tensor, tensor or lists) as a
+    list of lists of int."""
+    if hasattr(token_ids, "to_list"):  # tf.RaggedTensor
+        token_ids = token_ids.to_list()
+    elif hasattr(token_ids, "tolist"):  # dense NumPy array
+        token_ids = token_ids.tolist()
+    return [[int(t) for t in np.asarray(row).reshape(-1)]
+            for row in token_ids]
+
+
+def pack_id_lists(packer, token_ids):
+    """Runs a keras-hub `StartEndPacker` on lists of ids, eagerly.
+
+    Returns:
+        `{"token_ids": int32, "padding_mask": bool}` NumPy arrays.
+    """
+    import tensorflow as tf
+
+    rows = [[int(t) for t in row] for row in token_ids]
+    ragged = tf.RaggedTensor.from_row_lengths(
+        tf.constant([t for row in rows for t in row], tf.int32, [sum(
+            len(row) for row in rows)]),
+        tf.constant([len(row) for row in rows], tf.int64),
+    )
+    packed, padding_mask = packer(ragged)
+    return {"token_ids": np.asarray(packed).astype("int32"),
+            "padding_mask": np.asarray(padding_mask).astype(bool)}
 
 
 @keras_mm_export
@@ -96,6 +127,36 @@ class TextPreprocessor(keras.layers.Layer):
     def save_vocabulary(self, path):
         with open(path, "w", encoding="utf-8") as f:
             f.write("\n".join(self.vocabulary) + "\n")
+
+    def tokenize(self, texts):
+        """Token ids of each text, unpacked: no `[CLS]`/`[SEP]`, no
+        padding and no length limit.
+
+        Args:
+            texts: a str or a list of str.
+
+        Returns:
+            list (one per text) of lists of int.
+
+        Example:
+        ```python
+        ids = pre.tokenize(["a red circle"])  # [[5, 9, 7]]
+        pre.pack(ids)["token_ids"]  # == pre(["a red circle"])["token_ids"]
+        ```
+        """
+        if isinstance(texts, str):
+            texts = [texts]
+        return id_lists(self.tokenizer(list(texts)))
+
+    def pack(self, token_ids):
+        """Model inputs from lists of ids (e.g. from `tokenize`): adds
+        `[CLS]`/`[SEP]`, pads or truncates to `sequence_length`.
+
+        Returns:
+            `{"token_ids": int32, "padding_mask": bool}` NumPy arrays of
+            shape `(len(token_ids), sequence_length)`.
+        """
+        return pack_id_lists(self.packer, token_ids)
 
     def tokenize_and_pack(self, texts):
         """`(token_ids, padding_mask)` of a batch of texts; works in

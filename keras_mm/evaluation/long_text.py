@@ -19,11 +19,12 @@ class TextTruncationWarning(UserWarning):
 
 
 def tokenize_full(preprocessor, texts):
-    """Token ids of each text with no length limit (list of lists)."""
-    ids = preprocessor.tokenizer(list(texts))
-    if hasattr(ids, "to_list"):  # A tf.RaggedTensor on the TF backend.
-        ids = ids.to_list()
-    return [[int(t) for t in row] for row in ids]
+    """Token ids of each text with no length limit (list of lists).
+
+    Uses the preprocessor's `tokenize` (`TextPreprocessor`,
+    `ByteTextPreprocessor` or any object with `tokenize(texts)`).
+    """
+    return preprocessor.tokenize(list(texts))
 
 
 def _content_length(preprocessor):
@@ -76,21 +77,6 @@ def token_windows(token_ids, window, overlap):
     return [list(token_ids[s:s + window]) for s in starts]
 
 
-def _pack(windows, preprocessor):
-    length = preprocessor.sequence_length
-    tokenizer = preprocessor.tokenizer
-    start = tokenizer.token_to_id("[CLS]")
-    end = tokenizer.token_to_id("[SEP]")
-    pad = tokenizer.token_to_id("[PAD]")
-    token_ids = np.full((len(windows), length), pad, "int32")
-    padding_mask = np.zeros((len(windows), length), "bool")
-    for i, window in enumerate(windows):
-        row = [start, *window, end]
-        token_ids[i, :len(row)] = row
-        padding_mask[i, :len(row)] = True
-    return {"token_ids": token_ids, "padding_mask": padding_mask}
-
-
 def _normalize(x):
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
 
@@ -107,7 +93,9 @@ def embed_long_texts(model, preprocessor, texts, overlap=None,
 
     Args:
         model: a contrastive model with `encode("text", inputs)`.
-        preprocessor: `keras_mm.data.TextPreprocessor`.
+        preprocessor: `keras_mm.data.TextPreprocessor` or
+            `keras_mm.data.ByteTextPreprocessor` (anything with
+            `sequence_length`, `tokenize(texts)` and `pack(token_ids)`).
         texts: list of str.
         overlap: int. Tokens shared by consecutive windows; defaults to a
             quarter of the window.
@@ -146,7 +134,7 @@ def embed_long_texts(model, preprocessor, texts, overlap=None,
             f"{max_windows} windows of {window} tokens; their tail is "
             "truncated.", TextTruncationWarning, stacklevel=2,
         )
-    embeddings = encode_batches(model, "text", _pack(windows, preprocessor),
+    embeddings = encode_batches(model, "text", preprocessor.pack(windows),
                                 batch_size)
     owners = np.asarray(owners)
     weights = np.array([max(len(w), 1) for w in windows], "float32")

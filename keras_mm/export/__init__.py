@@ -11,3 +11,4 @@ from keras_mm.export.litert import parity_report
 from keras_mm.export.onnx import OnnxRunner
 from keras_mm.export.onnx import export_onnx
 from keras_mm.export.op_report import non_int8_ops
+from keras_mm.export.tower_runner import TowerRunner

@@ -5,15 +5,15 @@ converted in a subprocess with `KERAS_BACKEND=tensorflow` (the format is
 backend-agnostic). Every file is then run in the LiteRT interpreter.
 """
 
-import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 
 import keras
 import numpy as np
+
+from keras_mm.export.backend_worker import run_backend_worker
+from keras_mm.export.tower_runner import TowerRunner
 
 
 def export_litert(model, out_dir, modes=("float32", "int8"),
@@ -51,29 +51,17 @@ def export_litert(model, out_dir, modes=("float32", "int8"),
             path = os.path.join(tmp, "model.keras")
             model.save(path)
             model = path
-        command = [sys.executable, "-m", "keras_mm.export.litert_worker",
-                   model, out_dir, "--modes", ",".join(modes)]
+        args = [model, out_dir, "--modes", ",".join(modes)]
         if modalities:
-            command += ["--modalities", ",".join(modalities)]
+            args += ["--modalities", ",".join(modalities)]
         if representative_inputs:
             rep_path = os.path.join(tmp, "representative.npz")
             _save_representative(rep_path, representative_inputs)
-            command += ["--representative", rep_path]
-        env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
-        result = subprocess.run(command, env=env, capture_output=True,
-                                text=True)
-    if result.returncode != 0:
-        from keras_mm.export.exportability import ExportError
-
-        # The worker's own error (naming the layer) is its last "Error:" line.
-        reason = [line for line in result.stderr.splitlines()
-                  if "Error: " in line]
-        raise ExportError(
-            "LiteRT export (TensorFlow subprocess) failed: "
-            + (reason[-1] if reason else "") + "\n"
-            + result.stderr[-4000:]
+            args += ["--representative", rep_path]
+        return run_backend_worker(
+            "keras_mm.export.litert_worker", args, "tensorflow",
+            "LiteRT export (TensorFlow subprocess)",
         )
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def _export_in_process(model, out_dir, modes, modalities,
@@ -121,7 +109,7 @@ def load_representative(path):
     return {m: [s[i] for i in sorted(s)] for m, s in grouped.items()}
 
 
-class LiteRTRunner:
+class LiteRTRunner(TowerRunner):
     """Runs a single-signature `.tflite` tower on batches, one row at a time.
 
     Example:
@@ -152,15 +140,6 @@ class LiteRTRunner:
         }
         (output,) = self.runner(**feed).values()
         return output
-
-    def __call__(self, inputs):
-        count = len(next(iter(inputs.values())))
-        rows = [
-            self.run_one({k: np.asarray(v)[i:i + 1] for k, v in
-                          inputs.items()})
-            for i in range(count)
-        ]
-        return np.concatenate(rows, axis=0)
 
 
 def parity_report(path, inputs, reference, latency_samples=20):

@@ -6,14 +6,14 @@ backend the `.keras` file is converted in a subprocess with
 (int8 weights) is applied afterwards with onnxruntime's quantizer.
 """
 
-import json
 import os
-import subprocess
-import sys
 import tempfile
 
 import keras
 import numpy as np
+
+from keras_mm.export.backend_worker import run_backend_worker
+from keras_mm.export.tower_runner import TowerRunner
 
 ONNX_MODES = ("float32", "dynamic")
 
@@ -86,30 +86,18 @@ def _export_in_subprocess(model, out_dir, modalities):
             path = os.path.join(tmp, "model.keras")
             model.save(path)
             model = path
-        command = [sys.executable, "-m", "keras_mm.export.onnx_worker",
-                   model, out_dir]
+        args = [model, out_dir]
         if modalities:
-            command += ["--modalities", ",".join(modalities)]
-        env = {**os.environ, "KERAS_BACKEND": "torch"}
-        result = subprocess.run(command, env=env, capture_output=True,
-                                text=True)
-    if result.returncode != 0:
-        from keras_mm.export.exportability import ExportError
-
-        reason = [line for line in result.stderr.splitlines()
-                  if "Error: " in line]
-        raise ExportError(
-            "ONNX export (torch subprocess) failed: "
-            + (reason[-1] if reason else "") + "\n" + result.stderr[-4000:]
-        )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+            args += ["--modalities", ",".join(modalities)]
+        return run_backend_worker("keras_mm.export.onnx_worker", args,
+                                  "torch", "ONNX export (torch subprocess)")
 
 
-class OnnxRunner:
+class OnnxRunner(TowerRunner):
     """Runs a batch-1 `.onnx` tower in onnxruntime, one row at a time.
 
-    Same interface as `LiteRTRunner`: `run_one(sample)` for one row,
-    `__call__(inputs)` for a batch of rows.
+    Same interface as `LiteRTRunner` (see `TowerRunner`): `run_one(sample)`
+    for one row, `__call__(inputs)` for a batch of rows.
 
     Example:
     ```python
@@ -139,12 +127,3 @@ class OnnxRunner:
         feed = {name: np.asarray(sample[name]).astype(dtype)
                 for name, dtype in self.input_dtypes.items()}
         return self.session.run(None, feed)[0]
-
-    def __call__(self, inputs):
-        count = len(next(iter(inputs.values())))
-        rows = [
-            self.run_one({k: np.asarray(v)[i:i + 1] for k, v in
-                          inputs.items()})
-            for i in range(count)
-        ]
-        return np.concatenate(rows, axis=0)

@@ -2,3 +2,5 @@
 
 from keras_mm.testing.assertions import assert_round_trip
 from keras_mm.testing.assertions import run_in_backend
+from keras_mm.testing.tiny_models import tiny_clip
+from keras_mm.testing.tiny_models import tiny_clip_batch

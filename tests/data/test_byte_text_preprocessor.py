@@ -23,6 +23,23 @@ def test_bytes_are_tokens_after_the_reserved_ids():
     assert out["token_ids"].max() < pre.vocabulary_size == 261
 
 
+def test_tokenize_gives_offset_bytes_and_pack_matches_call():
+    pre = ByteTextPreprocessor(sequence_length=6)
+    texts = ["ab", "é", "", "abcdefgh"]
+    ids = pre.tokenize(texts)
+    # Bytes + 5, no [CLS]/[SEP]/padding and no length limit.
+    assert ids[:3] == [[97 + 5, 98 + 5], [0xC3 + 5, 0xA9 + 5], []]
+    assert ids[3] == [b + 5 for b in b"abcdefgh"]
+    assert pre.tokenize("a") == [[97 + 5]]
+    packed = pre.pack(ids)
+    expected = _numpy(pre(texts))
+    np.testing.assert_array_equal(packed["token_ids"],
+                                  expected["token_ids"])
+    np.testing.assert_array_equal(packed["padding_mask"],
+                                  expected["padding_mask"])
+    assert packed["token_ids"].shape == (4, 6)
+
+
 def test_any_script_is_known_and_long_text_is_truncated():
     pre = ByteTextPreprocessor(sequence_length=6)
     out = _numpy(pre("红色的圆 🟥"))

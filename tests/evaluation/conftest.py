@@ -20,8 +20,7 @@ def tiny_preprocessor():
     return TextPreprocessor(vocabulary, sequence_length=16)
 
 
-@pytest.fixture(scope="session")
-def tiny_model(tiny_preprocessor):
+def _tiny_model(vocabulary_size):
     import keras
 
     keras.utils.set_random_seed(1)
@@ -36,7 +35,24 @@ def tiny_model(tiny_preprocessor):
     from keras_mm.tasks.contrastive_model import ContrastiveModel
 
     image = VisionTransformerEncoder(32, 8, 32, 2, 2, name="image_encoder")
-    text = TextTransformerEncoder(tiny_preprocessor.vocabulary_size, 16, 32,
-                                  1, 2, name="text_encoder")
+    text = TextTransformerEncoder(vocabulary_size, 16, 32, 1, 2,
+                                  name="text_encoder")
     return ContrastiveModel({"image": image, "text": text},
                             projection_dim=16)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_preprocessor):
+    return _tiny_model(tiny_preprocessor.vocabulary_size)
+
+
+@pytest.fixture(scope="session")
+def tiny_byte_preprocessor():
+    from keras_mm.data.byte_text_preprocessor import ByteTextPreprocessor
+
+    return ByteTextPreprocessor(sequence_length=16)
+
+
+@pytest.fixture(scope="session")
+def tiny_byte_model(tiny_byte_preprocessor):
+    return _tiny_model(tiny_byte_preprocessor.vocabulary_size)

@@ -35,8 +35,19 @@ def _long_text(preprocessor, captions, factor=4):
     return text
 
 
+@pytest.fixture(params=["wordpiece", "byte"])
+def model_and_preprocessor(request):
+    # The same tests with both text preprocessors.
+    if request.param == "wordpiece":
+        names = ("tiny_model", "tiny_preprocessor")
+    else:
+        names = ("tiny_byte_model", "tiny_byte_preprocessor")
+    return tuple(request.getfixturevalue(name) for name in names)
+
+
 def test_chunked_differs_from_truncated_and_is_deterministic(
-        tiny_model, tiny_preprocessor, tiny_pairs):
+        model_and_preprocessor, tiny_pairs):
+    tiny_model, tiny_preprocessor = model_and_preprocessor
     text = _long_text(tiny_preprocessor, tiny_pairs["captions"])
     length = len(tokenize_full(tiny_preprocessor, [text])[0])
     assert length >= 4 * tiny_preprocessor.sequence_length
@@ -58,9 +69,13 @@ def test_chunked_differs_from_truncated_and_is_deterministic(
     assert not np.allclose(maxed, chunked)
 
 
-def test_short_text_equals_plain_embedding(tiny_model, tiny_preprocessor,
+def test_short_text_equals_plain_embedding(model_and_preprocessor,
                                            tiny_pairs):
-    short = [c for c in tiny_pairs["captions"]
+    tiny_model, tiny_preprocessor = model_and_preprocessor
+    # Captions and their first two words (short enough for bytes too).
+    candidates = tiny_pairs["captions"] + [
+        " ".join(c.split()[:2]) for c in tiny_pairs["captions"]]
+    short = [c for c in dict.fromkeys(candidates)
              if len(tokenize_full(tiny_preprocessor, [c])[0])
              <= tiny_preprocessor.sequence_length - 2][:4]
     assert short
@@ -75,3 +90,17 @@ def test_max_windows_truncates_with_warning(tiny_model, tiny_preprocessor,
     with pytest.warns(TextTruncationWarning, match="max_windows=1"):
         embed_long_texts(tiny_model, tiny_preprocessor, [text],
                          max_windows=1)
+
+
+def test_byte_windows_are_offset_bytes_packed_like_the_preprocessor(
+        tiny_byte_preprocessor):
+    pre = tiny_byte_preprocessor
+    text = "é" + "x" * 40
+    ids = tokenize_full(pre, [text])[0]
+    assert ids == [b + 5 for b in text.encode("utf-8")]
+    windows = token_windows(ids, pre.sequence_length - 2, 3)
+    packed = pre.pack(windows)
+    assert packed["token_ids"].shape == (len(windows), 16)
+    np.testing.assert_array_equal(packed["token_ids"][0],
+                                  [2, *ids[:14], 3])
+    assert packed["padding_mask"].all()

@@ -4,27 +4,13 @@ import keras
 import numpy as np
 import pytest
 
-from keras_mm.quickstart import build_model
+from keras_mm.testing import tiny_clip
+from keras_mm.testing import tiny_clip_batch
 from keras_mm.training.backend_gradients import compute_gradients
 
 
-def _inputs(n=8, seed=0):
-    rng = np.random.default_rng(seed)
-    return {
-        "images": rng.uniform(0, 255, (n, 32, 32, 3)).astype("float32"),
-        "token_ids": rng.integers(1, 40, (n, 32)).astype("int32"),
-        "padding_mask": np.arange(32)[None, :] < rng.integers(3, 10, (n, 1)),
-    }
-
-
-def _model():
-    keras.utils.set_random_seed(0)
-    return build_model(40, hidden_dim=16, num_layers=1, num_heads=2,
-                       projection_dim=16)
-
-
 def test_compile_validates_accumulation_options():
-    model = _model()
+    model = tiny_clip()
     with pytest.raises(ValueError, match="accumulation_steps"):
         model.compile(accumulation_steps=0)
     with pytest.raises(ValueError, match="not both"):
@@ -35,9 +21,9 @@ def test_compile_validates_accumulation_options():
 def test_each_step_uses_fresh_gradients():
     # Two SGD steps by `fit` equal two manual steps: no gradient leaks from
     # one step into the next (the torch towers share parameter paths).
-    x = _inputs()
-    model = _model()
-    reference = _model()
+    x = tiny_clip_batch()
+    model = tiny_clip()
+    reference = tiny_clip()
     model.compile(optimizer=keras.optimizers.SGD(0.5))
     model.fit(x, batch_size=8, epochs=2, shuffle=False, verbose=0)
     variables = reference.trainable_variables

@@ -8,26 +8,12 @@ import pytest
 from keras import ops
 
 from keras_mm.layers.transformer_block import TransformerBlock
-from keras_mm.quickstart import build_model
+from keras_mm.testing import tiny_clip
+from keras_mm.testing import tiny_clip_batch
 from keras_mm.training.attention_maps import AttentionMapLogger
 from keras_mm.training.attention_maps import attention_weights
 from keras_mm.training.attention_maps import probe_attention
 from keras_mm.training.remat import enable_remat
-
-
-def _inputs(n=4, seed=0):
-    rng = np.random.default_rng(seed)
-    return {
-        "images": rng.uniform(0, 255, (n, 32, 32, 3)).astype("float32"),
-        "token_ids": rng.integers(1, 40, (n, 32)).astype("int32"),
-        "padding_mask": np.arange(32)[None, :] < rng.integers(3, 10, (n, 1)),
-    }
-
-
-def _model():
-    keras.utils.set_random_seed(0)
-    return build_model(40, hidden_dim=16, num_layers=1, num_heads=2,
-                       projection_dim=16)
 
 
 @pytest.mark.parametrize("causal", [False, True])
@@ -56,8 +42,8 @@ def test_weights_reproduce_block_output(causal):
 
 
 def test_probe_restores_block_call():
-    model = _model()
-    x = _inputs()
+    model = tiny_clip()
+    x = tiny_clip_batch(4)
     before = ops.convert_to_numpy(model(x)["text_embeddings"])
     weights = probe_attention(model, "text_encoder/block_0", x)
     assert weights.shape == (4, 2, 32, 32)
@@ -87,7 +73,7 @@ def test_train_writes_attention_images(tmp_path):
 
     config = TrainConfig(epochs=2, batch_size=4, tensorboard_dir=str(
         tmp_path), attention_layer="image_encoder/block_0")
-    train(_model(), _inputs(8), config, print_fn=lambda *a: None)
+    train(tiny_clip(), tiny_clip_batch(8), config, print_fn=lambda *a: None)
     files = glob.glob(str(tmp_path / "attention" / "events.out.tfevents.*"))
     assert files
     images = {}

@@ -6,28 +6,14 @@ import keras
 import numpy as np
 import pytest
 
-from keras_mm.quickstart import build_model
+from keras_mm.testing import tiny_clip
+from keras_mm.testing import tiny_clip_batch
 from keras_mm.training import checkpointing
 from keras_mm.training.gradient_norms import ModalityGradientNorms
 from keras_mm.training.gradient_norms import modality_gradient_norms
 from keras_mm.training.nan_guard import NonFiniteGuard
 from keras_mm.training.nan_guard import NonFiniteLossError
 from keras_mm.training.variables import named_variables
-
-
-def _inputs(n=8, seed=0):
-    rng = np.random.default_rng(seed)
-    return {
-        "images": rng.uniform(0, 255, (n, 32, 32, 3)).astype("float32"),
-        "token_ids": rng.integers(1, 40, (n, 32)).astype("int32"),
-        "padding_mask": np.arange(32)[None, :] < rng.integers(3, 10, (n, 1)),
-    }
-
-
-def _model():
-    keras.utils.set_random_seed(0)
-    return build_model(40, hidden_dim=16, num_layers=1, num_heads=2,
-                       projection_dim=16)
 
 
 def test_guard_names_step_and_term():
@@ -49,9 +35,9 @@ def test_guard_stops_fit_on_inf():
 
 
 def test_gradient_norms_per_modality_and_imbalance_warning():
-    model = _model()
+    model = tiny_clip()
     model.compile(optimizer="sgd")
-    x = _inputs()
+    x = tiny_clip_batch()
     norms = modality_gradient_norms(model, x)
     assert set(norms) == {"image", "text"}
     assert all(n > 0 for n in norms.values())
@@ -71,11 +57,11 @@ def test_gradient_norms_per_modality_and_imbalance_warning():
 
 
 def test_checkpoint_roundtrip_model_and_optimizer(tmp_path):
-    model = _model()
+    model = tiny_clip()
     model.compile(optimizer=keras.optimizers.Adam(1e-2))
-    model.fit(_inputs(), batch_size=8, verbose=0)
+    model.fit(tiny_clip_batch(), batch_size=8, verbose=0)
     checkpointing.save_checkpoint(model, str(tmp_path), 7)
-    other = _model()
+    other = tiny_clip()
     other.compile(optimizer=keras.optimizers.Adam(1e-2))
     assert checkpointing.restore_checkpoint(other, str(tmp_path)) == 7
     for a, b in zip(model.weights + model.optimizer.variables,

@@ -4,28 +4,11 @@ import keras
 import numpy as np
 import pytest
 
-from keras_mm.quickstart import build_model
+from keras_mm.testing import tiny_clip
+from keras_mm.testing import tiny_clip_batch
 
 B = 4
 K = 4
-
-
-def _inputs(n, seed=0):
-    rng = np.random.default_rng(seed)
-    return {
-        "images": rng.uniform(0, 255, (n, 32, 32, 3)).astype("float32"),
-        "token_ids": rng.integers(1, 40, (n, 32)).astype("int32"),
-        "padding_mask": np.arange(32)[None, :] < rng.integers(3, 10, (n, 1)),
-    }
-
-
-def _model(weights=None):
-    keras.utils.set_random_seed(1)
-    model = build_model(40, hidden_dim=16, num_layers=1, num_heads=2,
-                        projection_dim=16)
-    if weights is not None:
-        model.set_weights(weights)
-    return model
 
 
 def _max_diff(a, b):
@@ -34,21 +17,21 @@ def _max_diff(a, b):
 
 @pytest.mark.large
 def test_exact_accumulation_matches_big_batch_and_plain_does_not():
-    x = _inputs(B * K)
-    base = _model()
+    x = tiny_clip_batch(B * K)
+    base = tiny_clip(seed=1)
     w0 = base.get_weights()
 
-    big = _model(w0)
+    big = tiny_clip(seed=1, weights=w0)
     big.compile(optimizer=keras.optimizers.SGD(1.0))
     big.fit(x, batch_size=B * K, epochs=1, shuffle=False, verbose=0)
 
-    exact = _model(w0)
+    exact = tiny_clip(seed=1, weights=w0)
     exact.compile(optimizer=keras.optimizers.SGD(1.0), accumulation_steps=K)
     history = exact.fit(x, batch_size=B * K, epochs=1, shuffle=False,
                         verbose=0)
     assert np.isfinite(history.history["loss"][0])
 
-    plain = _model(w0)
+    plain = tiny_clip(seed=1, weights=w0)
     plain.compile(optimizer=keras.optimizers.SGD(
         1.0, gradient_accumulation_steps=K))
     plain.fit(x, batch_size=B, epochs=1, shuffle=False, verbose=0)

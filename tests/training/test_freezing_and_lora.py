@@ -6,25 +6,11 @@ import keras
 import numpy as np
 import pytest
 
-from keras_mm.quickstart import build_model
+from keras_mm.testing import tiny_clip
+from keras_mm.testing import tiny_clip_batch
 from keras_mm.training import freezing
 from keras_mm.training import lora
 from keras_mm.training.variables import named_variables
-
-
-def _inputs(n=8, seed=0):
-    rng = np.random.default_rng(seed)
-    return {
-        "images": rng.uniform(0, 255, (n, 32, 32, 3)).astype("float32"),
-        "token_ids": rng.integers(1, 40, (n, 32)).astype("int32"),
-        "padding_mask": np.arange(32)[None, :] < rng.integers(3, 10, (n, 1)),
-    }
-
-
-def _model():
-    keras.utils.set_random_seed(3)
-    return build_model(40, hidden_dim=16, num_layers=2, num_heads=2,
-                       projection_dim=16)
 
 
 def _snapshot(model):
@@ -34,11 +20,11 @@ def _snapshot(model):
 
 def _fit(model):
     model.compile(optimizer=keras.optimizers.Adam(1e-2))
-    model.fit(_inputs(), batch_size=8, epochs=2, verbose=0)
+    model.fit(tiny_clip_batch(), batch_size=8, epochs=2, verbose=0)
 
 
 def test_freeze_tower_with_unlocked_top_block_and_counts(capsys):
-    model = _model()
+    model = tiny_clip(num_layers=2, seed=3)
     freezing.freeze_tower(model, "image", unlocked_blocks=1)
     counts = freezing.print_parameter_counts(model)
     assert "trainable" in capsys.readouterr().out
@@ -58,7 +44,7 @@ def test_freeze_tower_with_unlocked_top_block_and_counts(capsys):
 
 
 def test_freeze_by_pattern():
-    model = _model()
+    model = tiny_clip(num_layers=2, seed=3)
     matched = freezing.freeze_by_pattern(model, r"text_encoder/block_0/mlp")
     assert set(matched) == {"text_encoder/block_0/mlp_in",
                             "text_encoder/block_0/mlp_out",
@@ -72,7 +58,7 @@ def test_freeze_by_pattern():
 
 @pytest.mark.large
 def test_lora_freezes_base_saves_small_adapter_and_merges(tmp_path):
-    model = _model()
+    model = tiny_clip(num_layers=2, seed=3)
     enabled = lora.enable_lora(model, rank=2, towers=["image", "text"])
     assert "image_encoder/block_0/qkv" in enabled
     before = _snapshot(model)
@@ -90,7 +76,7 @@ def test_lora_freezes_base_saves_small_adapter_and_merges(tmp_path):
     model.save_weights(full)
     assert os.path.getsize(adapter) < 0.05 * os.path.getsize(full)
 
-    x = _inputs(4, seed=1)
+    x = tiny_clip_batch(4, seed=1)
     expected = model.predict(x, verbose=0)
     merged = lora.merge_lora(model)
     assert not any("lora" in n for n in named_variables(merged))
@@ -99,7 +85,7 @@ def test_lora_freezes_base_saves_small_adapter_and_merges(tmp_path):
         np.testing.assert_allclose(got[key], expected[key], atol=1e-5)
 
     # A fresh base model + the adapter gives the fine-tuned model.
-    fresh = _model()
+    fresh = tiny_clip(num_layers=2, seed=3)
     lora.load_lora_adapter(fresh, adapter)
     got = fresh.predict(x, verbose=0)
     for key in expected:

@@ -3,15 +3,9 @@
 import keras
 import numpy as np
 
-from keras_mm.quickstart import build_model
+from keras_mm.testing import tiny_clip
 from keras_mm.training import optimizer as opt
 from keras_mm.training.variables import named_variables
-
-
-def _model():
-    keras.utils.set_random_seed(0)
-    return build_model(40, hidden_dim=16, num_layers=2, num_heads=2,
-                       projection_dim=16)
 
 
 def test_warmup_then_cosine():
@@ -26,7 +20,7 @@ def test_warmup_then_cosine():
 
 
 def test_weight_decay_skips_bias_norm_embedding_and_temperature():
-    model = _model()
+    model = tiny_clip(num_layers=2)
     optimizer = opt.build_optimizer(model, 10, weight_decay=0.1)
     named = named_variables(model)
     uses = {n: optimizer._use_weight_decay(v) for n, v in named.items()}
@@ -38,7 +32,7 @@ def test_weight_decay_skips_bias_norm_embedding_and_temperature():
 
 
 def test_layer_decay_scales_lower_blocks_and_update():
-    model = _model()
+    model = tiny_clip(num_layers=2)
     pairs = opt.layer_decay_multipliers(model, 0.5)
     factor = {id(v): f for v, f in pairs}
     named = {n: id(v) for n, v in named_variables(model).items()}
@@ -63,7 +57,7 @@ def test_layer_decay_scales_lower_blocks_and_update():
 
 
 def test_l1_l2_switches_add_losses():
-    model = _model()
+    model = tiny_clip(num_layers=2)
     assert opt.apply_regularization(model) == 0
     assert len(model.losses) == 0
     count = opt.apply_regularization(model, l1=1e-3, l2=1e-2)

@@ -3,37 +3,26 @@
 import keras
 import numpy as np
 
-from keras_mm.quickstart import build_model
+from keras_mm.testing import tiny_clip
+from keras_mm.testing import tiny_clip_batch
 from keras_mm.training import TrainConfig
 from keras_mm.training import enable_remat
 from keras_mm.training import train
 from keras_mm.training.variables import named_variables
 
 
-def _inputs(n=16, seed=0):
-    rng = np.random.default_rng(seed)
-    return {
-        "images": rng.uniform(0, 255, (n, 32, 32, 3)).astype("float32"),
-        "token_ids": rng.integers(1, 40, (n, 32)).astype("int32"),
-        "padding_mask": np.arange(32)[None, :] < rng.integers(3, 10, (n, 1)),
-    }
-
-
-def _build():
-    return build_model(40, hidden_dim=16, num_layers=1, num_heads=2,
-                       projection_dim=16)
-
-
 def test_mixed_bfloat16_trains_with_float32_islands():
-    model, report = train(_build, _inputs(), TrainConfig(
-        epochs=2, batch_size=8, precision="mixed_bfloat16"))
+    config = TrainConfig(epochs=2, batch_size=8, precision="mixed_bfloat16")
+    # `train` calls the builder inside the precision policy.
+    model, report = train(lambda: tiny_clip(seed=None), tiny_clip_batch(16),
+                          config)
     assert keras.config.dtype_policy().name == "float32"  # restored
     assert all(np.isfinite(report["epoch_losses"]))
     named = named_variables(model)
     qkv = model.encoders["image"].get_layer("block_0").qkv
     assert qkv.compute_dtype == "bfloat16"
     assert named["image_encoder/block_0/qkv/kernel"].dtype == "float32"
-    out = model(_inputs(4), training=False)
+    out = model(tiny_clip_batch(4), training=False)
     assert keras.backend.standardize_dtype(
         out["image_embeddings"].dtype) == "float32"
     logits = model.similarity(out["image_embeddings"],
@@ -75,7 +64,7 @@ def test_float16_loss_scaling_skips_inf_and_unscales():
 def test_compile_wraps_loss_scale_optimizer_under_mixed_float16():
     keras.config.set_dtype_policy("mixed_float16")
     try:
-        model = _build()
+        model = tiny_clip(seed=None)
     finally:
         keras.config.set_dtype_policy("float32")
     model.compile(optimizer=keras.optimizers.SGD(0.1))
@@ -83,11 +72,10 @@ def test_compile_wraps_loss_scale_optimizer_under_mixed_float16():
 
 
 def test_remat_gives_the_same_update():
-    x = _inputs(8)
+    x = tiny_clip_batch(8)
     results = []
     for remat in (False, True):
-        keras.utils.set_random_seed(0)
-        model = _build()
+        model = tiny_clip(seed=0)
         if remat:
             names = enable_remat(model)
             assert "image_encoder/block_0" in names
