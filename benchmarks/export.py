@@ -24,6 +24,7 @@ from keras_mm.export import non_int8_ops
 from keras_mm.export.checked_export import INT8_CANDIDATES
 from keras_mm.export.checked_export import choose_fastest
 from keras_mm.export.checked_export import measure_latency
+from keras_mm.metrics.cosine import row_cosine
 from keras_mm.metrics.retrieval import recall_at_k
 
 MODES = ("float32", "float16", "dynamic", "full_int8", "full_int8_per_tensor",
@@ -49,11 +50,6 @@ CEILING_NOTE = (
     "these shapes, with no float islands at all."
 )
 RESULTS = os.path.join(os.path.dirname(__file__), "results", "export.json")
-
-
-def _cosine(a, b):
-    return np.sum(a * b, 1) / (np.linalg.norm(a, axis=1)
-                               * np.linalg.norm(b, axis=1) + 1e-12)
 
 
 def gemm_ceiling_worker(spec):
@@ -148,7 +144,7 @@ def main(argv=None):
                 "size_bytes": os.path.getsize(path),
                 "latency_ms": best,
                 "latency_ms_median": median,
-                "cosine_min": float(_cosine(
+                "cosine_min": float(row_cosine(
                     out, reference[f"{modality}_embeddings"]).min()),
                 "non_int8_ops": non_int8_ops(path) if "int8" in mode
                 else None,

@@ -15,6 +15,7 @@ import zipfile
 import keras
 import numpy as np
 
+from keras_mm.metrics.cosine import row_cosine
 from keras_mm.metrics.retrieval import recall_at_k
 
 QUANTIZE_MODES = ("int8", "int4", "float8")
@@ -107,9 +108,7 @@ def quantization_report(float_model, quantized_model, inputs, labels):
     out = quantized_model.predict(inputs, batch_size=256, verbose=0)
     cosines = []
     for key in ref:
-        a, b = np.asarray(ref[key]), np.asarray(out[key])
-        cosines.append(np.sum(a * b, 1) / (
-            np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) + 1e-12))
+        cosines.append(row_cosine(ref[key], out[key]))
     cosines = np.concatenate(cosines)
     keys = [k for k in ref if k.endswith("_embeddings")][:2]
     float_r = recall_at_k(ref[keys[0]], ref[keys[1]], labels, labels)

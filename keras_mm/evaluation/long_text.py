@@ -11,6 +11,8 @@ import warnings
 
 import numpy as np
 
+from keras_mm.metrics.cosine import l2_normalize
+
 POOLING = ("mean", "max")
 
 
@@ -75,10 +77,6 @@ def token_windows(token_ids, window, overlap):
     starts = list(range(0, len(token_ids) - window, step))
     starts.append(len(token_ids) - window)
     return [list(token_ids[s:s + window]) for s in starts]
-
-
-def _normalize(x):
-    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
 
 
 def embed_long_texts(model, preprocessor, texts, overlap=None,
@@ -146,7 +144,7 @@ def embed_long_texts(model, preprocessor, texts, overlap=None,
             pooled.append((rows * w).sum(0) / w.sum())
         else:
             pooled.append(rows.max(0))
-    return _normalize(np.stack(pooled)).astype("float32")
+    return l2_normalize(np.stack(pooled)).astype("float32")
 
 
 def embed_truncated_texts(model, preprocessor, texts, batch_size=64):

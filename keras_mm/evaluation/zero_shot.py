@@ -4,13 +4,10 @@ import numpy as np
 
 from keras_mm.evaluation.encoding import encode_images
 from keras_mm.evaluation.encoding import encode_texts
+from keras_mm.metrics.cosine import l2_normalize
 from keras_mm.metrics.top_k import top_k_accuracy
 
 DEFAULT_TEMPLATES = ("a photo of a {}",)
-
-
-def _normalize(x):
-    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
 
 
 def zero_shot_classifier(model, preprocessor, class_names,
@@ -33,7 +30,7 @@ def zero_shot_classifier(model, preprocessor, class_names,
     prompts = [t.format(name) for name in class_names for t in templates]
     embeddings = encode_texts(model, preprocessor, prompts, batch_size)
     embeddings = embeddings.reshape(len(class_names), len(templates), -1)
-    return _normalize(embeddings.mean(axis=1)).astype("float32")
+    return l2_normalize(embeddings.mean(axis=1)).astype("float32")
 
 
 def confusion_matrix(labels, predictions, num_classes):

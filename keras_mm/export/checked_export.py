@@ -19,6 +19,7 @@ import numpy as np
 from keras_mm.export.litert import LiteRTRunner
 from keras_mm.export.litert import export_litert
 from keras_mm.export.op_report import non_int8_ops
+from keras_mm.metrics.cosine import row_cosine
 from keras_mm.metrics.retrieval import recall_at_k
 
 # CLI names -> converter modes; "int8" picks the fastest candidate.
@@ -80,14 +81,6 @@ def measure_latency(path, sample, num_threads=2, runs=50, repeats=5):
             runner.run_one(sample)
         timings.append((time.perf_counter() - start) / runs * 1000)
     return min(timings), statistics.median(timings)
-
-
-def _cosine(a, b):
-    a = np.asarray(a, np.float32)
-    b = np.asarray(b, np.float32)
-    return np.sum(a * b, axis=1) / (
-        np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) + 1e-12
-    )
 
 
 def _tower_keys(model):
@@ -182,7 +175,7 @@ def export_checked(model, out_dir, quantize="int8", eval_inputs=None,
         entries = {}
         for mode, path in paths[modality].items():
             outputs = make_runner(path, num_threads=num_threads)(inputs)
-            cosine = _cosine(outputs, expected)
+            cosine = row_cosine(outputs, expected)
             best, median = measure_latency(path, sample, num_threads,
                                            latency_runs)
             entries[mode] = {

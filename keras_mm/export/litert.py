@@ -14,6 +14,7 @@ import numpy as np
 
 from keras_mm.export.backend_worker import run_backend_worker
 from keras_mm.export.tower_runner import TowerRunner
+from keras_mm.metrics.cosine import row_cosine
 
 
 def export_litert(model, out_dir, modes=("float32", "int8"),
@@ -152,10 +153,7 @@ def parity_report(path, inputs, reference, latency_samples=20):
     runner = LiteRTRunner(path)
     outputs = runner(inputs).astype(np.float32)
     reference = np.asarray(reference, np.float32)
-    cosine = np.sum(outputs * reference, axis=1) / (
-        np.linalg.norm(outputs, axis=1) * np.linalg.norm(reference, axis=1)
-        + 1e-12
-    )
+    cosine = row_cosine(outputs, reference)
     sample = {k: np.asarray(v)[:1] for k, v in inputs.items()}
     runner.run_one(sample)
     start = time.perf_counter()
