@@ -1,4 +1,4 @@
-"""Captioner and matching model saved under any backend load under the others."""
+"""Captioner and matcher saved under any backend load under the others."""
 
 import numpy as np
 import pytest
