@@ -2,6 +2,7 @@
 
     python examples/export_mobile.py --tiny
     python examples/export_mobile.py --quantize int8 --out export_out
+    python examples/export_mobile.py --tiny --model-dir quickstart_out
 
 `int8` tries dynamic-range and full-integer INT8 (calibrated on training
 samples) and keeps, per tower, the faster one that still agrees with Keras.
@@ -22,11 +23,16 @@ def main(argv=None):
     parser.add_argument("--quantize", default="int8",
                         choices=("none", "float16", "dynamic", "int8"))
     parser.add_argument("--out", default="export_out")
+    parser.add_argument("--model-dir", default=None,
+                        help="a quickstart output (model.keras, vocab.txt) "
+                             "to export instead of training one")
     args = parser.parse_args(argv)
 
-    model_dir = os.path.join(args.out, "model")
-    run_quickstart(model_dir, size="tiny" if args.tiny else "small",
-                   verbose=0)
+    model_dir = args.model_dir
+    if model_dir is None:
+        model_dir = os.path.join(args.out, "model")
+        run_quickstart(model_dir, size="tiny" if args.tiny else "small",
+                       verbose=0)
     model_path = os.path.join(model_dir, "model.keras")
     model = keras_mm.load_model(model_path, compile=False)
     eval_inputs, captions, representative = builtin_export_data(

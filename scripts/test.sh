@@ -23,7 +23,7 @@ run_backend() {
   local backend=$1 start code
   start=$(date +%s)
   KERAS_BACKEND=$backend "$VENV/bin/python" -m pytest tests -q \
-    -p no:cacheprovider --durations=10 --basetemp="$logs/tmp-$backend" \
+    -p no:cacheprovider --durations=30 --basetemp="$logs/tmp-$backend" \
     "${@:2}" > "$logs/$backend.log" 2>&1
   code=$?
   echo "$code $(( $(date +%s) - start ))" > "$logs/$backend.status"

@@ -10,12 +10,19 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..",
 
 
 @pytest.mark.large
-def test_export_mobile_tiny(tmp_path):
+def test_export_mobile_tiny(quickstart_run, tmp_path):
     import export_mobile
 
-    report = export_mobile.main(["--tiny", "--out", str(tmp_path)])
+    # The session's tiny quickstart model (trained under this backend):
+    # training one more here would repeat tests/test_quickstart.py's run.
+    model_dir, _ = quickstart_run
+    report = export_mobile.main(["--tiny", "--out", str(tmp_path),
+                                 "--model-dir", str(model_dir)])
     assert set(report["towers"]) == {"image", "text"}
     assert report["min_cosine"] >= 0.99
+    for tower in report["towers"].values():
+        assert tower["mode"] in ("dynamic", "full_int8")
+        assert tower["size_bytes"] > 0
 
 
 @pytest.mark.large
