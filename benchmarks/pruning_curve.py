@@ -16,7 +16,6 @@ import platform
 import time
 
 import keras
-import numpy as np
 
 from keras_mm.compression import MagnitudePruning
 from keras_mm.compression import sparsity_report
@@ -26,6 +25,7 @@ from keras_mm.data import TextPreprocessor
 from keras_mm.datasets import make_image_text_pairs
 from keras_mm.metrics.retrieval import recall_at_k
 from keras_mm.quickstart import build_model
+from keras_mm.quickstart import model_inputs
 from keras_mm.quickstart import warmup_cosine_adamw
 
 RESULTS = os.path.join(os.path.dirname(__file__), "results",
@@ -33,13 +33,6 @@ RESULTS = os.path.join(os.path.dirname(__file__), "results",
 SPARSITIES = (0.0, 0.5, 0.7, 0.8, 0.9)
 SIZES = {"tiny": dict(train=64, test=16, epochs=1, hidden=16),
          "default": dict(train=1024, test=200, epochs=8, hidden=32)}
-
-
-def _inputs(pairs, preprocessor):
-    text = preprocessor(pairs["captions"])
-    return {"images": pairs["images"].astype("float32"),
-            "token_ids": np.asarray(text["token_ids"], "int32"),
-            "padding_mask": np.asarray(text["padding_mask"], "bool")}
 
 
 def main(argv=None):
@@ -60,8 +53,8 @@ def main(argv=None):
     test_pairs = make_image_text_pairs(size["test"], seed=2)
     preprocessor = TextPreprocessor.from_corpus(
         train_pairs["captions"], vocabulary_size=128, sequence_length=32)
-    train = _inputs(train_pairs, preprocessor)
-    test = _inputs(test_pairs, preprocessor)
+    train = model_inputs(train_pairs, preprocessor)
+    test = model_inputs(test_pairs, preprocessor)
     batch = min(64, size["train"])
     steps = size["epochs"] * (size["train"] // batch)
 

@@ -9,21 +9,14 @@ and the teacher's in-batch similarity distributions (KL).
 import argparse
 
 import keras
-import numpy as np
 
 from keras_mm.compression import ContrastiveDistiller
 from keras_mm.data import TextPreprocessor
 from keras_mm.datasets import make_image_text_pairs
 from keras_mm.metrics.retrieval import recall_at_k
 from keras_mm.quickstart import build_model
+from keras_mm.quickstart import model_inputs
 from keras_mm.quickstart import warmup_cosine_adamw
-
-
-def _inputs(pairs, preprocessor):
-    text = preprocessor(pairs["captions"])
-    return {"images": pairs["images"].astype("float32"),
-            "token_ids": np.asarray(text["token_ids"], "int32"),
-            "padding_mask": np.asarray(text["padding_mask"], "bool")}
 
 
 def main(argv=None):
@@ -37,7 +30,7 @@ def main(argv=None):
     pre = TextPreprocessor.from_corpus(train["captions"],
                                        vocabulary_size=128,
                                        sequence_length=32)
-    x, x_test = _inputs(train, pre), _inputs(test, pre)
+    x, x_test = model_inputs(train, pre), model_inputs(test, pre)
 
     def fit(model, lr):
         model.compile(optimizer=warmup_cosine_adamw(epochs * n // 64, lr))

@@ -79,7 +79,16 @@ def warmup_cosine_adamw(total_steps, peak_learning_rate=1e-3,
     return optimizer
 
 
-def _model_inputs(pairs, preprocessor):
+def model_inputs(pairs, preprocessor):
+    """Model inputs of built-in pairs: images, token ids, padding mask.
+
+    Example:
+    ```python
+    pairs = keras_mm.datasets.make_image_text_pairs(8)
+    pre = keras_mm.data.TextPreprocessor.from_corpus(pairs["captions"])
+    x = keras_mm.quickstart.model_inputs(pairs, pre)  # fits build_model(...)
+    ```
+    """
     text = preprocessor(pairs["captions"])
     return {
         "images": pairs["images"].astype("float32"),
@@ -127,7 +136,7 @@ def run_quickstart(out_dir="quickstart_out", size="full", seed=0,
         sequence_length=SEQUENCE_LENGTH,
     )
     preprocessor.save_vocabulary(os.path.join(out_dir, "vocab.txt"))
-    inputs = {n: _model_inputs(p, preprocessor) for n, p in splits.items()}
+    inputs = {n: model_inputs(p, preprocessor) for n, p in splits.items()}
     timings["data"] = time.perf_counter() - start
 
     # === Train ===

@@ -2,8 +2,6 @@
 
 import os
 
-import numpy as np
-
 
 def builtin_export_data(model, vocabulary_path, num_eval=500,
                         num_representative=100, seed=0):
@@ -19,6 +17,7 @@ def builtin_export_data(model, vocabulary_path, num_eval=500,
     """
     from keras_mm.data.text_preprocessor import TextPreprocessor
     from keras_mm.datasets.shapes import make_image_text_pairs
+    from keras_mm.quickstart import model_inputs
 
     if not os.path.exists(vocabulary_path):
         raise FileNotFoundError(f"No vocabulary at {vocabulary_path}")
@@ -26,12 +25,7 @@ def builtin_export_data(model, vocabulary_path, num_eval=500,
     image_size = int(model.encoders["image"].input["images"].shape[1])
 
     def inputs(pairs):
-        text = preprocessor(pairs["captions"])
-        return {
-            "images": pairs["images"].astype("float32"),
-            "token_ids": np.asarray(text["token_ids"], "int32"),
-            "padding_mask": np.asarray(text["padding_mask"], "bool"),
-        }
+        return model_inputs(pairs, preprocessor)
 
     test = make_image_text_pairs(num_eval, image_size, seed=seed * 10 + 2)
     train = make_image_text_pairs(num_representative, image_size,

@@ -1,23 +1,16 @@
 """A small CLIP trained on the built-in data, shared by compression tests."""
 
 import keras
-import numpy as np
 import pytest
 
 from keras_mm.data import TextPreprocessor
 from keras_mm.datasets import make_image_text_pairs
 from keras_mm.metrics.retrieval import recall_at_k
 from keras_mm.quickstart import build_model
+from keras_mm.quickstart import model_inputs
 from keras_mm.quickstart import warmup_cosine_adamw
 
 TRAIN, TEST, BATCH = 1024, 200, 64
-
-
-def _inputs(pairs, preprocessor):
-    text = preprocessor(pairs["captions"])
-    return {"images": pairs["images"].astype("float32"),
-            "token_ids": np.asarray(text["token_ids"], "int32"),
-            "padding_mask": np.asarray(text["padding_mask"], "bool")}
 
 
 class SmallCLIP:
@@ -27,8 +20,8 @@ class SmallCLIP:
         test = make_image_text_pairs(TEST, seed=2)
         self.preprocessor = TextPreprocessor.from_corpus(
             train["captions"], vocabulary_size=128, sequence_length=32)
-        self.train = _inputs(train, self.preprocessor)
-        self.test = _inputs(test, self.preprocessor)
+        self.train = model_inputs(train, self.preprocessor)
+        self.test = model_inputs(test, self.preprocessor)
         self.captions = test["captions"]
 
     def build(self, hidden_dim, num_layers=1):
