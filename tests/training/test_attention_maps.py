@@ -10,7 +10,6 @@ from keras import ops
 from keras_mm.layers.transformer_block import TransformerBlock
 from keras_mm.testing import tiny_clip
 from keras_mm.testing import tiny_clip_batch
-from keras_mm.training.attention_maps import AttentionMapLogger
 from keras_mm.training.attention_maps import attention_weights
 from keras_mm.training.attention_maps import probe_attention
 from keras_mm.training.remat import enable_remat
