@@ -1,11 +1,9 @@
 """Vocabulary-free text preprocessing: UTF-8 bytes as tokens."""
 
-import keras
-
 from keras_mm.api_export import keras_mm_export
+from keras_mm.data.packed_text_preprocessor import PackedTextPreprocessor
+from keras_mm.data.packed_text_preprocessor import id_lists
 from keras_mm.data.text_preprocessor import RESERVED_TOKENS
-from keras_mm.data.text_preprocessor import id_lists
-from keras_mm.data.text_preprocessor import pack_id_lists
 
 # Ids 0..4 are the reserved tokens, as in a WordPiece vocabulary; byte b
 # is id b + len(RESERVED_TOKENS).
@@ -13,7 +11,7 @@ BYTE_OFFSET = len(RESERVED_TOKENS)
 
 
 @keras_mm_export
-class ByteTextPreprocessor(keras.layers.Layer):
+class ByteTextPreprocessor(PackedTextPreprocessor):
     """Byte-level tokenizer + start/end packer; needs no vocabulary.
 
     The fallback when no WordPiece vocabulary fits the text (any script,
@@ -87,16 +85,6 @@ class ByteTextPreprocessor(keras.layers.Layer):
         return [[t + BYTE_OFFSET for t in row]
                 for row in id_lists(self.tokenizer(list(texts)))]
 
-    def pack(self, token_ids):
-        """Model inputs from lists of ids (e.g. from `tokenize`): adds
-        `[CLS]`/`[SEP]`, pads or truncates to `sequence_length`.
-
-        Returns:
-            `{"token_ids": int32, "padding_mask": bool}` NumPy arrays of
-            shape `(len(token_ids), sequence_length)`.
-        """
-        return pack_id_lists(self.packer, token_ids)
-
     def tokenize_and_pack(self, texts):
         """`(token_ids, padding_mask)` of a batch of texts; works in
         `tf.data` graphs, where `make_dataset` calls it."""
@@ -107,12 +95,6 @@ class ByteTextPreprocessor(keras.layers.Layer):
             byte_ids = tf.ragged.constant(byte_ids, dtype="int32",
                                           ragged_rank=1)
         return self.packer(byte_ids + BYTE_OFFSET)
-
-    def call(self, texts):
-        if isinstance(texts, str):
-            texts = [texts]
-        token_ids, padding_mask = self.tokenize_and_pack(texts)
-        return {"token_ids": token_ids, "padding_mask": padding_mask}
 
     def get_config(self):
         return {

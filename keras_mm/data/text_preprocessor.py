@@ -1,9 +1,8 @@
 """Captions to `token_ids` + `padding_mask`, with a WordPiece vocabulary."""
 
-import keras
-import numpy as np
-
 from keras_mm.api_export import keras_mm_export
+from keras_mm.data.packed_text_preprocessor import PackedTextPreprocessor
+from keras_mm.data.packed_text_preprocessor import id_lists
 
 RESERVED_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
@@ -14,38 +13,8 @@ def _keras_hub():
     return keras_hub
 
 
-def id_lists(token_ids):
-    """A tokenizer's eager output (ragged tensor, tensor or lists) as a
-    list of lists of int."""
-    if hasattr(token_ids, "to_list"):  # tf.RaggedTensor
-        token_ids = token_ids.to_list()
-    elif hasattr(token_ids, "tolist"):  # dense NumPy array
-        token_ids = token_ids.tolist()
-    return [[int(t) for t in np.asarray(row).reshape(-1)]
-            for row in token_ids]
-
-
-def pack_id_lists(packer, token_ids):
-    """Runs a keras-hub `StartEndPacker` on lists of ids, eagerly.
-
-    Returns:
-        `{"token_ids": int32, "padding_mask": bool}` NumPy arrays.
-    """
-    import tensorflow as tf
-
-    rows = [[int(t) for t in row] for row in token_ids]
-    ragged = tf.RaggedTensor.from_row_lengths(
-        tf.constant([t for row in rows for t in row], tf.int32, [sum(
-            len(row) for row in rows)]),
-        tf.constant([len(row) for row in rows], tf.int64),
-    )
-    packed, padding_mask = packer(ragged)
-    return {"token_ids": np.asarray(packed).astype("int32"),
-            "padding_mask": np.asarray(padding_mask).astype(bool)}
-
-
 @keras_mm_export
-class TextPreprocessor(keras.layers.Layer):
+class TextPreprocessor(PackedTextPreprocessor):
     """WordPiece tokenizer + start/end packer, usable eagerly and in tf.data.
 
     Args:
@@ -148,26 +117,10 @@ class TextPreprocessor(keras.layers.Layer):
             texts = [texts]
         return id_lists(self.tokenizer(list(texts)))
 
-    def pack(self, token_ids):
-        """Model inputs from lists of ids (e.g. from `tokenize`): adds
-        `[CLS]`/`[SEP]`, pads or truncates to `sequence_length`.
-
-        Returns:
-            `{"token_ids": int32, "padding_mask": bool}` NumPy arrays of
-            shape `(len(token_ids), sequence_length)`.
-        """
-        return pack_id_lists(self.packer, token_ids)
-
     def tokenize_and_pack(self, texts):
         """`(token_ids, padding_mask)` of a batch of texts; works in
         `tf.data` graphs, where `make_dataset` calls it."""
         return self.packer(self.tokenizer(texts))
-
-    def call(self, texts):
-        if isinstance(texts, str):
-            texts = [texts]
-        token_ids, padding_mask = self.tokenize_and_pack(texts)
-        return {"token_ids": token_ids, "padding_mask": padding_mask}
 
     def get_config(self):
         return {

@@ -1,0 +1,59 @@
+"""What every keras_mm text preprocessor shares: packing ids into inputs."""
+
+import keras
+import numpy as np
+
+
+def id_lists(token_ids):
+    """A tokenizer's eager output (ragged tensor, tensor or lists) as a
+    list of lists of int."""
+    if hasattr(token_ids, "to_list"):  # tf.RaggedTensor
+        token_ids = token_ids.to_list()
+    elif hasattr(token_ids, "tolist"):  # dense NumPy array
+        token_ids = token_ids.tolist()
+    return [[int(t) for t in np.asarray(row).reshape(-1)]
+            for row in token_ids]
+
+
+def pack_id_lists(packer, token_ids):
+    """Runs a keras-hub `StartEndPacker` on lists of ids, eagerly.
+
+    Returns:
+        `{"token_ids": int32, "padding_mask": bool}` NumPy arrays.
+    """
+    import tensorflow as tf
+
+    rows = [[int(t) for t in row] for row in token_ids]
+    ragged = tf.RaggedTensor.from_row_lengths(
+        tf.constant([t for row in rows for t in row], tf.int32, [sum(
+            len(row) for row in rows)]),
+        tf.constant([len(row) for row in rows], tf.int64),
+    )
+    packed, padding_mask = packer(ragged)
+    return {"token_ids": np.asarray(packed).astype("int32"),
+            "padding_mask": np.asarray(padding_mask).astype(bool)}
+
+
+class PackedTextPreprocessor(keras.layers.Layer):
+    """Base of the text preprocessors: texts -> `token_ids` + `padding_mask`.
+
+    A subclass sets `self.packer` (a keras-hub `StartEndPacker`) and defines
+    `tokenize(texts)` (eager id lists) and `tokenize_and_pack(texts)` (works
+    in `tf.data` graphs); calling the layer and `pack` come from here.
+    """
+
+    def pack(self, token_ids):
+        """Model inputs from lists of ids (e.g. from `tokenize`): adds
+        `[CLS]`/`[SEP]`, pads or truncates to `sequence_length`.
+
+        Returns:
+            `{"token_ids": int32, "padding_mask": bool}` NumPy arrays of
+            shape `(len(token_ids), sequence_length)`.
+        """
+        return pack_id_lists(self.packer, token_ids)
+
+    def call(self, texts):
+        if isinstance(texts, str):
+            texts = [texts]
+        token_ids, padding_mask = self.tokenize_and_pack(texts)
+        return {"token_ids": token_ids, "padding_mask": padding_mask}

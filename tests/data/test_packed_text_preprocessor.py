@@ -1,0 +1,31 @@
+import numpy as np
+import tensorflow as tf
+
+from keras_mm.data import ByteTextPreprocessor
+from keras_mm.data import TextPreprocessor
+from keras_mm.data.packed_text_preprocessor import PackedTextPreprocessor
+from keras_mm.data.packed_text_preprocessor import id_lists
+
+
+def test_id_lists_reads_ragged_dense_and_nested_lists():
+    expected = [[1, 2, 3], [4]]
+    assert id_lists(tf.ragged.constant(expected)) == expected
+    assert id_lists(np.array([[1, 2], [3, 4]])) == [[1, 2], [3, 4]]
+    assert id_lists([np.array([1, 2, 3]), [4]]) == expected
+
+
+def test_both_preprocessors_pack_and_call_alike():
+    texts = ["a red circle", "a blue square on the left"]
+    for pre in (TextPreprocessor.from_corpus(texts, vocabulary_size=64,
+                                             sequence_length=8),
+                ByteTextPreprocessor(sequence_length=8)):
+        assert isinstance(pre, PackedTextPreprocessor)
+        called = pre(texts)
+        packed = pre.pack(pre.tokenize(texts))
+        np.testing.assert_array_equal(np.asarray(called["token_ids"]),
+                                      packed["token_ids"])
+        np.testing.assert_array_equal(np.asarray(called["padding_mask"]),
+                                      packed["padding_mask"])
+        assert packed["token_ids"].shape == (2, 8)
+        single = pre("a red circle")  # one string is a batch of one
+        assert np.asarray(single["token_ids"]).shape == (1, 8)
