@@ -69,9 +69,9 @@ def warmup_cosine_adamw(total_steps, peak_learning_rate=1e-3,
         warmup_target=peak_learning_rate,
         warmup_steps=warmup,
     )
-    optimizer = keras.optimizers.AdamW(
-        schedule, weight_decay=0.05, clipnorm=1.0
-    )
+    from keras_mm.training.optimizer import ScaledAdamW
+
+    optimizer = ScaledAdamW(schedule, weight_decay=0.05, clipnorm=1.0)
     optimizer.exclude_from_weight_decay(
         var_names=["bias", "gamma", "beta", "log_scale", "embeddings",
                    "class_token"]

@@ -28,6 +28,30 @@ class FunctionalEncoder(keras.Model):
 
     config_fields = ()
 
+    def encode_pooled(self, inputs, training=False):
+        """`self(inputs)["pooled_output"]`, skipping work it does not need.
+
+        Subclasses whose pooled output depends on one token override this
+        to compute only that token in the last block; the result matches
+        the full call (to float rounding).
+        """
+        return self(inputs, training=training)["pooled_output"]
+
+    def _pool_through_blocks(self, x, padding_mask=None, training=False):
+        """Runs `block_0…` on `x`, the last block for the pooled token only.
+
+        Needs layers named `block_{i}` (`num_layers` of them), `final_norm`
+        and `pooling` (a `MaskedPooling`), as keras_mm's transformer
+        encoders have.
+        """
+        blocks = [self.get_layer(f"block_{i}") for i in range(self.num_layers)]
+        kwargs = {} if padding_mask is None else {"padding_mask": padding_mask}
+        for block in blocks[:-1]:
+            x = block(x, training=training, **kwargs)
+        index = self.get_layer("pooling").pooled_index(x, padding_mask)
+        x = blocks[-1](x, training=training, query_index=index, **kwargs)
+        return self.get_layer("final_norm")(x)
+
     def get_config(self):
         config = {
             "name": self.name,
@@ -49,3 +73,15 @@ class FunctionalEncoder(keras.Model):
             if isinstance(value, dict) and "class_name" in value:
                 config[field] = keras.saving.deserialize_keras_object(value)
         return cls(**config)
+
+
+def pooled_features(encoder, inputs, training=False):
+    """An encoder's `"pooled_output"`, the cheap way where it has one.
+
+    Any encoder works: those without `encode_pooled` (e.g. a user's own
+    functional model) are called in full.
+    """
+    encode_pooled = getattr(encoder, "encode_pooled", None)
+    if encode_pooled is not None:
+        return encode_pooled(inputs, training=training)
+    return encoder(inputs, training=training)["pooled_output"]

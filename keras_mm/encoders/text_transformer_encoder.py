@@ -1,6 +1,7 @@
 """A transformer text encoder as a functional Keras model."""
 
 import keras
+from keras import ops
 
 from keras_mm.api_export import keras_mm_export
 from keras_mm.encoders.functional_encoder import FunctionalEncoder
@@ -126,3 +127,11 @@ class TextTransformerEncoder(FunctionalEncoder):
         self.causal = causal
         self.pooling = pooling
         self.dropout = dropout
+
+    def encode_pooled(self, inputs, training=False):
+        if self.pooling == "mean" or not self.num_layers:
+            return super().encode_pooled(inputs, training=training)
+        padding_mask = ops.cast(inputs["padding_mask"], "bool")
+        x = self.get_layer("token_embedding")(inputs["token_ids"])
+        x = self.get_layer("position_embedding")(x)
+        return self._pool_through_blocks(x, padding_mask, training=training)

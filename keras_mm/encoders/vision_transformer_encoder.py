@@ -1,6 +1,7 @@
 """A ViT image encoder as a functional Keras model."""
 
 import keras
+from keras import ops
 
 from keras_mm.api_export import keras_mm_export
 from keras_mm.encoders.functional_encoder import FunctionalEncoder
@@ -115,3 +116,10 @@ class VisionTransformerEncoder(FunctionalEncoder):
         self.intermediate_dim = intermediate_dim
         self.pooling = pooling
         self.dropout = dropout
+
+    def encode_pooled(self, inputs, training=False):
+        if self.pooling != "cls" or not self.num_layers:
+            return super().encode_pooled(inputs, training=training)
+        images = ops.cast(inputs["images"], "float32")
+        x = self.get_layer("patch_embedding")(self.get_layer("rescale")(images))
+        return self._pool_through_blocks(x, training=training)

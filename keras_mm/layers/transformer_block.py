@@ -29,6 +29,13 @@ class TransformerBlock(keras.layers.Layer):
         padding_mask: optional bool tensor `(batch, tokens)`; `False` keys
             are never attended to.
         training: bool. Enables dropout.
+        query_index: optional int tensor `(batch,)`. When given, only that
+            token of each sequence is computed past the key/value
+            projection (all tokens still serve as keys and values) and
+            the block returns `(batch, hidden_dim)`: exactly the row the
+            full call would return there, for a fraction of the work. An
+            encoder's last block uses it when only the pooled token is
+            needed (the class token, or CLIP's end-of-text token).
 
     Example:
     ```python
@@ -96,7 +103,8 @@ class TransformerBlock(keras.layers.Layer):
         self.mlp_in.build(hidden_shape)
         self.mlp_out.build(tuple(input_shape[:-1]) + (self.intermediate_dim,))
 
-    def call(self, inputs, padding_mask=None, training=None):
+    def call(self, inputs, padding_mask=None, training=None,
+             query_index=None):
         head_dim = self.hidden_dim // self.num_heads
         tokens = ops.shape(inputs)[1]
         qkv = self.qkv(self.attention_norm(inputs))  # (B, T, 3D)
@@ -106,18 +114,43 @@ class TransformerBlock(keras.layers.Layer):
         if padding_mask is not None:
             # Keys that are padding are hidden from every query: (B, 1, 1, T).
             mask = ops.cast(padding_mask, "bool")[:, None, None, :]
+        is_causal = self.causal
+        if query_index is not None:
+            inputs, query, mask = self._select_query(
+                inputs, query, mask, query_index, tokens)
+            is_causal = False  # Folded into `mask` for the selected query.
         attended = ops.dot_product_attention(
-            query, key, value, mask=mask, is_causal=self.causal
-        )  # (B, T, H, D/H)
-        attended = ops.reshape(attended, (-1, tokens, self.hidden_dim))
+            query, key, value, mask=mask, is_causal=is_causal
+        )  # (B, Tq, H, D/H)
+        attended = ops.reshape(
+            attended, (-1, ops.shape(query)[1], self.hidden_dim))
         x = inputs + self.dropout_layer(
             self.attention_output(attended), training=training
         )
         mlp = self.mlp_out(self.mlp_in(self.mlp_norm(x)))
-        return x + self.dropout_layer(mlp, training=training)
+        outputs = x + self.dropout_layer(mlp, training=training)
+        return outputs if query_index is None else outputs[:, 0]
 
-    def compute_output_shape(self, input_shape):
-        return input_shape
+    def _select_query(self, inputs, query, mask, query_index, tokens):
+        """Keeps one query (and its residual row) per sequence."""
+        query_index = ops.cast(query_index, "int32")
+        # A one-hot contraction, not a gather: a matmul on every backend
+        # and in LiteRT, and its gradient is a matmul too.
+        select = ops.one_hot(query_index, tokens, dtype=inputs.dtype)
+        inputs = ops.einsum("bt,btd->bd", select, inputs)[:, None]
+        query = ops.einsum("bt,bthe->bhe", select, query)[:, None]
+        if self.causal:
+            # The selected token sees the keys up to its own position.
+            allowed = ops.arange(tokens)[None, :] <= query_index[:, None]
+            allowed = allowed[:, None, None, :]
+            mask = allowed if mask is None else ops.logical_and(mask, allowed)
+        return inputs, query, mask
+
+    def compute_output_shape(self, inputs_shape, padding_mask_shape=None,
+                             query_index_shape=None):
+        if query_index_shape is not None:
+            return (inputs_shape[0], inputs_shape[-1])
+        return inputs_shape
 
     def get_config(self):
         return {

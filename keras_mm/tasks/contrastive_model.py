@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.encoders.functional_encoder import pooled_features
 from keras_mm.distribution.collectives import gather_global_batch
 from keras_mm.distribution.collectives import scale_loss_for_replicas
 from keras_mm.heads.logit_scale import LogitScale
@@ -100,9 +101,10 @@ class ContrastiveModel(keras.Model):
     def encode(self, modality, inputs, training=False):
         """Unit-norm embeddings of one modality, `(batch, projection_dim)`."""
         encoder = self.encoders[modality]
-        features = encoder(
-            {key: inputs[key] for key in encoder.input_keys}, training=training
-        )["pooled_output"]
+        features = pooled_features(
+            encoder, {key: inputs[key] for key in encoder.input_keys},
+            training=training,
+        )
         return l2_normalize(self.projections[modality](features))
 
     def encode_image(self, inputs, training=False):
@@ -168,7 +170,10 @@ class ContrastiveModel(keras.Model):
             )
         self.accumulation_steps = int(accumulation_steps)
         if optimizer == "auto":
-            optimizer = keras.optimizers.AdamW(
+            # AdamW (fused into one kernel per step on torch).
+            from keras_mm.training.optimizer import ScaledAdamW
+
+            optimizer = ScaledAdamW(
                 learning_rate=5e-4, weight_decay=0.05, clipnorm=1.0
             )
             optimizer.exclude_from_weight_decay(
@@ -217,7 +222,7 @@ class ContrastiveModel(keras.Model):
             )
             for key in encoder.input_keys
         }
-        features = encoder(inputs)["pooled_output"]
+        features = pooled_features(encoder, inputs)
         embeddings = keras.layers.Lambda(l2_normalize, name="l2_normalize")(
             self.projections[modality](features)
         )

@@ -39,6 +39,8 @@ class ScaledAdamW(keras.optimizers.AdamW):
 
     Used for layer-wise learning-rate decay: `set_multipliers` maps
     variables to factors that scale the learning rate of their Adam step.
+    On the torch backend the whole update runs in torch's fused AdamW
+    kernel (one pass over the weights), with Keras' arithmetic.
 
     Example:
     ```python
@@ -56,6 +58,24 @@ class ScaledAdamW(keras.optimizers.AdamW):
         items = multipliers.items() if hasattr(multipliers, "items") else (
             multipliers)
         self._multipliers = {self._var_key(v): float(m) for v, m in items}
+
+    def _runs_fused(self):
+        return keras.config.backend() == "torch" and not self.amsgrad
+
+    def _apply_weight_decay(self, variables):
+        if not self._runs_fused():  # Fused runs decay inside its kernel.
+            super()._apply_weight_decay(variables)
+
+    def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        if not self._runs_fused():
+            return super()._backend_update_step(
+                grads, trainable_variables, learning_rate)
+        from keras_mm.training.torch_fused_adamw import fused_adamw_step
+
+        fused_adamw_step(
+            self, grads, trainable_variables, learning_rate,
+            multiplier=lambda v: self._multipliers.get(self._var_key(v), 1.0),
+        )
 
     def update_step(self, gradient, variable, learning_rate):
         factor = self._multipliers.get(self._var_key(variable), 1.0)

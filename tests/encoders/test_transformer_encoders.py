@@ -1,5 +1,6 @@
 """The two original encoders: round trip and padding."""
 
+import keras
 import numpy as np
 
 from keras_mm.encoders import TextTransformerEncoder
@@ -28,3 +29,24 @@ def test_text_transformer_round_trip_and_padding(tmp_path):
                                atol=1e-5)
     np.testing.assert_allclose(other["sequence_output"][mask],
                                out["sequence_output"][mask], atol=1e-5)
+
+
+def test_encode_pooled_matches_the_full_call():
+    images = np.random.default_rng(1).uniform(0, 255, (2, 16, 16, 3))
+    ids = np.random.default_rng(2).integers(1, 30, (3, 8)).astype("int32")
+    mask = np.arange(8)[None] < np.array([[5], [8], [1]])
+    cases = [
+        (VisionTransformerEncoder(16, 8, 16, 2, 2, pooling="cls"),
+         {"images": images.astype("float32")}),
+        (VisionTransformerEncoder(16, 8, 16, 2, 2, pooling="mean"),
+         {"images": images.astype("uint8")}),
+        (TextTransformerEncoder(30, 8, 16, 2, 2, causal=True),
+         {"token_ids": ids, "padding_mask": mask}),
+        (TextTransformerEncoder(30, 8, 16, 2, 2, causal=False,
+                                pooling="cls"),
+         {"token_ids": ids, "padding_mask": mask}),
+    ]
+    for encoder, inputs in cases:
+        full = encoder.predict_on_batch(inputs)["pooled_output"]
+        fast = keras.ops.convert_to_numpy(encoder.encode_pooled(inputs))
+        np.testing.assert_allclose(fast, full, atol=1e-5)

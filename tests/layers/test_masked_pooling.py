@@ -32,3 +32,20 @@ def test_modes_against_numpy_and_padding_is_ignored():
     np.testing.assert_allclose(cls, X[:, 0])
     with pytest.raises(ValueError, match="mode"):
         MaskedPooling("max")
+
+
+def test_pooled_index_names_the_token_each_mode_pools():
+    x = np.zeros((3, 5, 2), "float32")
+    mask = np.arange(5)[None] < np.array([[2], [5], [0]])
+    index = {
+        mode: MaskedPooling(mode).pooled_index(x, mask)
+        for mode in ("cls", "eot", "mean")
+    }
+    assert index["mean"] is None
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(index["cls"]), [0, 0, 0])
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(index["eot"]), [1, 4, 0])
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(MaskedPooling("eot").pooled_index(x)),
+        [4, 4, 4])

@@ -43,3 +43,46 @@ def test_invalid_arguments():
         TransformerBlock(15, 2, 32)
     with pytest.raises(ValueError, match="dropout"):
         TransformerBlock(16, 2, 32, dropout=1.0)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_query_index_computes_exactly_the_selected_row(causal):
+    block = TransformerBlock(16, 2, 32, causal=causal)
+    full = keras.ops.convert_to_numpy(block(X, padding_mask=MASK))
+    index = np.array([3, 1], "int32")
+    row = keras.ops.convert_to_numpy(
+        block(X, padding_mask=MASK, query_index=index))
+    assert row.shape == (2, 16)
+    np.testing.assert_allclose(row, full[[0, 1], index], atol=1e-5)
+    # A causal row ignores later tokens, a bidirectional one does not.
+    later = X.copy()
+    later[1, 2:] += np.random.default_rng(3).normal(size=(4, 16))
+    moved = keras.ops.convert_to_numpy(
+        block(later, padding_mask=MASK, query_index=index))
+    assert np.allclose(moved[1], row[1], atol=1e-5) == causal
+
+
+def test_query_index_gradients_match_the_full_call():
+    from keras_mm.training.backend_gradients import compute_gradients
+
+    block = TransformerBlock(16, 2, 32, causal=True)
+    index = np.array([5, 2], "int32")
+    block(X)
+    pick = np.zeros((2, 6, 1), "float32")
+    pick[0, 5] = pick[1, 2] = 1.0
+    full, full_grads = compute_gradients(
+        lambda: keras.ops.sum(block(X) * keras.ops.convert_to_tensor(pick)),
+        block.trainable_variables)
+    row, row_grads = compute_gradients(
+        lambda: keras.ops.sum(block(X, query_index=index)),
+        block.trainable_variables)
+    np.testing.assert_allclose(row, full, rtol=1e-5)
+    for a, b in zip(row_grads, full_grads):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_query_index_output_shape_when_symbolic():
+    block = TransformerBlock(16, 2, 32)
+    x = keras.Input((6, 16))
+    index = keras.Input((), dtype="int32")
+    assert tuple(block(x, query_index=index).shape) == (None, 16)

@@ -1,0 +1,50 @@
+"""Keras AdamW's update as torch's fused CPU/GPU kernel (torch only).
+
+Keras' torch AdamW runs about ten `torch._foreach_*` passes over the
+weights per step; `torch._fused_adamw_` reads each weight, gradient and
+moment once. The arithmetic is Keras': decoupled decay `1 - wd * lr`
+before the step, and epsilon added to `sqrt(v)` before bias correction
+(passed to torch as `epsilon / sqrt(1 - beta_2 ** t)`).
+"""
+
+import math
+
+import torch
+
+
+@torch.no_grad()
+def fused_adamw_step(optimizer, grads, variables, learning_rate,
+                     multiplier=lambda variable: 1.0):
+    """One AdamW update of `variables` in place, in fused kernels.
+
+    Variables are grouped by learning-rate multiplier and by whether they
+    decay; each group is one kernel call.
+    """
+    step = int(optimizer.iterations.value.item()) + 1
+    learning_rate = float(learning_rate)
+    beta_1, beta_2 = float(optimizer.beta_1), float(optimizer.beta_2)
+    epsilon = optimizer.epsilon / math.sqrt(1.0 - beta_2**step)
+    weight_decay = float(optimizer.weight_decay or 0.0)
+    groups = {}
+    for grad, variable in zip(grads, variables):
+        index = optimizer._get_variable_index(variable)
+        value = variable.value
+        grad = torch.as_tensor(grad, dtype=value.dtype, device=value.device)
+        key = (multiplier(variable), optimizer._use_weight_decay(variable),
+               value.dtype, value.device)
+        group = groups.setdefault(key, ([], [], [], []))
+        group[0].append(value)
+        group[1].append(grad)
+        group[2].append(optimizer._momentums[index].value)
+        group[3].append(optimizer._velocities[index].value)
+    step_tensor = torch.tensor(float(step), dtype=torch.float32)
+    for (factor, decays, *_), (params, grads_, means, squares) in (
+            groups.items()):
+        lr = learning_rate * factor
+        # Keras decays by `wd * lr` with the unscaled lr.
+        decay = weight_decay / factor if decays and factor else 0.0
+        torch._fused_adamw_(
+            params, grads_, means, squares, [], [step_tensor] * len(params),
+            lr=lr, beta1=beta_1, beta2=beta_2, weight_decay=decay,
+            eps=epsilon, amsgrad=False, maximize=False,
+        )

@@ -1,0 +1,48 @@
+"""ScaledAdamW's update (fused on torch) against Keras' own AdamW."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_mm.training import ScaledAdamW
+
+SHAPES = [((4, 3), "kernel"), ((3,), "bias"), ((5,), "gamma")]
+
+
+def _train(optimizer_class, multiplier=None, steps=6):
+    init = np.random.default_rng(0)
+    variables = [keras.Variable(init.normal(size=s).astype("float32"),
+                                name=n) for s, n in SHAPES]
+    schedule = keras.optimizers.schedules.CosineDecay(
+        1e-2, 10, warmup_target=2e-2, warmup_steps=3)
+    optimizer = optimizer_class(schedule, weight_decay=0.1,
+                                global_clipnorm=1.0)
+    optimizer.exclude_from_weight_decay(var_names=["bias"])
+    if multiplier:
+        optimizer.set_multipliers([(variables[0], multiplier)])
+    grads = np.random.default_rng(1)
+    for _ in range(steps):
+        optimizer.apply(
+            [keras.ops.convert_to_tensor(grads.normal(size=v.shape),
+                                         "float32") for v in variables],
+            variables)
+    return [keras.ops.convert_to_numpy(v) for v in variables]
+
+
+def test_matches_keras_adamw_with_schedule_decay_and_clipping():
+    ours = _train(ScaledAdamW)
+    reference = _train(keras.optimizers.AdamW)
+    start = np.random.default_rng(0).normal(size=(4, 3))
+    assert not np.allclose(ours[0], start, atol=1e-3)  # It trained.
+    for a, b in zip(ours, reference):
+        np.testing.assert_allclose(a, b, atol=2e-6)
+
+
+@pytest.mark.skipif(keras.config.backend() != "torch",
+                    reason="the fused kernel is torch's")
+def test_fused_multipliers_match_the_per_variable_step(monkeypatch):
+    fused = _train(ScaledAdamW, multiplier=0.5)
+    monkeypatch.setattr(ScaledAdamW, "_runs_fused", lambda self: False)
+    per_variable = _train(ScaledAdamW, multiplier=0.5)
+    for a, b in zip(fused, per_variable):
+        np.testing.assert_allclose(a, b, atol=2e-6)
