@@ -36,6 +36,7 @@ class ByteTextPreprocessor(PackedTextPreprocessor):
     ```python
     pre = keras_mm.data.ByteTextPreprocessor(sequence_length=16)
     pre(["un chat rouge", "红色的圆"])["token_ids"]
+    pre.tokenize(["ab"])  # [[102, 103]]: byte + token_id_offset (5)
     ```
     """
 
