@@ -2,7 +2,6 @@
 
 from keras_mm.api_export import keras_mm_export
 from keras_mm.data.packed_text_preprocessor import PackedTextPreprocessor
-from keras_mm.data.packed_text_preprocessor import id_lists
 from keras_mm.data.text_preprocessor import RESERVED_TOKENS
 
 # Ids 0..4 are the reserved tokens, as in a WordPiece vocabulary; byte b
@@ -37,8 +36,11 @@ class ByteTextPreprocessor(PackedTextPreprocessor):
     ```python
     pre = keras_mm.data.ByteTextPreprocessor(sequence_length=16)
     pre(["un chat rouge", "红色的圆"])["token_ids"]
+    pre.tokenize(["ab"])  # [[102, 103]]: byte + token_id_offset (5)
     ```
     """
+
+    token_id_offset = BYTE_OFFSET
 
     def __init__(self, sequence_length=64, lowercase=False, **kwargs):
         super().__init__(**kwargs)
@@ -58,32 +60,10 @@ class ByteTextPreprocessor(PackedTextPreprocessor):
             pad_value=RESERVED_TOKENS.index("[PAD]"),
             return_padding_mask=True,
         )
-        self._convert_input_args = False
-        self._allow_non_tensor_positional_args = True
 
     @property
     def vocabulary_size(self):
         return 256 + BYTE_OFFSET
-
-    def tokenize(self, texts):
-        """Token ids (byte + 5) of each text, unpacked: no `[CLS]`/`[SEP]`,
-        no padding and no length limit.
-
-        Args:
-            texts: a str or a list of str.
-
-        Returns:
-            list (one per text) of lists of int.
-
-        Example:
-        ```python
-        pre.tokenize(["ab"])  # [[102, 103]]
-        ```
-        """
-        if isinstance(texts, str):
-            texts = [texts]
-        return [[t + BYTE_OFFSET for t in row]
-                for row in id_lists(self.tokenizer(list(texts)))]
 
     def tokenize_and_pack(self, texts):
         """`(token_ids, padding_mask)` of a batch of texts; works in
@@ -94,7 +74,7 @@ class ByteTextPreprocessor(PackedTextPreprocessor):
         if isinstance(byte_ids, list):  # keras-hub's eager output
             byte_ids = tf.ragged.constant(byte_ids, dtype="int32",
                                           ragged_rank=1)
-        return self.packer(byte_ids + BYTE_OFFSET)
+        return self.packer(byte_ids + self.token_id_offset)
 
     def get_config(self):
         return {

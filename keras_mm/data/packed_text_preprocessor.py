@@ -37,10 +37,41 @@ def pack_id_lists(packer, token_ids):
 class PackedTextPreprocessor(keras.layers.Layer):
     """Base of the text preprocessors: texts -> `token_ids` + `padding_mask`.
 
-    A subclass sets `self.packer` (a keras-hub `StartEndPacker`) and defines
-    `tokenize(texts)` (eager id lists) and `tokenize_and_pack(texts)` (works
-    in `tf.data` graphs); calling the layer and `pack` come from here.
+    A subclass sets `self.tokenizer` (a keras-hub tokenizer), `self.packer`
+    (a keras-hub `StartEndPacker`) and `tokenize_and_pack(texts)` (works in
+    `tf.data` graphs); `tokenize`, `pack` and calling the layer come from
+    here. `token_id_offset` is added to the tokenizer's ids (0 by default).
     """
+
+    token_id_offset = 0
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # Strings pass through untouched, as in keras-hub preprocessors.
+        self._convert_input_args = False
+        self._allow_non_tensor_positional_args = True
+
+    def tokenize(self, texts):
+        """Token ids of each text, unpacked: no `[CLS]`/`[SEP]`, no
+        padding and no length limit.
+
+        Args:
+            texts: a str or a list of str.
+
+        Returns:
+            list (one per text) of lists of int.
+
+        Example:
+        ```python
+        ids = pre.tokenize(["a red circle"])
+        pre.pack(ids)["token_ids"]  # == pre(["a red circle"])["token_ids"]
+        ```
+        """
+        if isinstance(texts, str):
+            texts = [texts]
+        offset = self.token_id_offset
+        return [[t + offset for t in row]
+                for row in id_lists(self.tokenizer(list(texts)))]
 
     def pack(self, token_ids):
         """Model inputs from lists of ids (e.g. from `tokenize`): adds

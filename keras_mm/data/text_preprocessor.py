@@ -2,7 +2,6 @@
 
 from keras_mm.api_export import keras_mm_export
 from keras_mm.data.packed_text_preprocessor import PackedTextPreprocessor
-from keras_mm.data.packed_text_preprocessor import id_lists
 
 RESERVED_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
@@ -61,9 +60,6 @@ class TextPreprocessor(PackedTextPreprocessor):
             pad_value=self.tokenizer.token_to_id("[PAD]"),
             return_padding_mask=True,
         )
-        # Strings pass through untouched, as in keras-hub preprocessors.
-        self._convert_input_args = False
-        self._allow_non_tensor_positional_args = True
 
     @property
     def vocabulary_size(self):
@@ -96,26 +92,6 @@ class TextPreprocessor(PackedTextPreprocessor):
     def save_vocabulary(self, path):
         with open(path, "w", encoding="utf-8") as f:
             f.write("\n".join(self.vocabulary) + "\n")
-
-    def tokenize(self, texts):
-        """Token ids of each text, unpacked: no `[CLS]`/`[SEP]`, no
-        padding and no length limit.
-
-        Args:
-            texts: a str or a list of str.
-
-        Returns:
-            list (one per text) of lists of int.
-
-        Example:
-        ```python
-        ids = pre.tokenize(["a red circle"])  # [[5, 9, 7]]
-        pre.pack(ids)["token_ids"]  # == pre(["a red circle"])["token_ids"]
-        ```
-        """
-        if isinstance(texts, str):
-            texts = [texts]
-        return id_lists(self.tokenizer(list(texts)))
 
     def tokenize_and_pack(self, texts):
         """`(token_ids, padding_mask)` of a batch of texts; works in

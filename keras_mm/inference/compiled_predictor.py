@@ -17,7 +17,8 @@ This is the one module of `keras_mm.inference` that touches a backend.
 """
 
 import keras
-import numpy as np
+
+from keras_mm.inference.numpy_outputs import to_numpy_tree
 
 
 class CompiledPredictor:
@@ -92,6 +93,4 @@ class CompiledPredictor:
         return traced_call(model, eager)
 
     def __call__(self, inputs):
-        outputs = self._call(inputs)
-        return keras.tree.map_structure(
-            lambda x: np.asarray(keras.ops.convert_to_numpy(x)), outputs)
+        return to_numpy_tree(self._call(inputs))

@@ -5,6 +5,9 @@ of each layer call costs more than its arithmetic. A trace records the torch
 ops once and replays them without Python. Each input signature (structure,
 shapes, dtypes) gets its own trace, checked against the eager call before
 use; one that cannot be traced or disagrees is replaced by the eager call.
+The first call of a signature returns the outputs its check computed, so it
+runs the model's Python twice (trace, eager check) and replays the trace
+once.
 """
 
 import warnings
@@ -12,6 +15,8 @@ import warnings
 import keras
 import numpy as np
 import torch
+
+from keras_mm.inference.numpy_outputs import to_numpy_tree
 
 # A trace whose outputs drift further than this from eager is not used.
 TRACE_TOLERANCE = 1e-4
@@ -44,14 +49,9 @@ def _signature(inputs):
     )
 
 
-def _to_numpy(outputs):
-    return keras.tree.map_structure(
-        lambda x: np.asarray(keras.ops.convert_to_numpy(x)), outputs)
-
-
 def _agrees(traced_outputs, eager_outputs):
-    traced = keras.tree.flatten(_to_numpy(traced_outputs))
-    eager = keras.tree.flatten(_to_numpy(eager_outputs))
+    traced = keras.tree.flatten(to_numpy_tree(traced_outputs))
+    eager = keras.tree.flatten(to_numpy_tree(eager_outputs))
     return len(traced) == len(eager) and all(
         t.shape == e.shape and np.allclose(t, e, atol=TRACE_TOLERANCE)
         for t, e in zip(traced, eager)
@@ -65,13 +65,16 @@ def traced_call(model, eager):
     def call(inputs):
         key = _signature(inputs)
         if key not in traces:
-            traces[key] = _trace(model, inputs, eager)
+            traces[key], outputs = _trace(model, inputs, eager)
+            return outputs
         return traces[key](inputs)
 
     return call
 
 
 def _trace(model, inputs, eager):
+    """`(runner, outputs)`: the checked trace (or `eager` where tracing
+    fails or disagrees) and its outputs on `inputs`, computed on the way."""
     flat = [keras.ops.convert_to_tensor(x) for x in keras.tree.flatten(inputs)]
     module = _Positional(model, inputs).eval()
     try:
@@ -82,7 +85,7 @@ def _trace(model, inputs, eager):
     except Exception as error:  # noqa: BLE001 - any failure means eager
         warnings.warn(f"CompiledPredictor: tracing '{model.name}' failed "
                       f"({type(error).__name__}: {error}); running eagerly.")
-        return eager
+        return eager, eager(inputs)
 
     def run(inputs):
         tensors = [keras.ops.convert_to_tensor(x)
@@ -90,8 +93,9 @@ def _trace(model, inputs, eager):
         with torch.inference_mode():
             return traced(*tensors)
 
-    if not _agrees(run(inputs), eager(inputs)):
+    traced_outputs, eager_outputs = run(inputs), eager(inputs)
+    if not _agrees(traced_outputs, eager_outputs):
         warnings.warn(f"CompiledPredictor: the trace of '{model.name}' "
                       "disagrees with the eager call; running eagerly.")
-        return eager
-    return run
+        return eager, eager_outputs
+    return run, traced_outputs

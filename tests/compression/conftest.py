@@ -1,5 +1,7 @@
 """A small CLIP trained on the built-in data, shared by compression tests."""
 
+import contextlib
+
 import keras
 import pytest
 
@@ -11,6 +13,30 @@ from keras_mm.quickstart import model_inputs
 from keras_mm.quickstart import warmup_cosine_adamw
 
 TRAIN, TEST, BATCH = 1024, 200, 64
+
+
+@contextlib.contextmanager
+def one_torch_thread():
+    """On torch, runs CPU ops on one thread while the block runs.
+
+    CI runs the three backends side by side on 2 cores. torch's OpenMP
+    threads spin-wait for each other at every op, so with the other
+    backends holding the cores a 2-thread torch fit waits far longer than
+    it computes: one epoch of `fit` below took 21.8 s on 2 threads and
+    2.4 s on 1 with two busy processes beside it (0.9 s either way on an
+    idle machine). At these sizes a second thread buys nothing.
+    """
+    if keras.config.backend() != "torch":
+        yield
+        return
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 class SmallCLIP:
@@ -31,12 +57,14 @@ class SmallCLIP:
     def fit(self, model, epochs, callbacks=(), learning_rate=2e-3):
         steps = epochs * (TRAIN // BATCH)
         model.compile(optimizer=warmup_cosine_adamw(steps, learning_rate))
-        model.fit(self.train, batch_size=BATCH, epochs=epochs, verbose=0,
-                  callbacks=list(callbacks))
+        with one_torch_thread():
+            model.fit(self.train, batch_size=BATCH, epochs=epochs, verbose=0,
+                      callbacks=list(callbacks))
         return model
 
     def r5(self, model):
-        e = model.predict(self.test, batch_size=256, verbose=0)
+        with one_torch_thread():
+            e = model.predict(self.test, batch_size=256, verbose=0)
         r = recall_at_k(e["image_embeddings"], e["text_embeddings"],
                         self.captions, self.captions)
         return r["image_to_text"]["R@5"]

@@ -81,3 +81,55 @@ def test_a_trace_that_disagrees_falls_back_to_eager_with_a_warning():
     a = predictor(np.zeros((2, 4), "float32"))
     b = predictor(np.zeros((2, 4), "float32"))
     assert not np.allclose(a, b)  # eager: a new random number each call
+
+
+class _CountingIdentity(keras.layers.Layer):
+    """Counts the Python runs of the model around it (a replayed trace
+    skips Python, so it does not count)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.runs = 0
+
+    def call(self, x):
+        self.runs += 1
+        return x
+
+
+def test_first_call_runs_model_twice_and_returns_the_checked_outputs(
+        monkeypatch):
+    import torch
+
+    from keras_mm.inference import CompiledPredictor
+
+    counter = _CountingIdentity()
+    inputs = keras.Input((4,))
+    hidden = counter(keras.layers.Dense(8, activation="relu")(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(3)(hidden))
+    counter.runs = 0  # building the functional model ran it symbolically
+    replays = []
+    trace = torch.jit.trace
+
+    def counting_trace(*args, **kwargs):
+        traced = trace(*args, **kwargs)
+
+        def replay(*tensors):
+            replays.append(1)
+            return traced(*tensors)
+
+        return replay
+
+    monkeypatch.setattr(torch.jit, "trace", counting_trace)
+    predictor = CompiledPredictor(model)
+    x = np.random.default_rng(0).normal(size=(2, 4)).astype("float32")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no eager fallback
+        first = predictor(x)
+    # Python runs: the trace and the eager check; one replay (the check's).
+    assert counter.runs == 2
+    assert len(replays) == 1
+    second = predictor(x)
+    assert counter.runs == 2 and len(replays) == 2  # replay only
+    expected = keras.ops.convert_to_numpy(model(x, training=False))
+    np.testing.assert_allclose(first, expected, atol=1e-5)
+    np.testing.assert_allclose(second, first, atol=1e-6)
