@@ -42,16 +42,28 @@ def open_clip_model():
     )
 
 
-def forward_flops_per_sample():
-    """Matmul FLOPs of one forward pass (training ≈ 3×)."""
+def forward_flops_per_sample(pooled_last_block=False):
+    """Matmul FLOPs of one forward pass (training ≈ 3×).
+
+    With `pooled_last_block`, the count keras_mm executes: each tower's
+    last block computes only the pooled token past its QKV projection
+    (`TransformerBlock(query_index=...)`), plus the two one-hot selections.
+    The default is the full model, what open_clip executes and what MFU is
+    reported against.
+    """
     c = CONFIG
     w = c["width"]
+    mlp = c["mlp_ratio"] * w
+
+    def block(tokens, queries):
+        return (2 * tokens * w * 3 * w + 2 * 2 * queries * tokens * w
+                + 2 * queries * w * w + 2 * 2 * queries * w * mlp)
 
     def tower(tokens):
-        per_layer = (2 * tokens * w * 3 * w + 2 * tokens * w * w
-                     + 2 * 2 * tokens * w * c["mlp_ratio"] * w
-                     + 2 * 2 * tokens * tokens * w)
-        return c["layers"] * per_layer + 2 * w * c["embed_dim"]
+        last = 1 if pooled_last_block else tokens
+        select = 2 * 2 * tokens * w if pooled_last_block else 0
+        return ((c["layers"] - 1) * block(tokens, tokens)
+                + block(tokens, last) + select + 2 * w * c["embed_dim"])
 
     patches = (c["image_size"] // c["patch_size"]) ** 2
     patch_embed = 2 * patches * (c["patch_size"] ** 2 * 3) * w

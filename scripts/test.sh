@@ -32,6 +32,9 @@ run_backend() {
 if [ "${KERAS_MM_TEST_SERIAL:-0}" = "1" ]; then
   for backend in "${BACKENDS[@]}"; do run_backend "$backend" "$@"; done
 else
+  # Three processes share the cores: OpenMP threads (torch's) that
+  # spin-wait for each other then mostly wait (a torch fit ran 9x slower).
+  export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
   for backend in "${BACKENDS[@]}"; do run_backend "$backend" "$@" & done
   wait
 fi

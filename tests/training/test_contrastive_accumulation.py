@@ -39,7 +39,9 @@ def test_exact_accumulation_matches_big_batch_and_plain_does_not():
 
     moved = _max_diff(big.get_weights(), w0)
     assert moved > 1e-3  # the update is not trivially small
-    assert _max_diff(exact.get_weights(), big.get_weights()) < 1e-5
+    # float32 rounding only: weights reach ~10, so 5e-5 is ~1e-6 relative,
+    # 20x below the plain-accumulation gap asserted next.
+    assert _max_diff(exact.get_weights(), big.get_weights()) < 5e-5
     # Averaging micro-batch gradients loses the cross-micro-batch negatives.
     assert _max_diff(plain.get_weights(), big.get_weights()) > 1e-3
 
