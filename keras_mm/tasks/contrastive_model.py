@@ -156,6 +156,9 @@ class ContrastiveModel(keras.Model):
 
         Args:
             optimizer: `"auto"` (AdamW, warm defaults) or an optimizer.
+            jit_compile: as in Keras, except that `"auto"` (the default)
+                also turns XLA on for TensorFlow on CPU
+                (`keras_mm.training.jit_defaults`).
             accumulation_steps: int. When > 1, each `fit` batch of k·B
                 examples is processed as k micro-batches of B with the
                 exact contrastive accumulation of
@@ -180,6 +183,11 @@ class ContrastiveModel(keras.Model):
                 var_names=["bias", "gamma", "beta", "log_scale",
                            "embedding", "class_token"]
             )
+        from keras_mm.training.jit_defaults import resolve_jit_compile
+
+        kwargs["jit_compile"] = resolve_jit_compile(
+            self, kwargs.get("jit_compile", "auto"),
+            kwargs.get("run_eagerly", False))
         super().compile(optimizer=optimizer, **kwargs)
         if self.accumulation_steps > 1 and getattr(
             self.optimizer, "gradient_accumulation_steps", None

@@ -1,0 +1,32 @@
+"""Per-backend choice of XLA for `compile(jit_compile="auto")`."""
+
+import keras
+
+
+def resolve_jit_compile(model, jit_compile="auto", run_eagerly=False):
+    """What `jit_compile="auto"` should mean for `model` on this backend.
+
+    Keras' "auto" leaves TensorFlow without XLA on CPU-only machines. For
+    keras_mm's transformer towers XLA is twice as fast there (issue 10's
+    CLIP: 61 vs 31 samples/s on 2 cores), so "auto" turns it on when every
+    layer supports it and no `tf.distribute` strategy is active (Keras
+    keeps XLA off under one). Other backends and explicit values are left
+    to Keras.
+
+    Example:
+    ```python
+    model.compile(jit_compile=resolve_jit_compile(model))
+    ```
+    """
+    if jit_compile != "auto" or run_eagerly:
+        return jit_compile
+    if keras.config.backend() != "tensorflow":
+        return jit_compile
+    import tensorflow as tf
+
+    if tf.distribute.has_strategy() or getattr(
+            model, "_distribute_strategy", None):
+        return jit_compile
+    if all(layer.supports_jit for layer in model._flatten_layers()):
+        return True
+    return jit_compile

@@ -1,0 +1,26 @@
+import keras
+
+from keras_mm.testing import tiny_clip
+from keras_mm.training.jit_defaults import resolve_jit_compile
+
+
+def test_auto_means_xla_on_tensorflow_only():
+    model = tiny_clip()
+    expected = True if keras.config.backend() == "tensorflow" else "auto"
+    assert resolve_jit_compile(model) == expected
+    model.compile()
+    assert model.jit_compile == (keras.config.backend() in (
+        "tensorflow", "jax"))
+
+
+def test_explicit_choices_and_eager_runs_are_kept():
+    model = tiny_clip()
+    assert resolve_jit_compile(model, False) is False
+    assert resolve_jit_compile(model, True) is True
+    assert resolve_jit_compile(model, "auto", run_eagerly=True) == "auto"
+
+
+def test_a_layer_without_xla_support_keeps_auto():
+    model = tiny_clip()
+    model.encoders["image"].get_layer("block_0").supports_jit = False
+    assert resolve_jit_compile(model) == "auto"
