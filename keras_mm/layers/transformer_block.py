@@ -109,7 +109,9 @@ class TransformerBlock(keras.layers.Layer):
         tokens = ops.shape(inputs)[1]
         qkv = self.qkv(self.attention_norm(inputs))  # (B, T, 3D)
         qkv = ops.reshape(qkv, (-1, tokens, 3, self.num_heads, head_dim))
-        query, key, value = qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2]
+        # One unstack, not three slices: each slice's gradient is a zeroed
+        # full-size tensor (torch), the unstack's is one stack.
+        query, key, value = ops.unstack(qkv, 3, axis=2)
         mask = None
         if padding_mask is not None:
             # Keys that are padding are hidden from every query: (B, 1, 1, T).

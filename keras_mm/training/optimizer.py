@@ -40,7 +40,8 @@ class ScaledAdamW(keras.optimizers.AdamW):
     Used for layer-wise learning-rate decay: `set_multipliers` maps
     variables to factors that scale the learning rate of their Adam step.
     On the torch backend the whole update runs in torch's fused AdamW
-    kernel (one pass over the weights), with Keras' arithmetic.
+    kernel (one pass over the weights) and norm clipping in foreach
+    kernels, with Keras' arithmetic.
 
     Example:
     ```python
@@ -61,6 +62,15 @@ class ScaledAdamW(keras.optimizers.AdamW):
 
     def _runs_fused(self):
         return keras.config.backend() == "torch" and not self.amsgrad
+
+    def _clip_gradients(self, grads):
+        if self._runs_fused() and all(g is not None for g in grads):
+            from keras_mm.training.torch_fused_adamw import clip_gradients
+
+            clipped = clip_gradients(self, grads)
+            if clipped is not None:
+                return clipped
+        return super()._clip_gradients(grads)
 
     def _apply_weight_decay(self, variables):
         if not self._runs_fused():  # Fused runs decay inside its kernel.

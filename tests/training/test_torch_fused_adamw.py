@@ -9,14 +9,15 @@ from keras_mm.training import ScaledAdamW
 SHAPES = [((4, 3), "kernel"), ((3,), "bias"), ((5,), "gamma")]
 
 
-def _train(optimizer_class, multiplier=None, steps=6):
+def _train(optimizer_class, multiplier=None, steps=6,
+           clipping=(("global_clipnorm", 1.0),)):
     init = np.random.default_rng(0)
     variables = [keras.Variable(init.normal(size=s).astype("float32"),
                                 name=n) for s, n in SHAPES]
     schedule = keras.optimizers.schedules.CosineDecay(
         1e-2, 10, warmup_target=2e-2, warmup_steps=3)
     optimizer = optimizer_class(schedule, weight_decay=0.1,
-                                global_clipnorm=1.0)
+                                **dict(clipping))
     optimizer.exclude_from_weight_decay(var_names=["bias"])
     if multiplier:
         optimizer.set_multipliers([(variables[0], multiplier)])
@@ -29,9 +30,13 @@ def _train(optimizer_class, multiplier=None, steps=6):
     return [keras.ops.convert_to_numpy(v) for v in variables]
 
 
-def test_matches_keras_adamw_with_schedule_decay_and_clipping():
-    ours = _train(ScaledAdamW)
-    reference = _train(keras.optimizers.AdamW)
+@pytest.mark.parametrize("clipping", [
+    (("global_clipnorm", 1.0),), (("clipnorm", 0.5),), (("clipvalue", 0.1),),
+    (("global_clipnorm", 100.0),), (),
+])
+def test_matches_keras_adamw_with_schedule_decay_and_clipping(clipping):
+    ours = _train(ScaledAdamW, clipping=clipping)
+    reference = _train(keras.optimizers.AdamW, clipping=clipping)
     start = np.random.default_rng(0).normal(size=(4, 3))
     assert not np.allclose(ours[0], start, atol=1e-3)  # It trained.
     for a, b in zip(ours, reference):
