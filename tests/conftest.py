@@ -1,7 +1,14 @@
 """Shared fixtures. The suite runs once per KERAS_BACKEND."""
 
-import keras
-import pytest
+import os
+
+# XLA on TensorFlow (keras_mm's "auto") compiles for seconds per model, which
+# the suite's runs of a few steps never win back; test_jit_defaults.py checks
+# the default itself. Set before any test so subprocesses inherit it.
+os.environ.setdefault("KERAS_MM_TF_XLA", "0")
+
+import keras  # noqa: E402
+import pytest  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,10 @@
 """Per-backend choice of XLA for `compile(jit_compile="auto")`."""
 
+import os
+
 import keras
+
+TF_XLA_ENV = "KERAS_MM_TF_XLA"
 
 
 def resolve_jit_compile(model, jit_compile="auto", run_eagerly=False):
@@ -13,6 +17,10 @@ def resolve_jit_compile(model, jit_compile="auto", run_eagerly=False):
     keeps XLA off under one). Other backends and explicit values are left
     to Keras.
 
+    Setting the environment variable `KERAS_MM_TF_XLA=0` keeps Keras' own
+    "auto" on TensorFlow: XLA compiles for seconds per model, which a run
+    of a few steps (a test, a smoke check) never wins back.
+
     Example:
     ```python
     model.compile(jit_compile=resolve_jit_compile(model))
@@ -21,6 +29,9 @@ def resolve_jit_compile(model, jit_compile="auto", run_eagerly=False):
     if jit_compile != "auto" or run_eagerly:
         return jit_compile
     if keras.config.backend() != "tensorflow":
+        return jit_compile
+    if os.environ.get(TF_XLA_ENV, "1").strip().lower() in (
+            "0", "false", "off", "no"):
         return jit_compile
     import tensorflow as tf
 
