@@ -61,22 +61,11 @@ def build_model(vocabulary_size, hidden_dim, num_layers, num_heads,
 def warmup_cosine_adamw(total_steps, peak_learning_rate=1e-3,
                         warmup_fraction=0.1):
     """AdamW with linear warmup then cosine decay (seed 002 §4.2)."""
-    warmup = max(1, int(total_steps * warmup_fraction))
-    schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=0.0,
-        decay_steps=max(1, total_steps - warmup),
-        alpha=0.01,
-        warmup_target=peak_learning_rate,
-        warmup_steps=warmup,
-    )
-    from keras_mm.training.optimizer import ScaledAdamW
+    from keras_mm.training.optimizer import decoupled_adamw
+    from keras_mm.training.optimizer import warmup_cosine
 
-    optimizer = ScaledAdamW(schedule, weight_decay=0.05, clipnorm=1.0)
-    optimizer.exclude_from_weight_decay(
-        var_names=["bias", "gamma", "beta", "log_scale", "embeddings",
-                   "class_token"]
-    )
-    return optimizer
+    return decoupled_adamw(
+        warmup_cosine(total_steps, peak_learning_rate, warmup_fraction))
 
 
 def model_inputs(pairs, preprocessor):

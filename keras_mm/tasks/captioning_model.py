@@ -9,10 +9,11 @@ from keras_mm.fusion.cross_attention_fusion import CrossAttentionFusion
 from keras_mm.layers.position_embedding import PositionEmbedding
 from keras_mm.layers.transformer_block import TransformerBlock
 from keras_mm.losses.sequence import caption_loss
+from keras_mm.tasks.compile_defaults import CompileDefaults
 
 
 @keras_mm_export
-class CaptioningModel(keras.Model):
+class CaptioningModel(CompileDefaults, keras.Model):
     """Image encoder + transformer decoder with cross-attention.
 
     Each decoder layer is causal self-attention over the caption so far
@@ -150,16 +151,10 @@ class CaptioningModel(keras.Model):
             loss = loss + ops.cast(extra, "float32")
         return loss
 
-    def compile(self, optimizer="auto", **kwargs):
-        if optimizer == "auto":
-            optimizer = keras.optimizers.AdamW(
-                learning_rate=1e-3, weight_decay=0.01, clipnorm=1.0)
-        super().compile(optimizer=optimizer, **kwargs)
+    def default_optimizer(self):
+        from keras_mm.training.optimizer import decoupled_adamw
 
-    def compile_from_config(self, config):
-        self.compile(**keras.saving.deserialize_keras_object(config))
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
+        return decoupled_adamw(1e-3, weight_decay=0.01)
 
     # === Decoding (NumPy control flow, backend forward passes) ===
 

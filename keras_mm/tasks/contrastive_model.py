@@ -12,6 +12,7 @@ from keras_mm.distribution.collectives import scale_loss_for_replicas
 from keras_mm.heads.logit_scale import LogitScale
 from keras_mm.heads.modality_projection import ModalityProjection
 from keras_mm.losses.contrastive import CONTRASTIVE_LOSSES
+from keras_mm.tasks.compile_defaults import CompileDefaults
 
 
 def l2_normalize(x, axis=-1, epsilon=1e-6):
@@ -21,7 +22,7 @@ def l2_normalize(x, axis=-1, epsilon=1e-6):
 
 
 @keras_mm_export
-class ContrastiveModel(keras.Model):
+class ContrastiveModel(CompileDefaults, keras.Model):
     """Aligns modalities in one embedding space with an in-batch loss.
 
     Each modality has an encoder and a projection; embeddings are
@@ -151,11 +152,16 @@ class ContrastiveModel(keras.Model):
         # Keras sums replica gradients; scale as Keras' compute_loss does.
         return scale_loss_for_replicas(loss)
 
+    def default_optimizer(self):
+        from keras_mm.training.optimizer import decoupled_adamw
+
+        return decoupled_adamw(5e-4, weight_decay=0.05)
+
     def compile(self, optimizer="auto", accumulation_steps=1, **kwargs):
         """Configures training; see `keras.Model.compile`.
 
         Args:
-            optimizer: `"auto"` (AdamW, warm defaults) or an optimizer.
+            optimizer: `"auto"` (`decoupled_adamw(5e-4)`) or an optimizer.
             jit_compile: as in Keras, except that `"auto"` (the default)
                 also turns XLA on for TensorFlow on CPU
                 (`keras_mm.training.jit_defaults`).
@@ -172,22 +178,6 @@ class ContrastiveModel(keras.Model):
                 f"accumulation_steps={accumulation_steps}"
             )
         self.accumulation_steps = int(accumulation_steps)
-        if optimizer == "auto":
-            # AdamW (fused into one kernel per step on torch).
-            from keras_mm.training.optimizer import ScaledAdamW
-
-            optimizer = ScaledAdamW(
-                learning_rate=5e-4, weight_decay=0.05, clipnorm=1.0
-            )
-            optimizer.exclude_from_weight_decay(
-                var_names=["bias", "gamma", "beta", "log_scale",
-                           "embedding", "class_token"]
-            )
-        from keras_mm.training.jit_defaults import resolve_jit_compile
-
-        kwargs["jit_compile"] = resolve_jit_compile(
-            self, kwargs.get("jit_compile", "auto"),
-            kwargs.get("run_eagerly", False))
         super().compile(optimizer=optimizer, **kwargs)
         if self.accumulation_steps > 1 and getattr(
             self.optimizer, "gradient_accumulation_steps", None
@@ -247,13 +237,6 @@ class ContrastiveModel(keras.Model):
             "loss": self.loss_name,
             "label_smoothing": self.label_smoothing,
         }
-
-    def compile_from_config(self, config):
-        # `compile` is overridden (for its "auto" default), so Keras would
-        # skip re-compiling a loaded model; restore the saved optimizer.
-        self.compile(**keras.saving.deserialize_keras_object(config))
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
 
     @classmethod
     def from_config(cls, config):

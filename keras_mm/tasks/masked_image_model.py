@@ -5,10 +5,11 @@ from keras import ops
 
 from keras_mm.api_export import keras_mm_export
 from keras_mm.losses.reconstruction import masked_patch_loss
+from keras_mm.tasks.compile_defaults import CompileDefaults
 
 
 @keras_mm_export
-class MaskedImageModel(keras.Model):
+class MaskedImageModel(CompileDefaults, keras.Model):
     """Hides random image patches and regresses their pixels (SimMIM-style).
 
     Masked patches are filled with mid-grey before the encoder sees the
@@ -107,16 +108,10 @@ class MaskedImageModel(keras.Model):
             loss = loss + ops.cast(extra, "float32")
         return loss
 
-    def compile(self, optimizer="auto", **kwargs):
-        if optimizer == "auto":
-            optimizer = keras.optimizers.AdamW(1e-3, weight_decay=0.05,
-                                               clipnorm=1.0)
-        super().compile(optimizer=optimizer, **kwargs)
+    def default_optimizer(self):
+        from keras_mm.training.optimizer import decoupled_adamw
 
-    def compile_from_config(self, config):
-        self.compile(**keras.saving.deserialize_keras_object(config))
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
+        return decoupled_adamw(1e-3, weight_decay=0.05)
 
     def get_config(self):
         return {

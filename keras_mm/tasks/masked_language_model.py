@@ -6,10 +6,11 @@ from keras import ops
 
 from keras_mm.api_export import keras_mm_export
 from keras_mm.fusion.cross_attention_fusion import CrossAttentionFusion
+from keras_mm.tasks.compile_defaults import CompileDefaults
 
 
 @keras_mm_export
-class MaskedLanguageModel(keras.Model):
+class MaskedLanguageModel(CompileDefaults, keras.Model):
     """Predicts masked caption tokens from the text (and the image).
 
     Masking happens in the data path with keras-hub's
@@ -92,11 +93,13 @@ class MaskedLanguageModel(keras.Model):
         x = ops.take_along_axis(x, positions[:, :, None], axis=1)
         return self.head_logits(self.head_norm(self.head_dense(x)))
 
+    def default_optimizer(self):
+        from keras_mm.training.optimizer import decoupled_adamw
+
+        return decoupled_adamw(1e-3, weight_decay=0.01)
+
     def compile(self, optimizer="auto", loss="auto",
                 weighted_metrics="auto", **kwargs):
-        if optimizer == "auto":
-            optimizer = keras.optimizers.AdamW(1e-3, weight_decay=0.01,
-                                               clipnorm=1.0)
         if loss == "auto":
             loss = keras.losses.SparseCategoricalCrossentropy(
                 from_logits=True)
@@ -105,11 +108,6 @@ class MaskedLanguageModel(keras.Model):
                 name="mlm_accuracy")]
         super().compile(optimizer=optimizer, loss=loss,
                         weighted_metrics=weighted_metrics, **kwargs)
-
-    def compile_from_config(self, config):
-        self.compile(**keras.saving.deserialize_keras_object(config))
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
 
     @staticmethod
     def mask_tokens(text_inputs, vocabulary_size, mask_token_id,

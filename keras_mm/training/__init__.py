@@ -26,6 +26,7 @@ from keras_mm.training.nan_guard import NonFiniteLossError
 from keras_mm.training.optimizer import ScaledAdamW
 from keras_mm.training.optimizer import apply_regularization
 from keras_mm.training.optimizer import build_optimizer
+from keras_mm.training.optimizer import decoupled_adamw
 from keras_mm.training.optimizer import layer_decay_multipliers
 from keras_mm.training.optimizer import warmup_cosine
 from keras_mm.training.precision import set_precision

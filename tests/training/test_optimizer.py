@@ -31,6 +31,39 @@ def test_weight_decay_skips_bias_norm_embedding_and_temperature():
     assert not uses["logit_scale/logit_scale/log_scale"]
 
 
+def decayed_variables(model, optimizer):
+    """Names of the variables one zero-gradient AdamW step shrinks."""
+    named = named_variables(model)
+    before = {n: keras.ops.convert_to_numpy(v) for n, v in named.items()}
+    variables = list(named.values())
+    optimizer.build(variables)
+    optimizer.apply([np.zeros(v.shape, v.dtype) for v in variables], variables)
+    return {n for n, v in named.items()
+            if not np.array_equal(keras.ops.convert_to_numpy(v), before[n])}
+
+
+def test_every_auto_optimizer_decays_kernels_only():
+    from keras_mm.quickstart import warmup_cosine_adamw
+
+    model = tiny_clip(num_layers=1)
+    kernels = {n for n in named_variables(model) if n.endswith("/kernel")}
+    optimizers = {
+        "decoupled_adamw": opt.decoupled_adamw(1e-2, weight_decay=0.1),
+        "contrastive auto": model.default_optimizer(),
+        # Warmup starts at lr 0: take the schedule to its peak first.
+        "quickstart": warmup_cosine_adamw(10, 1e-2, warmup_fraction=0.1),
+    }
+    for label, optimizer in optimizers.items():
+        if label == "quickstart":
+            optimizer.build(model.trainable_variables)
+            optimizer.iterations.assign(1)
+        assert decayed_variables(model, optimizer) == kernels, label
+    # Position embeddings and class tokens are among the skipped.
+    names = set(named_variables(model))
+    assert "image_encoder/patch_embedding/position_embedding" in names
+    assert "image_encoder/patch_embedding/class_token" in names
+
+
 def test_layer_decay_scales_lower_blocks_and_update():
     model = tiny_clip(num_layers=2)
     pairs = opt.layer_decay_multipliers(model, 0.5)
