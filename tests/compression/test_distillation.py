@@ -39,9 +39,7 @@ def _tiny_distiller(inputs, vocabulary_size, seed):
     student = build_model(vocabulary_size, 16, 1, 2, projection_dim=8)
     teacher(inputs), student(inputs)
     distiller = ContrastiveDistiller(teacher, student)
-    # Eager: two tiny steps do not repay a compile.
-    distiller.compile(optimizer=keras.optimizers.SGD(learning_rate=0.5),
-                      run_eagerly=True)
+    distiller.compile(optimizer=keras.optimizers.SGD(learning_rate=0.5))
     return distiller
 
 
