@@ -7,10 +7,13 @@ import keras
 from keras_mm.api_export import keras_mm_export
 from keras_mm.training.variables import named_variables
 
-# Variables that never get weight decay (seed 001 / open_clip practice).
-# Keras matches each as a regex on the variable's name: "embedding" covers
-# token "embeddings" and "position_embedding".
-NO_DECAY = ("bias", "gamma", "beta", "log_scale", "embedding", "class_token")
+# Variables that never get weight decay (seed 001 / open_clip practice),
+# by their own name. Keras searches its patterns in `variable.name`, which
+# on TensorFlow is the whole path ("patch_embedding/projection/kernel:0"):
+# `NO_DECAY_PATTERNS` match the last path component only.
+NO_DECAY = ("bias", "gamma", "beta", "log_scale", "embeddings",
+            "position_embedding", "class_token")
+NO_DECAY_PATTERNS = [rf"(^|/){name}(:\d+)?$" for name in NO_DECAY]
 BLOCK = re.compile(r"/block_(\d+)/")
 
 
@@ -161,7 +164,7 @@ def decoupled_adamw(learning_rate, weight_decay=0.05, clipnorm=1.0,
     """
     optimizer = ScaledAdamW(learning_rate, weight_decay=weight_decay,
                             clipnorm=clipnorm, **kwargs)
-    optimizer.exclude_from_weight_decay(var_names=list(NO_DECAY))
+    optimizer.exclude_from_weight_decay(var_names=NO_DECAY_PATTERNS)
     return optimizer
 
 
