@@ -151,11 +151,6 @@ class CaptioningModel(CompileDefaults, keras.Model):
             loss = loss + ops.cast(extra, "float32")
         return loss
 
-    def default_optimizer(self):
-        from keras_mm.training.optimizer import decoupled_adamw
-
-        return decoupled_adamw(1e-3, weight_decay=0.01)
-
     # === Decoding (NumPy control flow, backend forward passes) ===
 
     def _log_probs(self, image_tokens, tokens, step):

@@ -93,11 +93,6 @@ class MaskedLanguageModel(CompileDefaults, keras.Model):
         x = ops.take_along_axis(x, positions[:, :, None], axis=1)
         return self.head_logits(self.head_norm(self.head_dense(x)))
 
-    def default_optimizer(self):
-        from keras_mm.training.optimizer import decoupled_adamw
-
-        return decoupled_adamw(1e-3, weight_decay=0.01)
-
     def compile(self, optimizer="auto", loss="auto",
                 weighted_metrics="auto", **kwargs):
         if loss == "auto":
