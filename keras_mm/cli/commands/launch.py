@@ -17,6 +17,8 @@ import subprocess
 import sys
 import time
 
+from keras_mm.runtime import tuned_environ
+
 
 def register(subparsers):
     p = subparsers.add_parser(
@@ -46,8 +48,9 @@ def free_ports(count):
 
 
 def process_env(process_id, addresses, cpu_devices=None, base=None):
-    """The environment of process `process_id` of `len(addresses)`."""
-    env = dict(os.environ if base is None else base)
+    """The environment of process `process_id` of `len(addresses)`, with
+    glibc's malloc on huge pages (`keras_mm.runtime.tuned_environ`)."""
+    env = tuned_environ(os.environ if base is None else base)
     env["KERAS_DISTRIBUTION_JOB_ADDRESSES"] = ",".join(addresses)
     env["KERAS_DISTRIBUTION_NUM_PROCESSES"] = str(len(addresses))
     env["KERAS_DISTRIBUTION_PROCESS_ID"] = str(process_id)
