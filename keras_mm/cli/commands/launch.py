@@ -50,7 +50,7 @@ def free_ports(count):
 def process_env(process_id, addresses, cpu_devices=None, base=None):
     """The environment of process `process_id` of `len(addresses)`, with
     glibc's malloc on huge pages (`keras_mm.runtime.tuned_environ`)."""
-    env = tuned_environ(os.environ if base is None else base)
+    env = tuned_environ(base)  # None: this process's environment
     env["KERAS_DISTRIBUTION_JOB_ADDRESSES"] = ",".join(addresses)
     env["KERAS_DISTRIBUTION_NUM_PROCESSES"] = str(len(addresses))
     env["KERAS_DISTRIBUTION_PROCESS_ID"] = str(process_id)
