@@ -1,17 +1,9 @@
-import importlib.util
-import os
-
 import numpy as np
 
-EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples",
-                       "embed.py")
 
-
-def test_embed_example_runs_tiny(capsys):
+def test_embed_example_runs_tiny(load_example, capsys):
     # In-process (main(["--tiny"])): a subprocess would re-import Keras.
-    spec = importlib.util.spec_from_file_location("embed_example", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_example("embed")
     embeddings = module.main(["--tiny"])
     out = capsys.readouterr().out
     assert "loaded a sentence-transformers checkpoint" in out

@@ -1,19 +1,11 @@
-import importlib.util
-import os
-
 import pytest
-
-EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples",
-                       "evaluate.py")
 
 
 @pytest.mark.large
-def test_evaluate_example_runs_tiny(tmp_path, capsys):
+def test_evaluate_example_runs_tiny(load_example, tmp_path, capsys):
     # In-process (the example has main(argv)), sparing a second import of
     # TensorFlow and Keras.
-    spec = importlib.util.spec_from_file_location("evaluate_example", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_example("evaluate")
     report = module.main(["--tiny", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert "held-out image→text R@5 =" in out

@@ -1,14 +1,8 @@
-import importlib.util
-import os
-
-EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples",
-                       "fast_inference.py")
+"""examples/fast_inference.py runs at tiny size and checks its outputs."""
 
 
-def test_fast_inference_example_runs_tiny(capsys):
-    spec = importlib.util.spec_from_file_location("fast_inference", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+def test_fast_inference_example_runs_tiny(load_example, capsys):
+    module = load_example("fast_inference")
     report = module.main(["--tiny"])
     assert set(report) == {1, 32}
     for figures in report.values():

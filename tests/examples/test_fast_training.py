@@ -1,7 +1,6 @@
 """examples/fast_training.py: in-process, and as a script that restarts
 itself with glibc's huge-page tunable."""
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -14,10 +13,8 @@ EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples",
                        "fast_training.py")
 
 
-def test_fast_training_example_trains_and_reports(capsys):
-    spec = importlib.util.spec_from_file_location("fast_training", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+def test_fast_training_example_trains_and_reports(load_example, capsys):
+    module = load_example("fast_training")
     report = module.main(["--tiny"])
     assert report["samples_per_s"] > 0
     assert report["page_faults_per_step"] >= 0
