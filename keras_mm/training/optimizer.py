@@ -44,8 +44,9 @@ class ScaledAdamW(keras.optimizers.AdamW):
     Used for layer-wise learning-rate decay: `set_multipliers` maps
     variables to factors that scale the learning rate of their Adam step.
     On the torch backend the whole update runs in torch's fused AdamW
-    kernel (one pass over the weights) and norm clipping in foreach
-    kernels, with Keras' arithmetic.
+    kernel (one pass over the weights), with Keras' arithmetic: clipping by
+    global norm divides the gradients inside that kernel, per-tensor norm
+    clipping runs in foreach kernels.
 
     Example:
     ```python
@@ -68,9 +69,18 @@ class ScaledAdamW(keras.optimizers.AdamW):
         return keras.config.backend() == "torch" and not self.amsgrad
 
     def _clip_gradients(self, grads):
+        self._grad_divisor = None
         if self._runs_fused() and all(g is not None for g in grads):
             from keras_mm.training.torch_fused_adamw import clip_gradients
+            from keras_mm.training.torch_fused_adamw import (
+                global_clip_divisor,
+            )
 
+            # Clipping by global norm is a division of every gradient:
+            # the fused AdamW kernel does it on its one pass.
+            self._grad_divisor = global_clip_divisor(self, grads)
+            if self._grad_divisor is not None:
+                return grads
             clipped = clip_gradients(self, grads)
             if clipped is not None:
                 return clipped
@@ -86,9 +96,13 @@ class ScaledAdamW(keras.optimizers.AdamW):
                 grads, trainable_variables, learning_rate)
         from keras_mm.training.torch_fused_adamw import fused_adamw_step
 
+        # The clip's divisor, when `_clip_gradients` left it to the kernel.
+        grad_divisor = getattr(self, "_grad_divisor", None)
+        self._grad_divisor = None
         fused_adamw_step(
             self, grads, trainable_variables, learning_rate,
             multiplier=lambda v: self._multipliers.get(self._var_key(v), 1.0),
+            grad_divisor=grad_divisor,
         )
 
     def update_step(self, gradient, variable, learning_rate):

@@ -14,11 +14,14 @@ import torch
 
 @torch.no_grad()
 def fused_adamw_step(optimizer, grads, variables, learning_rate,
-                     multiplier=lambda variable: 1.0):
+                     multiplier=lambda variable: 1.0, grad_divisor=None):
     """One AdamW update of `variables` in place, in fused kernels.
 
     Variables are grouped by learning-rate multiplier and by whether they
-    decay; each group is one kernel call.
+    decay; each group is one kernel call. `grad_divisor` (a scalar tensor,
+    from `global_clip_divisor`) divides every gradient inside the kernel,
+    which spares a separate pass over the gradients; the kernel writes the
+    divided gradients back into `grads`.
     """
     step = int(optimizer.iterations.value.item()) + 1
     learning_rate = float(learning_rate)
@@ -47,29 +50,42 @@ def fused_adamw_step(optimizer, grads, variables, learning_rate,
             params, grads_, means, squares, [], [step_tensor] * len(params),
             lr=lr, beta1=beta_1, beta2=beta_2, weight_decay=decay,
             eps=epsilon, amsgrad=False, maximize=False,
+            grad_scale=grad_divisor,
         )
 
 
 @torch.no_grad()
+def global_clip_divisor(optimizer, grads):
+    """What Keras' `global_clipnorm` divides every gradient by.
+
+    Keras multiplies by `c * min(1 / total, 1 / c)`; the divisor is its
+    inverse, `max(total / c, 1)` (NaN when the total norm is NaN), for
+    `fused_adamw_step`'s `grad_divisor`. Returns `None` unless the optimizer
+    clips by global norm alone.
+    """
+    clip = optimizer.global_clipnorm
+    if not clip or clip <= 0 or optimizer.clipnorm or optimizer.clipvalue:
+        return None
+    grads = [torch.as_tensor(g) for g in grads]
+    total = torch.linalg.vector_norm(
+        torch.stack(torch._foreach_norm(grads))).float()
+    return torch.maximum(total / float(clip), torch.ones_like(total))
+
+
+@torch.no_grad()
 def clip_gradients(optimizer, grads):
-    """Keras' `clipnorm` / `global_clipnorm` in a few foreach kernels.
+    """Keras' per-tensor `clipnorm` in two foreach kernels.
 
     Keras clips each gradient with ~8 small ops (≈300 op calls per step for
     a two-tower CLIP); `torch._foreach_norm` gives every norm in one call.
-    Same formulas: `g * c / max(norm, c)` per tensor for `clipnorm`,
-    `g * c * min(1 / total, 1 / c)` for `global_clipnorm` (NaN-propagating).
-    Returns `None` when the optimizer clips some other way (by value).
+    Same formula: `g * c / max(norm, c)`. Returns `None` when the optimizer
+    does not clip by per-tensor norm (`global_clip_divisor` covers
+    `global_clipnorm`; Keras' own code, `clipvalue`).
     """
+    if not optimizer.clipnorm or optimizer.clipnorm <= 0:
+        return None
     grads = [torch.as_tensor(g) for g in grads]
-    if optimizer.clipnorm and optimizer.clipnorm > 0:
-        clip = float(optimizer.clipnorm)
-        norms = torch.stack(torch._foreach_norm(grads))
-        scales = clip / torch.clamp(norms, min=clip)
-        return torch._foreach_mul(grads, list(scales.unbind()))
-    if optimizer.global_clipnorm and optimizer.global_clipnorm > 0:
-        clip = float(optimizer.global_clipnorm)
-        total = torch.linalg.vector_norm(
-            torch.stack(torch._foreach_norm(grads)))
-        scale = clip * torch.minimum(1.0 / total, torch.tensor(1.0 / clip))
-        return torch._foreach_mul(grads, scale + (total - total))
-    return None
+    clip = float(optimizer.clipnorm)
+    norms = torch.stack(torch._foreach_norm(grads))
+    scales = clip / torch.clamp(norms, min=clip)
+    return torch._foreach_mul(grads, list(scales.unbind()))

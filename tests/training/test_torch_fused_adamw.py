@@ -51,3 +51,36 @@ def test_fused_multipliers_match_the_per_variable_step(monkeypatch):
     per_variable = _train(ScaledAdamW, multiplier=0.5)
     for a, b in zip(fused, per_variable):
         np.testing.assert_allclose(a, b, atol=2e-6)
+
+
+@pytest.mark.skipif(keras.config.backend() != "torch",
+                    reason="the fused kernel is torch's")
+def test_global_clip_divides_inside_the_kernel(monkeypatch):
+    import torch
+
+    reference = _train(keras.optimizers.AdamW)
+
+    def no_separate_pass(*args, **kwargs):
+        raise AssertionError("global_clipnorm scaled the gradients in a "
+                             "separate pass")
+
+    monkeypatch.setattr(torch, "_foreach_mul", no_separate_pass)
+    ours = _train(ScaledAdamW)
+    for a, b in zip(ours, reference):
+        np.testing.assert_allclose(a, b, atol=2e-6)
+
+
+def test_a_nan_gradient_spreads_to_every_weight_as_in_keras():
+    def train(optimizer_class):
+        variables = [keras.Variable(np.ones(s, "float32"), name=n)
+                     for s, n in SHAPES]
+        optimizer = optimizer_class(1e-2, global_clipnorm=1.0)
+        grads = [np.full(v.shape, 0.5, "float32") for v in variables]
+        grads[0][0, 0] = np.nan
+        optimizer.apply([keras.ops.convert_to_tensor(g) for g in grads],
+                        variables)
+        return [np.isnan(keras.ops.convert_to_numpy(v)).all()
+                for v in variables]
+
+    assert train(keras.optimizers.AdamW) == [True, True, True]
+    assert train(ScaledAdamW) == [True, True, True]
