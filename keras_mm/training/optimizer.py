@@ -69,17 +69,15 @@ class ScaledAdamW(keras.optimizers.AdamW):
         return keras.config.backend() == "torch" and not self.amsgrad
 
     def _clip_gradients(self, grads):
-        self._grad_divisor = None
         if self._runs_fused() and all(g is not None for g in grads):
             from keras_mm.training.torch_fused_adamw import clip_gradients
             from keras_mm.training.torch_fused_adamw import (
-                global_clip_divisor,
+                clips_by_global_norm,
             )
 
             # Clipping by global norm is a division of every gradient:
             # the fused AdamW kernel does it on its one pass.
-            self._grad_divisor = global_clip_divisor(self, grads)
-            if self._grad_divisor is not None:
+            if clips_by_global_norm(self):
                 return grads
             clipped = clip_gradients(self, grads)
             if clipped is not None:
@@ -95,14 +93,13 @@ class ScaledAdamW(keras.optimizers.AdamW):
             return super()._backend_update_step(
                 grads, trainable_variables, learning_rate)
         from keras_mm.training.torch_fused_adamw import fused_adamw_step
+        from keras_mm.training.torch_fused_adamw import global_clip_divisor
 
-        # The clip's divisor, when `_clip_gradients` left it to the kernel.
-        grad_divisor = getattr(self, "_grad_divisor", None)
-        self._grad_divisor = None
         fused_adamw_step(
             self, grads, trainable_variables, learning_rate,
             multiplier=lambda v: self._multipliers.get(self._var_key(v), 1.0),
-            grad_divisor=grad_divisor,
+            # `_clip_gradients` left clipping by global norm to the kernel.
+            grad_divisor=global_clip_divisor(self, grads),
         )
 
     def update_step(self, gradient, variable, learning_rate):

@@ -54,6 +54,13 @@ def fused_adamw_step(optimizer, grads, variables, learning_rate,
         )
 
 
+def clips_by_global_norm(optimizer):
+    """Whether `optimizer` clips by `global_clipnorm` (and no other way)."""
+    clip = optimizer.global_clipnorm
+    return bool(clip and clip > 0 and not optimizer.clipnorm
+                and not optimizer.clipvalue)
+
+
 @torch.no_grad()
 def global_clip_divisor(optimizer, grads):
     """What Keras' `global_clipnorm` divides every gradient by.
@@ -61,11 +68,11 @@ def global_clip_divisor(optimizer, grads):
     Keras multiplies by `c * min(1 / total, 1 / c)`; the divisor is its
     inverse, `max(total / c, 1)` (NaN when the total norm is NaN), for
     `fused_adamw_step`'s `grad_divisor`. Returns `None` unless the optimizer
-    clips by global norm alone.
+    `clips_by_global_norm`.
     """
-    clip = optimizer.global_clipnorm
-    if not clip or clip <= 0 or optimizer.clipnorm or optimizer.clipvalue:
+    if not clips_by_global_norm(optimizer):
         return None
+    clip = optimizer.global_clipnorm
     grads = [torch.as_tensor(g) for g in grads]
     total = torch.linalg.vector_norm(
         torch.stack(torch._foreach_norm(grads))).float()
