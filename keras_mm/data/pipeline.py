@@ -2,13 +2,15 @@
 
 decode (parallel, in Python: PIL / wave) → drop bad records (skip mode) →
 cache → end-of-epoch report → shuffle → batch → tokenize → augment →
-prefetch. Keras consumes a `tf.data.Dataset` on every backend.
+prefetch, with no autotuning thread (`keras_mm.data.autotune_thread`). Keras
+consumes a `tf.data.Dataset` on every backend.
 """
 
 import os
 
 import numpy as np
 
+from keras_mm.data.autotune_thread import without_autotune_thread
 from keras_mm.data.error_report import ErrorReport
 from keras_mm.data.errors import DataError
 from keras_mm.data.errors import check_on_error
@@ -183,4 +185,4 @@ def make_dataset(pairs, preprocessor, batch_size=32, modality="image",
                     deterministic=True)
     else:
         ds = ds.map(to_inputs)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return without_autotune_thread(ds.prefetch(tf.data.AUTOTUNE))

@@ -10,10 +10,11 @@ from keras_mm.layers.position_embedding import PositionEmbedding
 from keras_mm.layers.transformer_block import TransformerBlock
 from keras_mm.losses.sequence import caption_loss
 from keras_mm.tasks.compile_defaults import CompileDefaults
+from keras_mm.tasks.feed_defaults import FeedDefaults
 
 
 @keras_mm_export
-class CaptioningModel(CompileDefaults, keras.Model):
+class CaptioningModel(FeedDefaults, CompileDefaults, keras.Model):
     """Image encoder + transformer decoder with cross-attention.
 
     Each decoder layer is causal self-attention over the caption so far

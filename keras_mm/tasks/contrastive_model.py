@@ -13,6 +13,7 @@ from keras_mm.heads.logit_scale import LogitScale
 from keras_mm.heads.modality_projection import ModalityProjection
 from keras_mm.losses.contrastive import CONTRASTIVE_LOSSES
 from keras_mm.tasks.compile_defaults import CompileDefaults
+from keras_mm.tasks.feed_defaults import FeedDefaults
 
 
 def l2_normalize(x, axis=-1, epsilon=1e-6):
@@ -22,7 +23,7 @@ def l2_normalize(x, axis=-1, epsilon=1e-6):
 
 
 @keras_mm_export
-class ContrastiveModel(CompileDefaults, keras.Model):
+class ContrastiveModel(FeedDefaults, CompileDefaults, keras.Model):
     """Aligns modalities in one embedding space with an in-batch loss.
 
     Each modality has an encoder and a projection; embeddings are

@@ -6,10 +6,11 @@ from keras import ops
 from keras_mm.api_export import keras_mm_export
 from keras_mm.losses.reconstruction import masked_patch_loss
 from keras_mm.tasks.compile_defaults import CompileDefaults
+from keras_mm.tasks.feed_defaults import FeedDefaults
 
 
 @keras_mm_export
-class MaskedImageModel(CompileDefaults, keras.Model):
+class MaskedImageModel(FeedDefaults, CompileDefaults, keras.Model):
     """Hides random image patches and regresses their pixels (SimMIM-style).
 
     Masked patches are filled with mid-grey before the encoder sees the

@@ -7,10 +7,11 @@ from keras import ops
 from keras_mm.api_export import keras_mm_export
 from keras_mm.fusion.cross_attention_fusion import CrossAttentionFusion
 from keras_mm.tasks.compile_defaults import CompileDefaults
+from keras_mm.tasks.feed_defaults import FeedDefaults
 
 
 @keras_mm_export
-class MaskedLanguageModel(CompileDefaults, keras.Model):
+class MaskedLanguageModel(FeedDefaults, CompileDefaults, keras.Model):
     """Predicts masked caption tokens from the text (and the image).
 
     Masking happens in the data path with keras-hub's
