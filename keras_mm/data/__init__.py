@@ -13,6 +13,7 @@ from keras_mm.data.media import read_wav
 from keras_mm.data.media import write_wav
 from keras_mm.data.pair import Pair
 from keras_mm.data.pipeline import make_dataset
+from keras_mm.data.autotune_thread import without_autotune_thread
 from keras_mm.data.srt import Subtitle
 from keras_mm.data.srt import parse_srt
 from keras_mm.data.srt import read_srt
