@@ -67,25 +67,26 @@ class FeedDefaults:
             validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, steps_per_epoch=None,
             validation_batch_size=None, validation_steps=None, **kwargs):
-        if _feeds_arrays_through_tf_data(x, y, sample_weight):
+        if (validation_split and validation_data is None
+                and _feeds_arrays_through_tf_data(x, y, sample_weight)):
             from keras.src.trainers.data_adapters import array_slicing
+
+            (x, y, sample_weight), validation_data = (
+                array_slicing.train_validation_split(
+                    (x, y, sample_weight), validation_split=validation_split))
+            validation_split = 0.0
+        if validation_data is not None and not _is_tf_dataset(
+                validation_data):
             from keras.src.trainers.data_adapters import data_adapter_utils
 
-            if validation_split and validation_data is None:
-                (x, y, sample_weight), validation_data = (
-                    array_slicing.train_validation_split(
-                        (x, y, sample_weight),
-                        validation_split=validation_split))
-            validation_split = 0.0
-            if validation_data is not None and not _is_tf_dataset(
-                    validation_data):
-                vx, vy, vw = data_adapter_utils.unpack_x_y_sample_weight(
-                    validation_data)
-                if _feeds_arrays_through_tf_data(vx, vy, vw):
-                    validation_data = _arrays_dataset(
-                        vx, vy, vw, validation_batch_size or batch_size,
-                        validation_steps)
-                    validation_batch_size = None
+            vx, vy, vw = data_adapter_utils.unpack_x_y_sample_weight(
+                validation_data)
+            if _feeds_arrays_through_tf_data(vx, vy, vw):
+                validation_data = _arrays_dataset(
+                    vx, vy, vw, validation_batch_size or batch_size,
+                    validation_steps)
+                validation_batch_size = None
+        if _feeds_arrays_through_tf_data(x, y, sample_weight):
             x = _arrays_dataset(x, y, sample_weight, batch_size,
                                 steps_per_epoch, shuffle, class_weight)
             y = sample_weight = class_weight = batch_size = None

@@ -103,8 +103,11 @@ def test_keras_receives_datasets_without_the_autotune_thread(monkeypatch):
     else:
         assert seen["x"] is x
     user_ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(20)
-    fed.fit(user_ds, epochs=1, verbose=0, shuffle=False)
+    fed.fit(user_ds, epochs=1, verbose=0, shuffle=False,
+            validation_data=(x[:8], y[:8]))
     assert seen["x"].options().autotune.enabled is False
+    if ON_TF:  # array validation data beside a dataset is converted too
+        assert seen["val"].options().autotune.enabled is False
 
 
 def test_shuffled_arrays_train_without_keras_dataset_warning():
