@@ -17,11 +17,32 @@ def machine(backend=None, device="cpu"):
     return {
         "cores": os.cpu_count(),
         "cpu": platform.processor() or platform.machine(),
+        **_cpu_model(),
         "python": platform.python_version(),
         "backend": backend,
         "device": device,
         "glibc_tunables": _worker_environ().get("GLIBC_TUNABLES"),
     }
+
+
+# Vector units that decide int8/bf16/fp32 speed (an AVX2-only EPYC and an
+# AMX Xeon give different ratios on the same code).
+ISA_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_int8",
+             "amx_bf16")
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            info = f.read()
+    except OSError:
+        return {}
+    fields = dict(line.split(":", 1) for line in info.splitlines()
+                  if ":" in line)
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    flags = set(fields.get("flags", "").split())
+    return {"cpu_model": fields.get("model name"),
+            "cpu_isa": [f for f in ISA_FLAGS if f in flags]}
 
 
 def _worker_environ():

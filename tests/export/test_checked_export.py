@@ -50,6 +50,15 @@ def test_int8_export_of_model_trained_on_this_backend(quickstart_run,
         full = tower["candidates"]["full_int8"]
         # Every op that is not int8 is listed (float islands included).
         assert "DEQUANTIZE(int8->float32)" in full["non_int8_ops"]
+        # The full-integer files agree with Keras too: the pooled-token
+        # selection (ONE_HOT) in int8 once broke the text tower (cosine
+        # -0.06) while "int8" quietly fell back to dynamic-range.
+        for mode in ("full_int8", "full_int8_per_tensor"):
+            candidate = tower["candidates"][mode]
+            assert "failed" not in candidate, candidate["failed"]
+            assert candidate["cosine_min"] >= 0.99
+            assert not any(op.startswith("ONE_HOT") and "int8" in op
+                           for op in candidate["non_int8_ops"])
     assert report["r1_drop"] <= 0.1
     with open(tmp_path / "report.json") as f:
         assert json.load(f)["quantize"] == "int8"
