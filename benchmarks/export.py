@@ -24,7 +24,7 @@ from keras_mm.export import builtin_export_data
 from keras_mm.export import export_litert
 from keras_mm.export import non_int8_ops
 from keras_mm.export.checked_export import INT8_CANDIDATES
-from keras_mm.export.checked_export import choose_fastest
+from keras_mm.export.checked_export import choose_towers
 from keras_mm.export.checked_export import measure_latency
 from keras_mm.metrics.cosine import row_cosine
 from keras_mm.metrics.retrieval import recall_at_k
@@ -32,18 +32,19 @@ from keras_mm.metrics.retrieval import recall_at_k
 MODES = ("float32", "float16", "dynamic", "full_int8", "full_int8_per_tensor",
          "full_int8_all")
 NOTES = (
-    "int8 = what `--quantize int8` picks: the fastest of dynamic-range, "
-    "full-integer and full-integer with per-tensor weight scales among "
-    "candidates whose min cosine >= 0.99, the smallest of those within 5% "
-    "of the fastest (checked_export.choose_fastest). full_int8 keeps DELEGATE_FLOAT_OPS "
-    "(keras_mm/export/tflite_converter.py) in float: their int8 kernels "
-    "fall out of XNNPACK into slow reference kernels (LayerNorm's "
-    "MEAN/SQUARED_DIFFERENCE/RSQRT, SOFTMAX, L2_NORMALIZATION, BATCH_MATMUL) "
-    "and split the delegated graph; towers with EOT pooling also keep "
-    "EOT_POOLING_FLOAT_OPS (ONE_HOT/MUL/SUM) in float, without which the "
-    "text tower's cosine fell to 0.79; full_int8_all quantizes everything. "
-    "non_int8_ops lists, per tower, every op that does not run in int8, "
-    "QUANTIZE/DEQUANTIZE pairs (float islands) included."
+    "int8 = what `--quantize int8 --max-r1-drop 0.01` picks: per tower one "
+    "of dynamic-range, full-integer and full-integer with per-tensor weight "
+    "scales whose min cosine >= 0.99; of the combinations whose R@1 drop is "
+    "within 0.01, the lowest summed latency, the smallest of those within "
+    "5% of it (checked_export.choose_towers); int8_towers names the picks. "
+    "full_int8 keeps FLOAT_OPS (keras_mm/export/tflite_converter.py) in "
+    "float: LayerNorm's MEAN/SQUARED_DIFFERENCE/RSQRT, SOFTMAX, "
+    "L2_NORMALIZATION and BATCH_MATMUL fall out of XNNPACK into slow "
+    "reference kernels in int8; the residual ADDs, LayerNorm's MULs and the "
+    "pooled-token selection (ONE_HOT/SUM) lose accuracy in int8 (text tower "
+    "cosine -0.06). Int8 runs the matmuls. full_int8_all quantizes "
+    "everything. non_int8_ops lists, per tower, every op that does not run "
+    "in int8, QUANTIZE/DEQUANTIZE pairs (float islands) included."
 )
 CEILING_NOTE = (
     "gemm_ceiling: a graph of nothing but the image tower's MLP matmuls "
@@ -134,19 +135,24 @@ def main(argv=None):
     towers = {m: model.encoders[m].input_keys for m in model.modalities}
     modes, embeddings = {}, {}
 
-    def summarize(tower_entries, picks):
-        """Whole-model figures of `picks[modality]`-mode towers."""
-        t = tower_entries.values()
+    def retrieval(picks):
+        """Recall@K with `picks[modality]`-mode towers, and the R@1 drop."""
         r = recall_at_k(embeddings[("image", picks["image"])],
                         embeddings[("text", picks["text"])], captions,
                         captions)
+        return r, max(keras_r[d]["R@1"] - r[d]["R@1"] for d in r)
+
+    def summarize(tower_entries, picks):
+        """Whole-model figures of `picks[modality]`-mode towers."""
+        t = tower_entries.values()
+        r, drop = retrieval(picks)
         return {
             "towers": tower_entries,
             "size_bytes": sum(x["size_bytes"] for x in t),
             "latency_ms": sum(x["latency_ms"] for x in t),
             "min_cosine": min(x["cosine_min"] for x in t),
             "retrieval": r,
-            "r1_drop": max(keras_r[d]["R@1"] - r[d]["R@1"] for d in r),
+            "r1_drop": drop,
         }
 
     for mode in MODES:
@@ -168,12 +174,15 @@ def main(argv=None):
                 else None,
             }
         modes[mode] = summarize(tower_entries, dict.fromkeys(towers, mode))
-    # `--quantize int8`: per tower, the fastest candidate that passes.
-    int8_towers = {}
-    for modality in towers:
-        candidates = {m: modes[m]["towers"][modality] for m in INT8_CANDIDATES}
-        passed = [m for m, c in candidates.items() if c["cosine_min"] >= 0.99]
-        int8_towers[modality] = choose_fastest(candidates, passed)
+    # `--quantize int8 --max-r1-drop 0.01`, as export_checked chooses.
+    passed = {
+        modality: {m: modes[m]["towers"][modality] for m in INT8_CANDIDATES
+                   if modes[m]["towers"][modality]["cosine_min"] >= 0.99}
+        for modality in towers
+    }
+    chosen, _ = choose_towers(passed, lambda picks: retrieval(picks)[1],
+                              max_r1_drop=0.01)
+    int8_towers = chosen["towers"]
     int8 = summarize({m: modes[k]["towers"][m] for m, k in int8_towers.items()},
                      int8_towers)
     image = model.encoders["image"]

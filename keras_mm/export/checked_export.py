@@ -8,6 +8,7 @@ exported towers, file size and batch-1 latency (`num_threads` threads;
 XNNPACK for LiteRT). A failed check raises `ExportCheckError`; no file is reported as written.
 """
 
+import itertools
 import json
 import os
 import shutil
@@ -56,6 +57,50 @@ def choose_fastest(entries, modes, tie=LATENCY_TIE):
                                     entries[m]["latency_ms"]))
 
 
+def choose_towers(candidates, r1_drop, max_r1_drop, tie=LATENCY_TIE):
+    """One mode per tower: the fastest combination that keeps retrieval.
+
+    Args:
+        candidates: `{modality: {mode: entry}}`, each entry with
+            `latency_ms` and `size_bytes` (only candidates that passed).
+        r1_drop: callable taking `{modality: mode}` and returning the drop
+            of Recall@1 with those towers.
+        max_r1_drop: float. Combinations that lose more are not chosen.
+
+    Returns:
+        `(chosen, combinations)`: every combination as a dict of `towers`
+        (`{modality: mode}`), `r1_drop`, summed `latency_ms` and
+        `size_bytes`; `chosen` is the one with the lowest latency among
+        those within `max_r1_drop` (within `tie` of it, the smallest), or
+        the one with the smallest drop where none is within.
+
+    Example:
+    ```python
+    chosen, _ = choose_towers(
+        {"image": {"a": {"latency_ms": 1, "size_bytes": 9}}},
+        lambda picks: 0.0, max_r1_drop=0.01)
+    chosen["towers"]  # {'image': 'a'}
+    ```
+    """
+    modalities = list(candidates)
+    combinations = []
+    for modes in itertools.product(*(candidates[m] for m in modalities)):
+        picks = dict(zip(modalities, modes))
+        combinations.append({
+            "towers": picks,
+            "r1_drop": r1_drop(picks),
+            **{key: sum(candidates[m][mode][key] for m, mode in picks.items())
+               for key in ("latency_ms", "size_bytes")},
+        })
+    indexed = dict(enumerate(combinations))
+    kept = [i for i, c in indexed.items() if c["r1_drop"] <= max_r1_drop]
+    if not kept:
+        best = min(indexed, key=lambda i: indexed[i]["r1_drop"])
+    else:
+        best = choose_fastest(indexed, kept, tie)
+    return combinations[best], combinations
+
+
 class ExportCheckError(RuntimeError):
     """An exported file disagrees with the Keras model beyond tolerance."""
 
@@ -96,9 +141,10 @@ def export_checked(model, out_dir, quantize="int8", eval_inputs=None,
     Args:
         model: a `ContrastiveModel` saved as `.keras` (path).
         out_dir: str. Output folder; `report.json` is written there too.
-        quantize: one of `QUANTIZE_CHOICES`. `"int8"` converts both
+        quantize: one of `QUANTIZE_CHOICES`. `"int8"` converts
             dynamic-range and full-integer INT8 and keeps, per tower, the
-            one with the lower batch-1 latency.
+            candidate of the combination with the lowest batch-1 latency
+            whose Recall@1 drop is within `max_r1_drop` (`choose_towers`).
         eval_inputs: dict of held-out model inputs (all towers' keys).
         labels: list, one per row; rows with equal labels match
             (e.g. captions).
@@ -167,7 +213,7 @@ def export_checked(model, out_dir, quantize="int8", eval_inputs=None,
         runtime, extension = "LiteRT", "tflite"
     report = {"format": format, "runtime": runtime, "quantize": quantize,
               "towers": {}, "num_threads": num_threads}
-    lite_embeddings = {}
+    lite_embeddings, passed_candidates = {}, {}
     for modality, keys in towers.items():
         inputs = {k: eval_inputs[k] for k in keys}
         sample = {k: np.asarray(v)[:1] for k, v in inputs.items()}
@@ -200,26 +246,38 @@ def export_checked(model, out_dir, quantize="int8", eval_inputs=None,
             raise ExportCheckError(
                 "; ".join(e["failed"] for e in entries.values())
             )
-        chosen = choose_fastest(entries, passed)
+        passed_candidates[modality] = {m: entries[m] for m in passed}
+        report["towers"][modality] = {"candidates": entries}
+
+    def retrieval_of(picks):
+        return recall_at_k(lite_embeddings[(first, picks[first])],
+                           lite_embeddings[(second, picks[second])],
+                           labels, labels)
+
+    def r1_drop_of(picks):
+        retrieval = retrieval_of(picks)
+        return float(max(keras_retrieval[d]["R@1"] - retrieval[d]["R@1"]
+                         for d in ("image_to_text", "text_to_image")))
+
+    # The towers are chosen together, each combination's retrieval checked:
+    # the fastest that keeps Recall@1 within `max_r1_drop` wins.
+    chosen, combinations = choose_towers(passed_candidates, r1_drop_of,
+                                         max_r1_drop)
+    picks, r1_drop = chosen["towers"], chosen["r1_drop"]
+    for modality, chosen in picks.items():
         final = os.path.join(out_dir, f"{modality}.{extension}")
         shutil.copyfile(paths[modality][chosen], final)
+        candidates = report["towers"][modality]["candidates"]
         report["towers"][modality] = {
-            "mode": chosen, "path": final, **entries[chosen],
-            "candidates": entries,
+            "mode": chosen, "path": final, **candidates[chosen],
+            "candidates": candidates,
         }
-    retrieval = recall_at_k(
-        lite_embeddings[(first, report["towers"][first]["mode"])],
-        lite_embeddings[(second, report["towers"][second]["mode"])],
-        labels, labels,
-    )
-    r1_drop = max(
-        keras_retrieval[d]["R@1"] - retrieval[d]["R@1"]
-        for d in ("image_to_text", "text_to_image")
-    )
+    retrieval = retrieval_of(picks)
     report.update({
         "keras_retrieval": keras_retrieval,
         "retrieval": retrieval,
-        "r1_drop": float(r1_drop),
+        "r1_drop": r1_drop,
+        "combinations": combinations,
         "min_cosine": min(t["cosine_min"] for t in report["towers"].values()),
         "size_bytes": sum(t["size_bytes"] for t in report["towers"].values()),
     })

@@ -14,6 +14,7 @@ from keras_mm.export import check_static_shapes
 from keras_mm.export import export_checked
 from keras_mm.export.checked_export import LATENCY_TIE
 from keras_mm.export.checked_export import choose_fastest
+from keras_mm.export.checked_export import choose_towers
 from keras_mm.testing import run_in_backend
 
 
@@ -38,15 +39,6 @@ def test_int8_export_of_model_trained_on_this_backend(quickstart_run,
         assert tower["mode"] in ("dynamic", "full_int8", "full_int8_per_tensor")
         assert tower["cosine_min"] >= 0.99
         assert tower["latency_ms"] > 0
-        # The chosen candidate is the smallest of those that passed within
-        # LATENCY_TIE of the fastest.
-        passed = {m: c for m, c in tower["candidates"].items()
-                  if "failed" not in c}
-        fastest = min(c["latency_ms"] for c in passed.values())
-        assert tower["latency_ms"] <= fastest * (1 + LATENCY_TIE)
-        assert tower["size_bytes"] == min(
-            c["size_bytes"] for c in passed.values()
-            if c["latency_ms"] <= fastest * (1 + LATENCY_TIE))
         full = tower["candidates"]["full_int8"]
         # Every op that is not int8 is listed (float islands included).
         assert "DEQUANTIZE(int8->float32)" in full["non_int8_ops"]
@@ -60,6 +52,19 @@ def test_int8_export_of_model_trained_on_this_backend(quickstart_run,
             assert not any(op.startswith("ONE_HOT") and "int8" in op
                            for op in candidate["non_int8_ops"])
     assert report["r1_drop"] <= 0.1
+    # The towers were chosen together: of the combinations of passing
+    # candidates within the R@1 budget, the smallest of the fastest.
+    combinations = report["combinations"]
+    passed = [sum("failed" not in c
+                  for c in report["towers"][m]["candidates"].values())
+              for m in ("image", "text")]
+    assert len(combinations) == passed[0] * passed[1]
+    kept = [c for c in combinations if c["r1_drop"] <= 0.1]
+    fastest = min(c["latency_ms"] for c in kept)
+    tied = [c for c in kept if c["latency_ms"] <= fastest * (1 + LATENCY_TIE)]
+    chosen = {m: report["towers"][m]["mode"] for m in ("image", "text")}
+    assert chosen == min(tied, key=lambda c: c["size_bytes"])["towers"]
+    assert report["size_bytes"] == min(c["size_bytes"] for c in tied)
     with open(tmp_path / "report.json") as f:
         assert json.load(f)["quantize"] == "int8"
     # The exported files run on their own and agree with Keras.
@@ -122,3 +127,29 @@ def test_choose_fastest_prefers_the_smallest_among_equally_fast():
         "dynamic")
     assert choose_fastest(entries, list(entries), tie=0.25) == (
         "full_int8_per_tensor")
+
+
+def test_choose_towers_takes_the_fastest_combination_that_keeps_recall():
+    candidates = {
+        "image": {"dynamic": {"latency_ms": 1.0, "size_bytes": 90},
+                  "full_int8": {"latency_ms": 0.5, "size_bytes": 100}},
+        "text": {"dynamic": {"latency_ms": 2.0, "size_bytes": 90},
+                 "full_int8": {"latency_ms": 1.0, "size_bytes": 80}},
+    }
+
+    def r1_drop(picks):  # The full-integer image tower loses retrieval.
+        return 0.03 if picks["image"] == "full_int8" else 0.005
+
+    chosen, combinations = choose_towers(candidates, r1_drop, 0.01)
+    assert chosen["towers"] == {"image": "dynamic", "text": "full_int8"}
+    assert (chosen["latency_ms"], chosen["size_bytes"]) == (2.0, 170)
+    assert len(combinations) == 4
+    # A looser budget lets the fastest combination through.
+    chosen, _ = choose_towers(candidates, r1_drop, 0.05)
+    assert chosen["towers"] == {"image": "full_int8", "text": "full_int8"}
+    # Where none keeps recall, the one that loses least is returned (the
+    # caller raises).
+    chosen, _ = choose_towers(candidates, lambda p: 0.5 - (
+        p["text"] == "dynamic") * 0.1, 0.01)
+    assert chosen["towers"]["text"] == "dynamic"
+    assert chosen["r1_drop"] == pytest.approx(0.4)
