@@ -23,6 +23,7 @@ from keras_mm.export import LiteRTRunner
 from keras_mm.export import builtin_export_data
 from keras_mm.export import export_litert
 from keras_mm.export import non_int8_ops
+from keras_mm.export.checked_export import DEFAULT_MIN_COSINE
 from keras_mm.export.checked_export import INT8_CANDIDATES
 from keras_mm.export.checked_export import choose_towers
 from keras_mm.export.checked_export import measure_latency
@@ -177,7 +178,8 @@ def main(argv=None):
     # `--quantize int8 --max-r1-drop 0.01`, as export_checked chooses.
     passed = {
         modality: {m: modes[m]["towers"][modality] for m in INT8_CANDIDATES
-                   if modes[m]["towers"][modality]["cosine_min"] >= 0.99}
+                   if modes[m]["towers"][modality]["cosine_min"]
+                   >= DEFAULT_MIN_COSINE}
         for modality in towers
     }
     chosen, _ = choose_towers(passed, lambda picks: retrieval(picks)[1],

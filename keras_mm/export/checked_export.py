@@ -213,7 +213,7 @@ def export_checked(model, out_dir, quantize="int8", eval_inputs=None,
         runtime, extension = "LiteRT", "tflite"
     report = {"format": format, "runtime": runtime, "quantize": quantize,
               "towers": {}, "num_threads": num_threads}
-    lite_embeddings, passed_candidates = {}, {}
+    lite_embeddings, candidates = {}, {}
     for modality, keys in towers.items():
         inputs = {k: eval_inputs[k] for k in keys}
         sample = {k: np.asarray(v)[:1] for k, v in inputs.items()}
@@ -240,14 +240,12 @@ def export_checked(model, out_dir, quantize="int8", eval_inputs=None,
                     f"{runtime} {modality} tower ({mode}) drifted from Keras: "
                     f"min cosine {cosine.min():.5f} < {threshold}"
                 )
-        passed = [m for m in entries if "failed" not in entries[m]]
-        if not passed:
+        if all("failed" in e for e in entries.values()):
             # With "int8", a candidate may fail if another one passes.
             raise ExportCheckError(
                 "; ".join(e["failed"] for e in entries.values())
             )
-        passed_candidates[modality] = {m: entries[m] for m in passed}
-        report["towers"][modality] = {"candidates": entries}
+        candidates[modality] = entries
 
     def retrieval_of(picks):
         return recall_at_k(lite_embeddings[(first, picks[first])],
@@ -261,16 +259,16 @@ def export_checked(model, out_dir, quantize="int8", eval_inputs=None,
 
     # The towers are chosen together, each combination's retrieval checked:
     # the fastest that keeps Recall@1 within `max_r1_drop` wins.
-    chosen, combinations = choose_towers(passed_candidates, r1_drop_of,
-                                         max_r1_drop)
+    passed = {m: {mode: e for mode, e in entries.items() if "failed" not in e}
+              for m, entries in candidates.items()}
+    chosen, combinations = choose_towers(passed, r1_drop_of, max_r1_drop)
     picks, r1_drop = chosen["towers"], chosen["r1_drop"]
-    for modality, chosen in picks.items():
+    for modality, mode in picks.items():
         final = os.path.join(out_dir, f"{modality}.{extension}")
-        shutil.copyfile(paths[modality][chosen], final)
-        candidates = report["towers"][modality]["candidates"]
+        shutil.copyfile(paths[modality][mode], final)
         report["towers"][modality] = {
-            "mode": chosen, "path": final, **candidates[chosen],
-            "candidates": candidates,
+            "mode": mode, "path": final, **candidates[modality][mode],
+            "candidates": candidates[modality],
         }
     retrieval = retrieval_of(picks)
     report.update({
