@@ -17,6 +17,7 @@ import numpy as np
 
 from keras_mm.metrics.cosine import row_cosine
 from keras_mm.metrics.retrieval import recall_at_k
+from keras_mm.metrics.retrieval import recall_drop
 
 QUANTIZE_MODES = ("int8", "int4", "float8")
 _MODE_FILE = "keras_mm_quantization.json"
@@ -118,6 +119,5 @@ def quantization_report(float_model, quantized_model, inputs, labels):
         "cosine_mean": float(cosines.mean()),
         "retrieval": quant_r,
         "float_retrieval": float_r,
-        "r1_drop": max(float_r[d]["R@1"] - quant_r[d]["R@1"]
-                       for d in float_r),
+        "r1_drop": recall_drop(float_r, quant_r),
     }

@@ -22,6 +22,7 @@ from keras_mm.export.litert import export_litert
 from keras_mm.export.op_report import non_int8_ops
 from keras_mm.metrics.cosine import row_cosine
 from keras_mm.metrics.retrieval import recall_at_k
+from keras_mm.metrics.retrieval import recall_drop
 
 # CLI names -> converter modes; "int8" picks the fastest candidate.
 QUANTIZE_CHOICES = ("none", "float16", "dynamic", "int8", "full_int8",
@@ -253,9 +254,7 @@ def export_checked(model, out_dir, quantize="int8", eval_inputs=None,
                            labels, labels)
 
     def r1_drop_of(picks):
-        retrieval = retrieval_of(picks)
-        return float(max(keras_retrieval[d]["R@1"] - retrieval[d]["R@1"]
-                         for d in ("image_to_text", "text_to_image")))
+        return recall_drop(keras_retrieval, retrieval_of(picks))
 
     # The towers are chosen together, each combination's retrieval checked:
     # the fastest that keeps Recall@1 within `max_r1_drop` wins.

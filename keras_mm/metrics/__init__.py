@@ -5,6 +5,7 @@ from keras_mm.metrics.bleu import tokenize_13a
 from keras_mm.metrics.cosine import l2_normalize
 from keras_mm.metrics.cosine import row_cosine
 from keras_mm.metrics.retrieval import recall_at_k
+from keras_mm.metrics.retrieval import recall_drop
 from keras_mm.metrics.retrieval import retrieval_ranks
 from keras_mm.metrics.rouge import rouge_scores
 from keras_mm.metrics.top_k import top_k_accuracy

@@ -69,3 +69,20 @@ def recall_at_k(
         entry["median_rank"] = float(np.median(ranks) + 1)
         report[name] = entry
     return report
+
+
+def recall_drop(reference, retrieval, k=1):
+    """The larger loss of Recall@`k`, over both directions, of `retrieval`
+    against `reference` (both `recall_at_k` reports).
+
+    Example:
+    ```python
+    keras_mm.metrics.recall_drop(
+        {"image_to_text": {"R@1": 0.9}, "text_to_image": {"R@1": 0.8}},
+        {"image_to_text": {"R@1": 0.88}, "text_to_image": {"R@1": 0.81}})
+    # ≈0.02
+    ```
+    """
+    key = f"R@{k}"
+    return float(max(reference[d][key] - retrieval[d][key]
+                     for d in reference))

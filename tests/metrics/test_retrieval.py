@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from keras_mm.metrics.retrieval import recall_at_k
+from keras_mm.metrics.retrieval import recall_drop
 from keras_mm.metrics.retrieval import retrieval_ranks
 
 
@@ -86,3 +87,17 @@ def test_ties_count_against_the_query():
 def test_query_without_match_raises():
     with pytest.raises(ValueError, match="no relevant candidate"):
         retrieval_ranks(np.ones((1, 2)), np.ones((2, 2)), [5], [0, 1])
+
+
+def test_recall_drop_is_the_larger_loss_over_both_directions():
+    reference = {"image_to_text": {"R@1": 0.9, "R@5": 1.0},
+                 "text_to_image": {"R@1": 0.8, "R@5": 0.95}}
+    other = {"image_to_text": {"R@1": 0.88, "R@5": 0.9},
+             "text_to_image": {"R@1": 0.81, "R@5": 0.95}}
+    assert recall_drop(reference, other) == pytest.approx(0.02)
+    assert recall_drop(reference, other, k=5) == pytest.approx(0.1)
+    # A gain in both directions is a negative drop.
+    assert recall_drop(other, reference, k=5) == pytest.approx(0.0)
+    assert recall_drop(other, {"image_to_text": {"R@1": 0.98},
+                               "text_to_image": {"R@1": 0.9}}) == (
+        pytest.approx(-0.09))
