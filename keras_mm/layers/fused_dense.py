@@ -7,13 +7,15 @@ from keras_mm.api_export import keras_mm_export
 
 @keras_mm_export
 class FusedDense(keras.layers.Dense):
-    """`keras.layers.Dense` with the bias folded into the GEMM on torch.
+    """`keras.layers.Dense` with the matmul each backend runs fastest.
 
     Same weights, config, LoRA (`enable_lora`) and quantization as `Dense`
     (a quantized layer runs Keras' own quantized kernel). On the torch
-    backend the float call is one `addmm` instead of a matmul and an add;
-    jax and tensorflow compile the step and schedule the add themselves, so
-    they run `Dense.call` unchanged.
+    backend the float call is one `addmm` instead of a matmul and an add.
+    On jax the matmul's kernel gradient is written as one contraction over
+    the leading axes (`keras_mm.layers.jax_matmul`), which XLA:CPU runs
+    without transposed copies of the activations. TensorFlow runs
+    `Dense.call` unchanged.
 
     Example:
     ```python
@@ -28,11 +30,25 @@ class FusedDense(keras.layers.Dense):
         super().quantize(mode, type_check=False, config=config)
 
     def call(self, inputs, training=None):
-        if self.bias is None or keras.config.backend() != "torch":
-            return super().call(inputs, training=training)
-        from keras_mm.layers.torch_linear import linear
+        backend = keras.config.backend()
+        if backend == "torch" and self.bias is not None:
+            from keras_mm.layers.torch_linear import linear
 
-        outputs = linear(inputs, self.kernel, self.bias)
+            outputs = linear(inputs, self.kernel, self.bias)
+        elif backend == "jax" and _is_float(inputs):
+            from keras_mm.layers.jax_matmul import matmul
+
+            inputs = keras.ops.convert_to_tensor(inputs)
+            kernel = keras.ops.convert_to_tensor(self.kernel, inputs.dtype)
+            outputs = matmul(inputs, kernel)
+            if self.bias is not None:
+                outputs = keras.ops.add(outputs, self.bias)
+        else:
+            return super().call(inputs, training=training)
         if self.activation is not None:
             outputs = self.activation(outputs)
         return outputs
+
+
+def _is_float(inputs):
+    return "float" in keras.backend.standardize_dtype(inputs.dtype)

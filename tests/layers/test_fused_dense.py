@@ -75,3 +75,25 @@ def test_int8_quantization_applies_like_dense():
     assert fused.quantization_mode == "int8"
     np.testing.assert_allclose(ops.convert_to_numpy(fused(x)),
                                ops.convert_to_numpy(plain(x)), atol=1e-6)
+
+
+def test_mixed_precision_gradients_match_dense():
+    # bfloat16 compute, float32 weights: the fused call casts the kernel
+    # like Dense does, and its gradient reaches the float32 variable.
+    x = np.random.default_rng(5).normal(size=(4, 3, 8)).astype("float32")
+    fused = FusedDense(6, dtype="mixed_bfloat16")
+    plain = keras.layers.Dense(6, dtype="mixed_bfloat16")
+    fused.build((None, 3, 8))
+    plain.build((None, 3, 8))
+    plain.set_weights(fused.get_weights())
+    from keras_mm.training.backend_gradients import compute_gradients
+
+    def loss(layer):
+        return lambda: ops.sum(ops.square(ops.cast(layer(x), "float32")))
+
+    _, fused_grads = compute_gradients(loss(fused), fused.trainable_variables)
+    _, plain_grads = compute_gradients(loss(plain), plain.trainable_variables)
+    assert keras.backend.standardize_dtype(fused(x).dtype) == "bfloat16"
+    for a, b in zip(fused_grads, plain_grads):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, b, rtol=2e-2, atol=2e-2)
