@@ -21,7 +21,10 @@ def machine(backend=None, device="cpu"):
         "python": platform.python_version(),
         "backend": backend,
         "device": device,
-        "glibc_tunables": _worker_environ().get("GLIBC_TUNABLES"),
+        "glibc_tunables": {
+            name: _worker_environ({"KERAS_BACKEND": name}).get(
+                "GLIBC_TUNABLES")
+            for name in ("jax", "tensorflow", "torch")},
     }
 
 
@@ -45,12 +48,12 @@ def _cpu_model():
             "cpu_isa": [f for f in ISA_FLAGS if f in flags]}
 
 
-def _worker_environ():
+def _worker_environ(env=None):
     # Imported here: the peer's worker (another virtualenv) imports this
     # module too, without keras_mm.
     from keras_mm.runtime import tuned_environ
 
-    return tuned_environ()
+    return tuned_environ({**os.environ, **(env or {})})
 
 
 def write_results(name, figures):
@@ -90,8 +93,9 @@ class Worker:
     Keeping each contender warm in its own process lets the controller
     interleave measured rounds (A B C D A B C D …) without recompiling.
     Every contender, the peer included, starts with the environment that
-    keras_mm's launchers give (`keras_mm.runtime.tuned_environ`: glibc's
-    malloc on transparent huge pages), so they differ only in framework.
+    keras_mm's launchers give its backend (`keras_mm.runtime.tuned_environ`:
+    glibc's malloc on transparent huge pages, and on jax keeping what it
+    frees), so they differ only in framework.
     """
 
     def __init__(self, name, command, env=None):
@@ -99,7 +103,7 @@ class Worker:
         self.process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, text=True,
-            env={**_worker_environ(), **(env or {})},
+            env=_worker_environ(env),
         )
         self.ready = self._read()
 

@@ -1,10 +1,10 @@
 """Train issue 10's benchmark CLIP at full speed on a CPU, and show why.
 
-Run as a script, it first restarts itself with glibc's malloc on
-transparent huge pages (`keras_mm.runtime.reexec_with_tuned_allocator`, as
-the `keras-mm` command does): XLA (jax, TensorFlow) allocates its step
-buffers afresh each step, and with 4 KB pages every step faults them in
-again. It then trains the `clip-bench` preset on random data with
+Run as a script, it first restarts itself with glibc's malloc tuned for
+XLA (`keras_mm.runtime.reexec_with_tuned_allocator`, as the `keras-mm`
+command does): transparent huge pages, and on jax a heap that keeps what
+it frees. XLA (jax, TensorFlow) allocates its step buffers afresh each
+step, and with glibc's defaults every step faults them in again. It then trains the `clip-bench` preset on random data with
 keras_mm's compile defaults and prints samples/s and page faults per step.
 
     python examples/fast_training.py            # clip-bench, batch 64

@@ -7,8 +7,11 @@ import textwrap
 import pytest
 
 from keras_mm.runtime import allocator_is_tuned
+from keras_mm.runtime import allocator_mode
+from keras_mm.runtime import keras_backend
 from keras_mm.runtime import tuned_environ
 from keras_mm.runtime.host_allocator import HUGE_PAGES_TUNABLE
+from keras_mm.runtime.host_allocator import RETAIN_TUNABLES
 
 GLIBC = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
 needs_glibc = pytest.mark.skipif(not GLIBC, reason="glibc tunables only")
@@ -24,20 +27,57 @@ def _transparent_huge_pages():
 
 @needs_glibc
 def test_tuned_environ_adds_the_tunable_and_keeps_the_others():
-    env = tuned_environ({"GLIBC_TUNABLES": "glibc.malloc.arena_max=2",
-                         "OTHER": "x"})
+    env = tuned_environ({"GLIBC_TUNABLES": "glibc.malloc.tcache_count=2",
+                         "KERAS_BACKEND": "torch", "OTHER": "x"})
     assert env["GLIBC_TUNABLES"] == (
-        f"glibc.malloc.arena_max=2:{HUGE_PAGES_TUNABLE}=1")
+        f"glibc.malloc.tcache_count=2:{HUGE_PAGES_TUNABLE}=1")
     assert env["OTHER"] == "x"
     assert allocator_is_tuned(env)
     assert tuned_environ(env) == env  # idempotent
 
 
+@needs_glibc
+def test_jax_also_keeps_what_it_frees_and_other_backends_do_not():
+    jax_env = tuned_environ({"KERAS_BACKEND": "jax"})
+    tunables = dict(t.split("=") for t in jax_env["GLIBC_TUNABLES"].split(":"))
+    assert tunables == {HUGE_PAGES_TUNABLE: "1", **RETAIN_TUNABLES}
+    for backend in ("tensorflow", "torch"):
+        env = tuned_environ({"KERAS_BACKEND": backend})
+        assert env["GLIBC_TUNABLES"] == f"{HUGE_PAGES_TUNABLE}=1"
+    # A user's choice of mode wins over the backend's default.
+    forced = tuned_environ({"KERAS_BACKEND": "torch",
+                            "KERAS_MM_HOST_ALLOCATOR": "retain"})
+    assert "glibc.malloc.mmap_max=0" in forced["GLIBC_TUNABLES"]
+    light = tuned_environ({"KERAS_BACKEND": "jax",
+                           "KERAS_MM_HOST_ALLOCATOR": "huge_pages"})
+    assert light["GLIBC_TUNABLES"] == f"{HUGE_PAGES_TUNABLE}=1"
+
+
+@needs_glibc
+def test_an_unknown_mode_names_the_variable_and_the_choices():
+    with pytest.raises(ValueError, match="KERAS_MM_HOST_ALLOCATOR='fast'.*"
+                       "auto, retain, huge_pages or 0"):
+        allocator_mode({"KERAS_MM_HOST_ALLOCATOR": "fast"})
+
+
+def test_the_backend_is_read_as_keras_reads_it(tmp_path):
+    assert keras_backend({"KERAS_BACKEND": "torch"}) == "torch"
+    (tmp_path / "keras.json").write_text('{"backend": "jax"}')
+    assert keras_backend({"KERAS_HOME": str(tmp_path)}) == "jax"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert keras_backend({"KERAS_HOME": str(empty)}) == "tensorflow"
+
+
+@needs_glibc
 def test_a_users_value_and_the_opt_out_are_respected():
-    own = {"GLIBC_TUNABLES": f"{HUGE_PAGES_TUNABLE}=0"}
-    assert tuned_environ(own) == own
+    own = {"GLIBC_TUNABLES": f"{HUGE_PAGES_TUNABLE}=0:glibc.malloc.mmap_max=9",
+           "KERAS_BACKEND": "jax"}
+    tunables = tuned_environ(own)["GLIBC_TUNABLES"].split(":")
+    assert tunables[:2] == [f"{HUGE_PAGES_TUNABLE}=0", "glibc.malloc.mmap_max=9"]
+    assert "glibc.malloc.mmap_max=0" not in tunables
     assert not allocator_is_tuned({"GLIBC_TUNABLES": "glibc.malloc.x=1"})
-    opted_out = {"KERAS_MM_HOST_ALLOCATOR": "0"}
+    opted_out = {"KERAS_MM_HOST_ALLOCATOR": "0", "KERAS_BACKEND": "jax"}
     assert tuned_environ(opted_out) == opted_out
 
 
@@ -75,10 +115,44 @@ def test_large_blocks_fault_far_less_with_the_tuned_environment():
         return int(out.stdout)
 
     plain = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"}
+    plain["KERAS_BACKEND"] = "torch"  # huge pages only
     default_faults = faults(plain)
     tuned_faults = faults(tuned_environ(plain))
     assert default_faults > 10_000  # one fault per 4 KB page
     assert tuned_faults * 10 < default_faults
+
+
+_FAULTS_AFTER_THE_FIRST_BLOCK = textwrap.dedent("""
+    import ctypes, resource
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype = ctypes.c_void_p
+    libc.free.argtypes = [ctypes.c_void_p]
+    size = 64 * 2**20
+    for i in range(5):
+        if i == 1:
+            start = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        block = libc.malloc(size)
+        ctypes.memset(block, 1, size)
+        libc.free(block)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - start)
+""")
+
+
+@needs_glibc
+def test_the_retained_heap_serves_later_blocks_without_faults():
+    # jax's mode: what the first block faulted in stays mapped, and malloc
+    # hands it out again (XLA's buffers of the next step).
+    def later_faults(env):
+        out = subprocess.run(
+            [sys.executable, "-c", _FAULTS_AFTER_THE_FIRST_BLOCK], env=env,
+            capture_output=True, text=True, check=True)
+        return int(out.stdout)
+
+    plain = {k: v for k, v in os.environ.items()
+             if k not in ("GLIBC_TUNABLES", "KERAS_MM_HOST_ALLOCATOR")}
+    plain["KERAS_BACKEND"] = "jax"
+    assert later_faults(plain) > 4 * 10_000  # 4 KB pages, every block
+    assert later_faults(tuned_environ(plain)) < 50
 
 
 @needs_glibc
@@ -97,6 +171,6 @@ def test_reexec_restarts_the_command_once_with_the_tunable(tmp_path):
                          capture_output=True, text=True, check=True).stdout
     assert out.splitlines() == [
         "start None ['--flag']",
-        f"start {HUGE_PAGES_TUNABLE}=1 ['--flag']",
+        f"start {tuned_environ(env)['GLIBC_TUNABLES']} ['--flag']",
         "running",
     ]
