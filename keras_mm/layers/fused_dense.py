@@ -36,13 +36,15 @@ class FusedDense(keras.layers.Dense):
 
             outputs = linear(inputs, self.kernel, self.bias)
         elif backend == "jax" and _is_float(inputs):
-            from keras_mm.layers.jax_matmul import matmul
+            from keras_mm.layers import jax_matmul
 
             inputs = keras.ops.convert_to_tensor(inputs)
             kernel = keras.ops.convert_to_tensor(self.kernel, inputs.dtype)
-            outputs = matmul(inputs, kernel)
-            if self.bias is not None:
-                outputs = keras.ops.add(outputs, self.bias)
+            if self.bias is None:
+                outputs = jax_matmul.matmul(inputs, kernel)
+            else:
+                bias = keras.ops.convert_to_tensor(self.bias, inputs.dtype)
+                outputs = jax_matmul.dense(inputs, kernel, bias)
         else:
             return super().call(inputs, training=training)
         if self.activation is not None:
