@@ -18,6 +18,8 @@ runs fastest.
 This is the only module of `keras_mm.layers` that imports jax.
 """
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -60,18 +62,34 @@ def _matmul_backward(residuals, output_grad):
 matmul.defvjp(_matmul_forward, _matmul_backward)
 
 
-@jax.custom_vjp
-def dense(inputs, kernel, bias):
-    """`inputs @ kernel + bias`; the bias gradient is a GEMV too."""
-    return matmul(inputs, kernel) + bias
+def dense(inputs, kernel, bias, float32_output=False):
+    """`inputs @ kernel + bias`; the bias gradient is a GEMV too.
+
+    With `float32_output`, half-precision inputs give the float32 sum
+    unrounded (for an activation that XLA:CPU runs faster in float32).
+    """
+    return _dense(inputs, kernel, bias, float32_output)
 
 
-def _dense_forward(inputs, kernel, bias):
-    return dense(inputs, kernel, bias), (inputs, kernel, bias)
+@partial(jax.custom_vjp, nondiff_argnums=(3,))
+def _dense(inputs, kernel, bias, float32_output):
+    half = inputs.dtype in _HALF
+    outputs = lax.dot_general(
+        inputs, kernel, (((inputs.ndim - 1,), (0,)), ((), ())),
+        preferred_element_type=jnp.float32 if half else None)
+    outputs = outputs + bias.astype(outputs.dtype)
+    return outputs if float32_output or not half else outputs.astype(
+        inputs.dtype)
 
 
-def _dense_backward(residuals, output_grad):
+def _dense_forward(inputs, kernel, bias, float32_output):
+    return (_dense(inputs, kernel, bias, float32_output),
+            (inputs, kernel, bias))
+
+
+def _dense_backward(float32_output, residuals, output_grad):
     inputs, kernel, bias = residuals
+    output_grad = output_grad.astype(inputs.dtype)
     inputs_grad, kernel_grad = _matmul_grads(inputs, kernel, output_grad)
     # Σ over the leading positions as ones · output_grad: XLA:CPU runs the
     # bfloat16 column sum as a loop ~10x slower than this GEMV.
@@ -81,4 +99,4 @@ def _dense_backward(residuals, output_grad):
     return inputs_grad, kernel_grad, bias_grad.astype(bias.dtype)
 
 
-dense.defvjp(_dense_forward, _dense_backward)
+_dense.defvjp(_dense_forward, _dense_backward)

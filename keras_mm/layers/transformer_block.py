@@ -109,9 +109,12 @@ class TransformerBlock(keras.layers.Layer):
         tokens = ops.shape(inputs)[1]
         qkv = self.qkv(self.attention_norm(inputs))  # (B, T, 3D)
         qkv = ops.reshape(qkv, (-1, tokens, 3, self.num_heads, head_dim))
-        # One unstack, not three slices: each slice's gradient is a zeroed
-        # full-size tensor (torch), the unstack's is one stack.
-        query, key, value = ops.unstack(qkv, 3, axis=2)
+        # One split, not three slices: each slice's gradient is a zeroed
+        # full-size tensor (torch), and jax writes an unstack's gradient as
+        # three padded copies summed (slow in bfloat16 on XLA:CPU); a
+        # split's gradient is one concatenation on every backend.
+        query, key, value = (
+            ops.squeeze(part, axis=2) for part in ops.split(qkv, 3, axis=2))
         mask = None
         if padding_mask is not None:
             # Keys that are padding are hidden from every query: (B, 1, 1, T).
