@@ -27,13 +27,14 @@ from jax import lax
 _HALF = (jnp.bfloat16, jnp.float16)
 
 
-def _dot(a, b, contracting):
-    """`dot_general` with float32 accumulation for half-precision operands."""
+def _dot(a, b, contracting, round_half=True):
+    """`dot_general` with float32 accumulation for half-precision operands,
+    rounded back to their dtype unless `round_half=False`."""
     half = a.dtype in _HALF
     out = lax.dot_general(
         a, b, (contracting, ((), ())),
         preferred_element_type=jnp.float32 if half else None)
-    return out.astype(a.dtype) if half else out
+    return out.astype(a.dtype) if half and round_half else out
 
 
 @jax.custom_vjp
@@ -73,13 +74,10 @@ def dense(inputs, kernel, bias, float32_output=False):
 
 @partial(jax.custom_vjp, nondiff_argnums=(3,))
 def _dense(inputs, kernel, bias, float32_output):
-    half = inputs.dtype in _HALF
-    outputs = lax.dot_general(
-        inputs, kernel, (((inputs.ndim - 1,), (0,)), ((), ())),
-        preferred_element_type=jnp.float32 if half else None)
+    outputs = _dot(inputs, kernel, ((inputs.ndim - 1,), (0,)),
+                   round_half=False)
     outputs = outputs + bias.astype(outputs.dtype)
-    return outputs if float32_output or not half else outputs.astype(
-        inputs.dtype)
+    return outputs if float32_output else outputs.astype(inputs.dtype)
 
 
 def _dense_forward(inputs, kernel, bias, float32_output):
