@@ -4,8 +4,9 @@ Run as a script, it first restarts itself with glibc's malloc tuned for
 XLA (`keras_mm.runtime.reexec_with_tuned_allocator`, as the `keras-mm`
 command does): transparent huge pages, and on jax a heap that keeps what
 it frees. XLA (jax, TensorFlow) allocates its step buffers afresh each
-step, and with glibc's defaults every step faults them in again. It then trains the `clip-bench` preset on random data with
-keras_mm's compile defaults and prints samples/s and page faults per step.
+step, and with glibc's defaults every step faults them in again. It then
+trains the `clip-bench` preset on random data with keras_mm's compile
+defaults and prints samples/s and page faults per step.
 
     python examples/fast_training.py            # clip-bench, batch 64
     KERAS_MM_HOST_ALLOCATOR=0 python examples/fast_training.py  # compare
