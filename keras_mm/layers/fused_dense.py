@@ -17,12 +17,26 @@ class FusedDense(keras.layers.Dense):
     without transposed copies of the activations. TensorFlow runs
     `Dense.call` unchanged.
 
+    Args:
+        units: int. Output width, as in `Dense`.
+        float32_output: bool. Under a mixed-precision policy, return float32
+            instead of the compute dtype; the matmul still runs in the
+            compute dtype (what `torch.autocast` code gets when it adds a
+            linear layer's output to a float32 tensor). On jax the float32
+            accumulator is returned unrounded. `TransformerBlock` uses it
+            for what it adds to its float32 residual stream.
+        **kwargs: every other `Dense` argument.
+
     Example:
     ```python
     layer = keras_mm.layers.FusedDense(8, activation="gelu")
     y = layer(np.ones((2, 5, 4), "float32"))  # (2, 5, 8)
     ```
     """
+
+    def __init__(self, units, float32_output=False, **kwargs):
+        super().__init__(units, **kwargs)
+        self.float32_output = float32_output
 
     def quantize(self, mode=None, type_check=True, config=None):
         # Keras' Dense refuses subclasses by default (`type_check`); the
@@ -46,16 +60,26 @@ class FusedDense(keras.layers.Dense):
                 bias = keras.ops.convert_to_tensor(self.bias, inputs.dtype)
                 # Half-precision activations run faster in float32 here.
                 activate = self.activation not in (None, _linear)
-                outputs = jax_matmul.dense(inputs, kernel, bias,
-                                           float32_output=activate)
+                outputs = jax_matmul.dense(
+                    inputs, kernel, bias,
+                    float32_output=activate or self.float32_output)
                 if activate:
                     outputs = self.activation(outputs)
-                return keras.ops.cast(outputs, inputs.dtype)
+                dtype = "float32" if self.float32_output else inputs.dtype
+                return keras.ops.cast(outputs, dtype)
         else:
-            return super().call(inputs, training=training)
+            return self._output(super().call(inputs, training=training))
         if self.activation is not None:
             outputs = self.activation(outputs)
+        return self._output(outputs)
+
+    def _output(self, outputs):
+        if self.float32_output:
+            return keras.ops.cast(outputs, "float32")
         return outputs
+
+    def get_config(self):
+        return {**super().get_config(), "float32_output": self.float32_output}
 
 
 _linear = keras.activations.linear

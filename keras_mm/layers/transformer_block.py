@@ -15,6 +15,14 @@ class TransformerBlock(keras.layers.Layer):
     attention runs through `keras.ops.dot_product_attention`, which each
     backend lowers to its fastest kernel.
 
+    Under a mixed-precision policy (`mixed_bfloat16`, `mixed_float16`) the
+    four projections run in the compute dtype and the rest (residual
+    stream, layer norms, attention, dropout) in float32, as `torch.autocast`
+    runs a transformer; the block then returns float32. Besides being the
+    more accurate split, it is the faster one on CPUs: float32 elementwise
+    work beats half precision there, and the matmuls keep their bfloat16
+    speed.
+
     Args:
         hidden_dim: int. Width of the token representations.
         num_heads: int. Number of attention heads; divides `hidden_dim`.
@@ -72,18 +80,31 @@ class TransformerBlock(keras.layers.Layer):
         self.activation = activation
         self.layer_norm_epsilon = layer_norm_epsilon
         self.supports_masking = True
+        policy = self.dtype_policy
+        self._mixed = policy.compute_dtype != policy.variable_dtype
+
+    @property
+    def input_dtype(self):
+        # Under a mixed policy the residual stream stays in the variable
+        # dtype (float32), so inputs are converted to that.
+        return self.variable_dtype if self._mixed else self.compute_dtype
 
     def build(self, input_shape):
         dense = dict(dtype=self.dtype_policy)
+        # What feeds the float32 residual stream or attention under a
+        # mixed policy: computed in half precision, returned in float32.
+        widened = dict(float32_output=self._mixed, **dense)
+        # Norms, attention, dropout and the residual adds in float32.
+        full = dict(dtype=self.dtype_policy.variable_dtype)
         self.attention_norm = keras.layers.LayerNormalization(
-            epsilon=self.layer_norm_epsilon, name="attention_norm", **dense
+            epsilon=self.layer_norm_epsilon, name="attention_norm", **full
         )
-        self.qkv = FusedDense(3 * self.hidden_dim, name="qkv", **dense)
+        self.qkv = FusedDense(3 * self.hidden_dim, name="qkv", **widened)
         self.attention_output = FusedDense(
-            self.hidden_dim, name="attention_output", **dense
+            self.hidden_dim, name="attention_output", **widened
         )
         self.mlp_norm = keras.layers.LayerNormalization(
-            epsilon=self.layer_norm_epsilon, name="mlp_norm", **dense
+            epsilon=self.layer_norm_epsilon, name="mlp_norm", **full
         )
         self.mlp_in = FusedDense(
             self.intermediate_dim,
@@ -92,9 +113,9 @@ class TransformerBlock(keras.layers.Layer):
             **dense,
         )
         self.mlp_out = FusedDense(
-            self.hidden_dim, name="mlp_out", **dense
+            self.hidden_dim, name="mlp_out", **widened
         )
-        self.dropout_layer = keras.layers.Dropout(self.dropout, **dense)
+        self.dropout_layer = keras.layers.Dropout(self.dropout, **full)
         hidden_shape = tuple(input_shape[:-1]) + (self.hidden_dim,)
         self.attention_norm.build(input_shape)
         self.qkv.build(hidden_shape)

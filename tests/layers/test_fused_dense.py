@@ -108,3 +108,38 @@ def test_mixed_precision_gradients_match_dense(activation):
         error = np.abs(ours - exact).max()
         assert error <= max(np.abs(plain - exact).max() * 1.5, 1e-3 * scale)
         assert error <= 0.05 * scale
+
+
+@pytest.mark.parametrize("activation", [None, "gelu"])
+def test_float32_output_keeps_the_half_precision_matmul(activation):
+    x = np.random.default_rng(6).normal(size=(4, 3, 8)).astype("float32")
+    widened = FusedDense(6, activation=activation, float32_output=True,
+                         dtype="mixed_bfloat16")
+    rounded = FusedDense(6, activation=activation, dtype="mixed_bfloat16")
+    exact = FusedDense(6, activation=activation)
+    for layer in (widened, rounded, exact):
+        layer.build((None, 3, 8))
+        layer.set_weights(widened.get_weights())
+    out = {name: layer(x) for name, layer in
+           (("widened", widened), ("rounded", rounded), ("exact", exact))}
+    dtypes = {name: keras.backend.standardize_dtype(y.dtype)
+              for name, y in out.items()}
+    assert dtypes == {"widened": "float32", "rounded": "bfloat16",
+                      "exact": "float32"}
+    got, want = (ops.convert_to_numpy(ops.cast(out[k], "float32"))
+                 for k in ("widened", "exact"))
+    # Still a bfloat16 matmul (not a float32 one), within its rounding.
+    assert np.abs(got - want).max() > 1e-5
+    np.testing.assert_allclose(got, want, atol=0.05 * np.abs(want).max())
+
+
+def test_float32_output_is_in_the_config(tmp_path):
+    layer = FusedDense(3, float32_output=True, dtype="mixed_bfloat16")
+    assert FusedDense.from_config(layer.get_config()).float32_output
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, layer(inputs))
+    model.save(str(tmp_path / "m.keras"))
+    reloaded = keras.saving.load_model(str(tmp_path / "m.keras"))
+    assert reloaded.layers[-1].float32_output
+    x = np.ones((2, 4), "float32")
+    assert keras.backend.standardize_dtype(reloaded(x).dtype) == "float32"

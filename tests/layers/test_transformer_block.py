@@ -86,3 +86,33 @@ def test_query_index_output_shape_when_symbolic():
     x = keras.Input((6, 16))
     index = keras.Input((), dtype="int32")
     assert tuple(block(x, query_index=index).shape) == (None, 16)
+
+
+def test_mixed_precision_keeps_the_residual_stream_in_float32(tmp_path):
+    from keras_mm.training.backend_gradients import compute_gradients
+
+    mixed = TransformerBlock(16, 2, 32, causal=True, dtype="mixed_bfloat16")
+    exact = TransformerBlock(16, 2, 32, causal=True)
+    out = mixed(X, padding_mask=MASK)
+    exact(X)
+    exact.set_weights(mixed.get_weights())
+    assert keras.backend.standardize_dtype(out.dtype) == "float32"
+    assert mixed.attention_norm.compute_dtype == "float32"
+    assert mixed.mlp_norm.compute_dtype == "float32"
+    # The projections compute in bfloat16; what feeds attention and the
+    # residual stream comes back in float32, the MLP's hidden layer not.
+    assert {d.compute_dtype for d in (mixed.qkv, mixed.mlp_in,
+                                      mixed.attention_output,
+                                      mixed.mlp_out)} == {"bfloat16"}
+    assert [d.float32_output for d in (mixed.qkv, mixed.attention_output,
+                                       mixed.mlp_in, mixed.mlp_out)] == [
+        True, True, False, True]
+    want = keras.ops.convert_to_numpy(exact(X, padding_mask=MASK))
+    got = keras.ops.convert_to_numpy(out)
+    assert np.abs(got - want).max() > 1e-5  # bfloat16 matmuls ran
+    np.testing.assert_allclose(got, want, atol=0.05 * np.abs(want).max())
+    _, grads = compute_gradients(
+        lambda: keras.ops.sum(mixed(X, padding_mask=MASK)),
+        mixed.trainable_variables)
+    assert all(g.dtype == np.float32 and np.isfinite(g).all() for g in grads)
+    assert_round_trip(mixed, X, tmp_path, atol=1e-6)
