@@ -8,6 +8,11 @@ use; one that cannot be traced or disagrees is replaced by the eager call.
 The first call of a signature returns the outputs its check computed, so it
 runs the model's Python twice (trace, eager check) and replays the trace
 once.
+
+The trace runs without TorchScript's graph optimizations
+(`torch.jit.optimized_execution(False)`): on CPU they split each `addmm`
+(matmul with its bias) into a matmul and a separate add, an extra pass over
+every projection's output (10% of the image tower's latency at batch 32).
 """
 
 import warnings
@@ -90,7 +95,7 @@ def _trace(model, inputs, eager):
     def run(inputs):
         tensors = [keras.ops.convert_to_tensor(x)
                    for x in keras.tree.flatten(inputs)]
-        with torch.inference_mode():
+        with torch.inference_mode(), torch.jit.optimized_execution(False):
             return traced(*tensors)
 
     traced_outputs, eager_outputs = run(inputs), eager(inputs)

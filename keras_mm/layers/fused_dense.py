@@ -46,9 +46,14 @@ class FusedDense(keras.layers.Dense):
     def call(self, inputs, training=None):
         backend = keras.config.backend()
         if backend == "torch" and self.bias is not None:
-            from keras_mm.layers.torch_linear import linear
+            from keras_mm.layers import torch_linear
 
-            outputs = linear(inputs, self.kernel, self.bias)
+            if self.activation is _exact_gelu:
+                outputs = torch_linear.inference_linear_gelu(
+                    inputs, self.kernel, self.bias)
+                if outputs is not None:
+                    return self._output(outputs)
+            outputs = torch_linear.linear(inputs, self.kernel, self.bias)
         elif backend == "jax" and _is_float(inputs):
             from keras_mm.layers import jax_matmul
 
@@ -83,6 +88,7 @@ class FusedDense(keras.layers.Dense):
 
 
 _linear = keras.activations.linear
+_exact_gelu = keras.activations.gelu  # `approximate=False` by default
 
 
 def _is_float(inputs):

@@ -133,3 +133,24 @@ def test_first_call_runs_model_twice_and_returns_the_checked_outputs(
     expected = keras.ops.convert_to_numpy(model(x, training=False))
     np.testing.assert_allclose(first, expected, atol=1e-5)
     np.testing.assert_allclose(second, first, atol=1e-6)
+
+
+def test_replays_keep_each_bias_inside_its_matmul():
+    # TorchScript's graph optimizations would split every `addmm` into a
+    # matmul and an add on CPU; the replays run without them.
+    from torch.profiler import profile
+
+    from keras_mm.inference.torch_trace import traced_call
+    from keras_mm.layers import FusedDense
+
+    inputs = keras.Input((8,))
+    model = keras.Model(inputs, FusedDense(4)(FusedDense(6)(inputs)))
+    x = np.random.default_rng(0).normal(size=(3, 8)).astype("float32")
+    call = traced_call(model, lambda a: model(a, training=False))
+    for _ in range(3):  # past the executor's profiling runs
+        call(x)
+    with profile() as prof:
+        call(x)
+    ops = {event.key for event in prof.key_averages()}
+    assert "aten::addmm" in ops
+    assert "aten::mm" not in ops
