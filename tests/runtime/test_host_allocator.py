@@ -28,7 +28,7 @@ def _transparent_huge_pages():
 @needs_glibc
 def test_tuned_environ_adds_the_tunable_and_keeps_the_others():
     env = tuned_environ({"GLIBC_TUNABLES": "glibc.malloc.tcache_count=2",
-                         "KERAS_BACKEND": "torch", "OTHER": "x"})
+                         "KERAS_BACKEND": "tensorflow", "OTHER": "x"})
     assert env["GLIBC_TUNABLES"] == (
         f"glibc.malloc.tcache_count=2:{HUGE_PAGES_TUNABLE}=1")
     assert env["OTHER"] == "x"
@@ -37,15 +37,15 @@ def test_tuned_environ_adds_the_tunable_and_keeps_the_others():
 
 
 @needs_glibc
-def test_jax_also_keeps_what_it_frees_and_other_backends_do_not():
-    jax_env = tuned_environ({"KERAS_BACKEND": "jax"})
-    tunables = dict(t.split("=") for t in jax_env["GLIBC_TUNABLES"].split(":"))
-    assert tunables == {HUGE_PAGES_TUNABLE: "1", **RETAIN_TUNABLES}
-    for backend in ("tensorflow", "torch"):
+def test_jax_and_torch_also_keep_what_they_free_and_tensorflow_does_not():
+    for backend in ("jax", "torch"):
         env = tuned_environ({"KERAS_BACKEND": backend})
-        assert env["GLIBC_TUNABLES"] == f"{HUGE_PAGES_TUNABLE}=1"
+        tunables = dict(t.split("=") for t in env["GLIBC_TUNABLES"].split(":"))
+        assert tunables == {HUGE_PAGES_TUNABLE: "1", **RETAIN_TUNABLES}
+    env = tuned_environ({"KERAS_BACKEND": "tensorflow"})
+    assert env["GLIBC_TUNABLES"] == f"{HUGE_PAGES_TUNABLE}=1"
     # A user's choice of mode wins over the backend's default.
-    forced = tuned_environ({"KERAS_BACKEND": "torch",
+    forced = tuned_environ({"KERAS_BACKEND": "tensorflow",
                             "KERAS_MM_HOST_ALLOCATOR": "retain"})
     assert "glibc.malloc.mmap_max=0" in forced["GLIBC_TUNABLES"]
     light = tuned_environ({"KERAS_BACKEND": "jax",
@@ -120,7 +120,7 @@ def _malloc_faults(env):
                     reason="transparent huge pages are off on this machine")
 def test_large_blocks_fault_far_less_with_the_tuned_environment():
     plain = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"}
-    plain["KERAS_BACKEND"] = "torch"  # huge pages only
+    plain["KERAS_BACKEND"] = "tensorflow"  # huge pages only
     default_faults, _ = _malloc_faults(plain)
     tuned_faults, _ = _malloc_faults(tuned_environ(plain))
     assert default_faults > 10_000  # one fault per 4 KB page
@@ -129,8 +129,8 @@ def test_large_blocks_fault_far_less_with_the_tuned_environment():
 
 @needs_glibc
 def test_the_retained_heap_serves_later_blocks_without_faults():
-    # jax's mode: what the first block faulted in stays mapped, and malloc
-    # hands it out again (XLA's buffers of the next step).
+    # jax's and torch's mode: what the first block faulted in stays mapped,
+    # and malloc hands it out again (the next step's buffers).
     plain = {k: v for k, v in os.environ.items()
              if k not in ("GLIBC_TUNABLES", "KERAS_MM_HOST_ALLOCATOR")}
     plain["KERAS_BACKEND"] = "jax"
