@@ -11,9 +11,11 @@ def set_precision(policy):
     Under the mixed policies variables stay float32 and layers compute in
     float16/bfloat16. What stays float32 in keras_mm: the L2-normalised
     embeddings, the logit scale and logits (`LogitScale` casts), softmax and
-    the losses (`keras_mm.losses` cast their inputs), and layer norms
-    (Keras computes `layer_normalization` in float32 and its weights do not
-    autocast). `mixed_float16` needs loss scaling: `compile` wraps the
+    the losses (`keras_mm.losses` cast their inputs), layer norms (Keras
+    computes `layer_normalization` in float32 and its weights do not
+    autocast), and inside every `TransformerBlock` everything but the four
+    projections' matmuls: the residual stream, norms and attention, as
+    `torch.autocast` runs a transformer. `mixed_float16` needs loss scaling: `compile` wraps the
     optimizer in `keras.optimizers.LossScaleOptimizer` automatically, and
     the exact accumulation step scales/unscales through it too.
 
