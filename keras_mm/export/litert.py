@@ -67,8 +67,10 @@ def export_litert(model, out_dir, modes=("float32", "int8"),
 
 def _export_in_process(model, out_dir, modes, modalities,
                        representative_inputs):
+    from keras_mm.export.float32_model import float32_copy
     from keras_mm.export.tflite_converter import convert_tower
 
+    model = float32_copy(model)
     paths = {}
     for modality in modalities or model.modalities:
         tower = model.tower(modality)

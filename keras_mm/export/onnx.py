@@ -70,8 +70,10 @@ def export_onnx(model, out_dir, modes=("float32",), modalities=None):
 
 
 def _export_in_process(model, out_dir, modalities):
+    from keras_mm.export.float32_model import float32_copy
     from keras_mm.export.onnx_converter import convert_tower_onnx
 
+    model = float32_copy(model)
     paths = {}
     for modality in modalities or model.modalities:
         path = os.path.join(out_dir, f"{modality}_float32.onnx")
