@@ -1,10 +1,12 @@
 """Train issue 10's benchmark CLIP at full speed on a CPU, and show why.
 
 Run as a script, it first restarts itself with glibc's malloc tuned for
-XLA (`keras_mm.runtime.reexec_with_tuned_allocator`, as the `keras-mm`
-command does): transparent huge pages, and on jax a heap that keeps what
-it frees. XLA (jax, TensorFlow) allocates its step buffers afresh each
-step, and with glibc's defaults every step faults them in again. It then
+the step's buffers (`keras_mm.runtime.reexec_with_tuned_allocator`, as the
+`keras-mm` command does): transparent huge pages, and on jax and torch a
+heap that keeps what it frees. XLA (jax, TensorFlow) and torch's autograd
+allocate large step buffers afresh each step, and with glibc's defaults
+every step faults them in again. Add `--precision bf16` for
+`mixed_bfloat16`. It then
 trains the `clip-bench` preset on random data with keras_mm's compile
 defaults and prints samples/s and page faults per step.
 
@@ -40,8 +42,23 @@ def main(argv=None):
                         help="a small model, batch 8, 2 steps")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--precision", choices=("fp32", "bf16"),
+                        default="fp32",
+                        help="bf16: mixed_bfloat16 (matmuls in bfloat16)")
     args = parser.parse_args(argv)
 
+    import keras
+
+    previous = keras.config.dtype_policy()
+    if args.precision == "bf16":
+        keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        return _train_and_report(args)
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _train_and_report(args):
     import keras
 
     import keras_mm
@@ -64,6 +81,7 @@ def main(argv=None):
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     report = {
         "backend": keras.config.backend(),
+        "precision": keras.config.dtype_policy().name,
         "glibc_tunables": os.environ.get("GLIBC_TUNABLES"),
         "samples_per_s": args.steps * args.batch_size / seconds,
         "page_faults_per_step": (faults - faults_before) / args.steps,

@@ -19,6 +19,7 @@ def test_fast_training_example_trains_and_reports(load_example, capsys):
     module = load_example("fast_training")
     report = module.main(["--tiny"])
     assert report["backend"] == keras.config.backend()
+    assert report["precision"] == "float32"
     # In-process there is no restart: the report shows this process's env.
     assert report["glibc_tunables"] == os.environ.get("GLIBC_TUNABLES")
     assert math.isfinite(report["samples_per_s"])
@@ -27,6 +28,15 @@ def test_fast_training_example_trains_and_reports(load_example, capsys):
     out = capsys.readouterr().out
     for key in report:
         assert f"{key}: " in out
+
+
+def test_bf16_trains_in_mixed_precision_and_restores_the_policy(
+        load_example):
+    module = load_example("fast_training")
+    report = module.main(["--tiny", "--precision", "bf16"])
+    assert report["precision"] == "mixed_bfloat16"
+    assert math.isfinite(report["samples_per_s"])
+    assert keras.config.dtype_policy().name == "float32"
 
 
 @pytest.mark.skipif(not tuned_environ({}).get("GLIBC_TUNABLES"),
