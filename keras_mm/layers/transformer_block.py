@@ -18,10 +18,10 @@ class TransformerBlock(keras.layers.Layer):
     Under a mixed-precision policy (`mixed_bfloat16`, `mixed_float16`) the
     four projections run in the compute dtype and the rest (residual
     stream, layer norms, attention, dropout) in float32, as `torch.autocast`
-    runs a transformer; the block then returns float32. Besides being the
-    more accurate split, it is the faster one on CPUs: float32 elementwise
-    work beats half precision there, and the matmuls keep their bfloat16
-    speed.
+    runs a transformer; the block then returns float32. The residual sum is
+    never rounded to half precision, and on CPUs this split is also the
+    faster one: float32 elementwise work beats half precision there, and
+    the matmuls keep their bfloat16 speed.
 
     Args:
         hidden_dim: int. Width of the token representations.

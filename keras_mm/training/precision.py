@@ -15,9 +15,10 @@ def set_precision(policy):
     computes `layer_normalization` in float32 and its weights do not
     autocast), and inside every `TransformerBlock` everything but the four
     projections' matmuls: the residual stream, norms and attention, as
-    `torch.autocast` runs a transformer. `mixed_float16` needs loss scaling: `compile` wraps the
-    optimizer in `keras.optimizers.LossScaleOptimizer` automatically, and
-    the exact accumulation step scales/unscales through it too.
+    `torch.autocast` runs a transformer. `mixed_float16` needs loss
+    scaling: `compile` wraps the optimizer in
+    `keras.optimizers.LossScaleOptimizer` automatically, and the exact
+    accumulation step scales/unscales through it too.
 
     Example:
     ```python
