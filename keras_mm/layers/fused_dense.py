@@ -22,8 +22,9 @@ class FusedDense(keras.layers.Dense):
         float32_output: bool. Under a mixed-precision policy, return float32
             instead of the compute dtype; the matmul still runs in the
             compute dtype (what `torch.autocast` code gets when it adds a
-            linear layer's output to a float32 tensor). On jax the float32
-            accumulator is returned unrounded. `TransformerBlock` uses it
+            linear layer's output to a float32 tensor). On jax a layer with
+            a bias returns its float32 accumulator unrounded (without one,
+            the rounded result is cast). `TransformerBlock` uses it
             for what it adds to its float32 residual stream.
         **kwargs: every other `Dense` argument.
 

@@ -80,8 +80,11 @@ class TransformerBlock(keras.layers.Layer):
         self.activation = activation
         self.layer_norm_epsilon = layer_norm_epsilon
         self.supports_masking = True
+
+    @property
+    def _mixed(self):
         policy = self.dtype_policy
-        self._mixed = policy.compute_dtype != policy.variable_dtype
+        return policy.compute_dtype != policy.variable_dtype
 
     @property
     def input_dtype(self):

@@ -19,6 +19,14 @@ def _pair(units=6, activation="gelu", use_bias=True):
     return fused, plain
 
 
+def _share_weights(layers, input_shape):
+    """Builds `layers` and gives them all the first one's weights."""
+    layers = list(layers)
+    for layer in layers:
+        layer.build(input_shape)
+        layer.set_weights(layers[0].get_weights())
+
+
 def test_matches_dense_with_and_without_bias():
     x = np.random.default_rng(1).normal(size=(2, 3, 4)).astype("float32")
     for use_bias in (True, False):
@@ -91,9 +99,7 @@ def test_mixed_precision_gradients_match_dense(activation):
                                     dtype="mixed_bfloat16"),
         "float32": keras.layers.Dense(6, activation=activation),
     }
-    for layer in layers.values():
-        layer.build((None, 3, 8))
-        layer.set_weights(fused.get_weights())
+    _share_weights(layers.values(), (None, 3, 8))
     from keras_mm.training.backend_gradients import compute_gradients
 
     def grads(layer):
@@ -117,9 +123,7 @@ def test_float32_output_keeps_the_half_precision_matmul(activation):
                          dtype="mixed_bfloat16")
     rounded = FusedDense(6, activation=activation, dtype="mixed_bfloat16")
     exact = FusedDense(6, activation=activation)
-    for layer in (widened, rounded, exact):
-        layer.build((None, 3, 8))
-        layer.set_weights(widened.get_weights())
+    _share_weights((widened, rounded, exact), (None, 3, 8))
     out = {name: layer(x) for name, layer in
            (("widened", widened), ("rounded", rounded), ("exact", exact))}
     dtypes = {name: keras.backend.standardize_dtype(y.dtype)
