@@ -44,9 +44,10 @@ class ScaledAdamW(keras.optimizers.AdamW):
     Used for layer-wise learning-rate decay: `set_multipliers` maps
     variables to factors that scale the learning rate of their Adam step.
     On the torch backend the whole update runs in torch's fused AdamW
-    kernel (one pass over the weights), with Keras' arithmetic: clipping by
-    global norm divides the gradients inside that kernel, per-tensor norm
-    clipping runs in foreach kernels.
+    kernel (one pass over the weights), with Keras' arithmetic: clipping
+    (by global norm, or on the CPU by each tensor's norm) divides the
+    gradients inside that kernel; per-tensor clipping off the CPU runs in
+    foreach kernels.
 
     Example:
     ```python
@@ -71,13 +72,11 @@ class ScaledAdamW(keras.optimizers.AdamW):
     def _clip_gradients(self, grads):
         if self._runs_fused() and all(g is not None for g in grads):
             from keras_mm.training.torch_fused_adamw import clip_gradients
-            from keras_mm.training.torch_fused_adamw import (
-                clips_by_global_norm,
-            )
+            from keras_mm.training.torch_fused_adamw import clips_in_kernel
 
-            # Clipping by global norm is a division of every gradient:
-            # the fused AdamW kernel does it on its one pass.
-            if clips_by_global_norm(self):
+            # Clipping divides gradients: the fused AdamW kernel does it
+            # on its one pass (`_backend_update_step`).
+            if clips_in_kernel(self, grads):
                 return grads
             clipped = clip_gradients(self, grads)
             if clipped is not None:
@@ -92,14 +91,14 @@ class ScaledAdamW(keras.optimizers.AdamW):
         if not self._runs_fused():
             return super()._backend_update_step(
                 grads, trainable_variables, learning_rate)
+        from keras_mm.training.torch_fused_adamw import clip_divisors
         from keras_mm.training.torch_fused_adamw import fused_adamw_step
-        from keras_mm.training.torch_fused_adamw import global_clip_divisor
 
         fused_adamw_step(
             self, grads, trainable_variables, learning_rate,
             multiplier=lambda v: self._multipliers.get(self._var_key(v), 1.0),
-            # `_clip_gradients` left clipping by global norm to the kernel.
-            grad_divisor=global_clip_divisor(self, grads),
+            # What `_clip_gradients` left to the kernel.
+            grad_divisors=clip_divisors(self, grads),
         )
 
     def update_step(self, gradient, variable, learning_rate):

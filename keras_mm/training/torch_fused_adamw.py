@@ -14,14 +14,15 @@ import torch
 
 @torch.no_grad()
 def fused_adamw_step(optimizer, grads, variables, learning_rate,
-                     multiplier=lambda variable: 1.0, grad_divisor=None):
+                     multiplier=lambda variable: 1.0, grad_divisors=None):
     """One AdamW update of `variables` in place, in fused kernels.
 
-    Variables are grouped by learning-rate multiplier and by whether they
-    decay; each group is one kernel call. `grad_divisor` (a scalar tensor,
-    from `global_clip_divisor`) divides every gradient inside the kernel,
-    which spares a separate pass over the gradients; the kernel writes the
-    divided gradients back into `grads`.
+    Variables are grouped by learning-rate multiplier, by whether they
+    decay and by gradient divisor; each group is one kernel call.
+    `grad_divisors` (from `clip_divisors`: one scalar tensor or `None` per
+    gradient) divide the gradients inside the kernel, which spares a
+    separate pass over them; the kernel writes the divided gradients back
+    into `grads`.
     """
     step = int(optimizer.iterations.value.item()) + 1
     learning_rate = float(learning_rate)
@@ -29,19 +30,23 @@ def fused_adamw_step(optimizer, grads, variables, learning_rate,
     epsilon = optimizer.epsilon / math.sqrt(1.0 - beta_2**step)
     weight_decay = float(optimizer.weight_decay or 0.0)
     groups = {}
-    for grad, variable in zip(grads, variables):
+    divisors = {}
+    if grad_divisors is None:
+        grad_divisors = [None] * len(grads)
+    for grad, variable, divisor in zip(grads, variables, grad_divisors):
         index = optimizer._get_variable_index(variable)
         value = variable.value
         grad = torch.as_tensor(grad, dtype=value.dtype, device=value.device)
+        divisors[id(divisor)] = divisor
         key = (multiplier(variable), optimizer._use_weight_decay(variable),
-               value.dtype, value.device)
+               value.dtype, value.device, id(divisor))
         group = groups.setdefault(key, ([], [], [], []))
         group[0].append(value)
         group[1].append(grad)
         group[2].append(optimizer._momentums[index].value)
         group[3].append(optimizer._velocities[index].value)
     step_tensor = torch.tensor(float(step), dtype=torch.float32)
-    for (factor, decays, *_), (params, grads_, means, squares) in (
+    for (factor, decays, _, _, divisor), (params, grads_, means, squares) in (
             groups.items()):
         lr = learning_rate * factor
         # Keras decays by `wd * lr` with the unscaled lr.
@@ -50,7 +55,7 @@ def fused_adamw_step(optimizer, grads, variables, learning_rate,
             params, grads_, means, squares, [], [step_tensor] * len(params),
             lr=lr, beta1=beta_1, beta2=beta_2, weight_decay=decay,
             eps=epsilon, amsgrad=False, maximize=False,
-            grad_scale=grad_divisor,
+            grad_scale=divisors[divisor],
         )
 
 
@@ -61,22 +66,55 @@ def clips_by_global_norm(optimizer):
                 and not optimizer.clipvalue)
 
 
-@torch.no_grad()
-def global_clip_divisor(optimizer, grads):
-    """What Keras' `global_clipnorm` divides every gradient by.
+def clips_in_kernel(optimizer, grads):
+    """Whether the fused kernel can do `optimizer`'s clipping of `grads`.
 
-    Keras multiplies by `c * min(1 / total, 1 / c)`; the divisor is its
-    inverse, `max(total / c, 1)` (NaN when the total norm is NaN), for
-    `fused_adamw_step`'s `grad_divisor`. Returns `None` unless the optimizer
-    `clips_by_global_norm`.
+    Clipping by global norm divides every gradient by one number; clipping
+    each tensor by its norm (`clipnorm`) divides the few that exceed it,
+    which the kernel can do where the norms are on the host anyway (CPU).
+    Elsewhere `clip_gradients` scales them in foreach kernels.
     """
-    if not clips_by_global_norm(optimizer):
+    if clips_by_global_norm(optimizer):
+        return True
+    return bool(_clips_by_tensor_norm(optimizer) and all(
+        torch.as_tensor(g).device.type == "cpu" for g in grads))
+
+
+@torch.no_grad()
+def clip_divisors(optimizer, grads):
+    """What Keras' clipping divides each gradient by, for `fused_adamw_step`.
+
+    One entry per gradient: a scalar tensor, or `None` where clipping
+    leaves the gradient as it is. `global_clipnorm`: Keras multiplies every
+    gradient by `c * min(1 / total, 1 / c)`, i.e. divides by
+    `max(total / c, 1)` (NaN when the total norm is NaN). `clipnorm`: each
+    gradient is divided by `max(norm / c, 1)`, and only those whose norm
+    exceeds `c` (or is NaN) get a divisor. Returns `None` unless
+    `clips_in_kernel`.
+    """
+    if not clips_in_kernel(optimizer, grads):
         return None
-    clip = optimizer.global_clipnorm
     grads = [torch.as_tensor(g) for g in grads]
-    total = torch.linalg.vector_norm(
-        torch.stack(torch._foreach_norm(grads))).float()
-    return torch.maximum(total / float(clip), torch.ones_like(total))
+    if clips_by_global_norm(optimizer):
+        clip = float(optimizer.global_clipnorm)
+        total = torch.linalg.vector_norm(
+            torch.stack(torch._foreach_norm(grads))).float()
+        divisor = torch.maximum(total / clip, torch.ones_like(total))
+        return [divisor] * len(grads)
+    clip = float(optimizer.clipnorm)
+    norms = torch.stack(torch._foreach_norm(grads)).float()
+    divisors = torch.clamp(norms / clip, min=1.0)
+    # A host read of the flags (the tensors are on the CPU): the
+    # gradients within the clip, usually most, share one kernel call.
+    within = (divisors <= 1.0).tolist()
+    return [None if keep else divisor
+            for keep, divisor in zip(within, divisors.unbind())]
+
+
+def _clips_by_tensor_norm(optimizer):
+    clip = optimizer.clipnorm
+    return bool(clip and clip > 0 and not optimizer.global_clipnorm
+                and not optimizer.clipvalue)
 
 
 @torch.no_grad()
@@ -86,10 +124,10 @@ def clip_gradients(optimizer, grads):
     Keras clips each gradient with ~8 small ops (≈300 op calls per step for
     a two-tower CLIP); `torch._foreach_norm` gives every norm in one call.
     Same formula: `g * c / max(norm, c)`. Returns `None` when the optimizer
-    does not clip by per-tensor norm (`global_clip_divisor` covers
+    does not clip by per-tensor norm (`clip_divisors` covers
     `global_clipnorm`; Keras' own code, `clipvalue`).
     """
-    if not optimizer.clipnorm or optimizer.clipnorm <= 0:
+    if not _clips_by_tensor_norm(optimizer):
         return None
     grads = [torch.as_tensor(g) for g in grads]
     clip = float(optimizer.clipnorm)

@@ -32,7 +32,7 @@ def _train(optimizer_class, multiplier=None, steps=6,
 
 @pytest.mark.parametrize("clipping", [
     (("global_clipnorm", 1.0),), (("clipnorm", 0.5),), (("clipvalue", 0.1),),
-    (("global_clipnorm", 100.0),), (),
+    (("global_clipnorm", 100.0),), (("clipnorm", 2.0),), (),
 ])
 def test_matches_keras_adamw_with_schedule_decay_and_clipping(clipping):
     ours = _train(ScaledAdamW, clipping=clipping)
@@ -55,26 +55,49 @@ def test_fused_multipliers_match_the_per_variable_step(monkeypatch):
 
 @pytest.mark.skipif(keras.config.backend() != "torch",
                     reason="the fused kernel is torch's")
-def test_global_clip_divides_inside_the_kernel(monkeypatch):
+@pytest.mark.parametrize("clipping", [
+    (("global_clipnorm", 1.0),),
+    # Gradient norms here are ~3.5, ~1.7 and ~2.2: some tensors are
+    # clipped and some are not.
+    (("clipnorm", 2.0),),
+])
+def test_clipping_divides_inside_the_kernel(monkeypatch, clipping):
     import torch
 
-    reference = _train(keras.optimizers.AdamW)
+    reference = _train(keras.optimizers.AdamW, clipping=clipping)
 
     def no_separate_pass(*args, **kwargs):
-        raise AssertionError("global_clipnorm scaled the gradients in a "
+        raise AssertionError("clipping scaled the gradients in a "
                              "separate pass")
 
     monkeypatch.setattr(torch, "_foreach_mul", no_separate_pass)
-    ours = _train(ScaledAdamW)
+    ours = _train(ScaledAdamW, clipping=clipping)
     for a, b in zip(ours, reference):
         np.testing.assert_allclose(a, b, atol=2e-6)
 
 
-def test_a_nan_gradient_spreads_to_every_weight_as_in_keras():
+@pytest.mark.skipif(keras.config.backend() != "torch",
+                    reason="the fused kernel is torch's")
+def test_only_the_clipped_tensors_get_a_divisor():
+    import torch
+
+    from keras_mm.training.torch_fused_adamw import clip_divisors
+
+    optimizer = ScaledAdamW(1e-3, clipnorm=1.0)
+    grads = [torch.full((4,), 0.1), torch.full((4,), 2.0),
+             torch.tensor([float("nan"), 0.0])]
+    divisors = clip_divisors(optimizer, grads)
+    assert divisors[0] is None
+    np.testing.assert_allclose(float(divisors[1]), 4.0)  # norm 4, clip 1
+    assert np.isnan(float(divisors[2]))  # NaN spreads, as in Keras
+
+
+@pytest.mark.parametrize("clipping", ["global_clipnorm", "clipnorm"])
+def test_a_nan_gradient_spreads_as_in_keras(clipping):
     def train(optimizer_class):
         variables = [keras.Variable(np.ones(s, "float32"), name=n)
                      for s, n in SHAPES]
-        optimizer = optimizer_class(1e-2, global_clipnorm=1.0)
+        optimizer = optimizer_class(1e-2, **{clipping: 1.0})
         grads = [np.full(v.shape, 0.5, "float32") for v in variables]
         grads[0][0, 0] = np.nan
         optimizer.apply([keras.ops.convert_to_tensor(g) for g in grads],
@@ -82,5 +105,8 @@ def test_a_nan_gradient_spreads_to_every_weight_as_in_keras():
         return [np.isnan(keras.ops.convert_to_numpy(v)).all()
                 for v in variables]
 
-    assert train(keras.optimizers.AdamW) == [True, True, True]
-    assert train(ScaledAdamW) == [True, True, True]
+    # Global: every weight; per tensor: the one with the NaN gradient.
+    expected = [True, clipping == "global_clipnorm"] + [
+        clipping == "global_clipnorm"]
+    assert train(keras.optimizers.AdamW) == expected
+    assert train(ScaledAdamW) == expected
