@@ -17,8 +17,9 @@ nodes. `call` below does the same arithmetic in ~0.15 ms:
 Sublayers still own their weights, LoRA (`Dense.kernel` adds the low-rank
 update) and dropout (`Dropout.call`, with its seed generator). `applies`
 sends everything else back to the Keras path: mixed or other non-float32
-policies, quantized or rematerialised sublayers, symbolic or meta tensors,
-and layer norms that are not plain (centered, scaled, last axis).
+policies, quantized or rematerialised sublayers, sublayers with an activity
+regularizer, symbolic or meta tensors, and layer norms that are not plain
+(centered, scaled, last axis).
 """
 
 import keras
@@ -50,6 +51,8 @@ def applies(block, inputs):
         if layer.dtype_policy.quantization_mode is not None:
             return False
         if layer.dtype_policy.compute_dtype != "float32":
+            return False
+        if layer.activity_regularizer is not None:  # Added by __call__.
             return False
     return all(_plain_norm(norm, inputs.ndim)
                for norm in (block.attention_norm, block.mlp_norm))

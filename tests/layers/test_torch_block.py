@@ -142,6 +142,9 @@ def test_applies_only_where_it_is_exact():
     rms = _block()
     rms.mlp_norm.rms_scaling = True
     assert not torch_block.applies(rms, x)
+    regularized = _block()
+    regularized.mlp_out.activity_regularizer = keras.regularizers.L2(0.1)
+    assert not torch_block.applies(regularized, x)
     quantized = _block()
     quantized.qkv.quantize("int8")
     assert not torch_block.applies(quantized, x)
