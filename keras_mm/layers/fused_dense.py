@@ -49,19 +49,18 @@ class FusedDense(keras.layers.Dense):
         if backend == "torch" and self.bias is not None:
             from keras_mm.layers import torch_linear
 
-            if self.activation is _exact_gelu:
-                outputs = torch_linear.inference_linear_gelu(
-                    inputs, self.kernel, self.bias)
-                if outputs is not None:
-                    return self._output(outputs)
-            outputs = torch_linear.linear(inputs, self.kernel, self.bias)
-        elif backend == "jax" and _is_float(inputs):
+            operands = (keras.ops.convert_to_tensor(x)
+                        for x in (inputs, self.kernel, self.bias))
+            return self._output(
+                torch_linear.dense(*operands, self.activation))
+        if backend == "jax" and _is_float(inputs):
             from keras_mm.layers import jax_matmul
 
             inputs = keras.ops.convert_to_tensor(inputs)
             kernel = keras.ops.convert_to_tensor(self.kernel, inputs.dtype)
             if self.bias is None:
-                outputs = jax_matmul.matmul(inputs, kernel)
+                outputs = self.activation(jax_matmul.matmul(inputs, kernel))
+                return self._output(outputs)
             else:
                 bias = keras.ops.convert_to_tensor(self.bias, inputs.dtype)
                 # Half-precision activations run faster in float32 here.
@@ -73,11 +72,7 @@ class FusedDense(keras.layers.Dense):
                     outputs = self.activation(outputs)
                 dtype = "float32" if self.float32_output else inputs.dtype
                 return keras.ops.cast(outputs, dtype)
-        else:
-            return self._output(super().call(inputs, training=training))
-        if self.activation is not None:
-            outputs = self.activation(outputs)
-        return self._output(outputs)
+        return self._output(super().call(inputs, training=training))
 
     def _output(self, outputs):
         if self.float32_output:
@@ -89,7 +84,6 @@ class FusedDense(keras.layers.Dense):
 
 
 _linear = keras.activations.linear
-_exact_gelu = keras.activations.gelu  # `approximate=False` by default
 
 
 def _is_float(inputs):

@@ -8,7 +8,7 @@ times per forward pass, and its backward pass walks the extra autograd
 nodes. `call` below does the same arithmetic in ~0.15 ms:
 
 - the norms are `torch.nn.functional.layer_norm`, the projections
-  `torch.addmm` (`torch_linear`), the GELU `torch.nn.functional.gelu`;
+  `torch_linear.dense` (one `addmm`, as `FusedDense` projects);
 - attention reads queries, keys and values as strided views of the fused
   QKV projection. Keras' torch `dot_product_attention` copies each into a
   contiguous tensor first, three copies per block that the CPU kernel does
@@ -32,7 +32,6 @@ from keras_mm.layers import torch_linear
 # additive one: a row without any visible key averages all values
 # instead of returning NaN.
 _LARGE_NEGATIVE = -0.7 * 3.38953e38
-_exact_gelu = keras.activations.gelu
 
 
 def applies(block, inputs):
@@ -106,22 +105,9 @@ def _norm(norm, x):
 
 
 def _dense(layer, x):
-    kernel = _tensor(layer.kernel)
     bias = None if layer.bias is None else _tensor(layer.bias)
-    activation = layer.activation
-    if activation is _exact_gelu and bias is not None:
-        fused = torch_linear.inference_linear_gelu(x, kernel, bias)
-        if fused is not None:
-            return fused
-    if bias is None:
-        outputs = torch.matmul(x, kernel)
-    else:
-        outputs = torch_linear.addmm_last_axis(x, kernel, bias)
-    if activation is _exact_gelu:
-        return F.gelu(outputs)
-    if activation is None or activation is keras.activations.linear:
-        return outputs
-    return activation(outputs)
+    return torch_linear.dense(x, _tensor(layer.kernel), bias,
+                              layer.activation)
 
 
 def _dropout(block, x, training):

@@ -15,12 +15,14 @@
 With `torch_block`, the only modules of `keras_mm.layers` that import torch.
 """
 
+import keras
 import torch  # (one of the two torch imports of keras_mm.layers)
 from keras import ops
 
 
 # Below this many rows (tokens in the batch), `addmm` + `gelu` is faster.
 FUSED_GELU_MIN_ROWS = 512
+_exact_gelu = keras.activations.gelu  # `approximate=False` by default
 
 
 def linear(inputs, kernel, bias):
@@ -38,14 +40,30 @@ def addmm_last_axis(inputs, kernel, bias):
     return outputs.reshape(*leading, kernel.shape[-1])
 
 
+def dense(inputs, kernel, bias, activation=None):
+    """`activation(inputs @ kernel + bias)` for torch tensors.
+
+    An exact GELU is applied inside the matmul where
+    `inference_linear_gelu` applies; otherwise the matmul is one `addmm`
+    (a plain matmul when `bias` is `None`). `FusedDense` and
+    `torch_block` both project through it.
+    """
+    if activation is _exact_gelu and bias is not None:
+        fused = inference_linear_gelu(inputs, kernel, bias)
+        if fused is not None:
+            return fused
+    if bias is None:
+        outputs = torch.matmul(inputs, kernel)
+    else:
+        outputs = addmm_last_axis(inputs, kernel, bias)
+    return outputs if activation is None else activation(outputs)
+
+
 def inference_linear_gelu(inputs, kernel, bias):
-    """`gelu(inputs @ kernel + bias)` in one oneDNN call, or `None` where
-    that does not apply: while autograd records, off CPU, for other dtypes
-    than float32, below `FUSED_GELU_MIN_ROWS`, or in a torch build without
-    oneDNN."""
-    inputs = ops.convert_to_tensor(inputs)
-    kernel = ops.convert_to_tensor(kernel)
-    bias = ops.convert_to_tensor(bias)
+    """`gelu(inputs @ kernel + bias)` for torch tensors in one oneDNN call,
+    or `None` where that does not apply: while autograd records, off CPU,
+    for other dtypes than float32, below `FUSED_GELU_MIN_ROWS`, or in a
+    torch build without oneDNN."""
     if (torch.is_grad_enabled() and (inputs.requires_grad
                                      or kernel.requires_grad
                                      or bias.requires_grad)):
