@@ -57,7 +57,7 @@ def dense(inputs, kernel, bias, activation=None):
     else:
         outputs = addmm_last_axis(inputs, kernel, bias)
     if activation is _exact_gelu:
-        # What Keras' GELU runs on torch, without its ~10 µs of dispatch.
+        # What Keras' exact GELU runs on torch, minus its dispatch.
         return torch.nn.functional.gelu(outputs)
     return outputs if activation is None else activation(outputs)
 
