@@ -61,17 +61,16 @@ class FusedDense(keras.layers.Dense):
             if self.bias is None:
                 outputs = self.activation(jax_matmul.matmul(inputs, kernel))
                 return self._output(outputs)
-            else:
-                bias = keras.ops.convert_to_tensor(self.bias, inputs.dtype)
-                # Half-precision activations run faster in float32 here.
-                activate = self.activation not in (None, _linear)
-                outputs = jax_matmul.dense(
-                    inputs, kernel, bias,
-                    float32_output=activate or self.float32_output)
-                if activate:
-                    outputs = self.activation(outputs)
-                dtype = "float32" if self.float32_output else inputs.dtype
-                return keras.ops.cast(outputs, dtype)
+            bias = keras.ops.convert_to_tensor(self.bias, inputs.dtype)
+            # Half-precision activations run faster in float32 here.
+            activate = self.activation not in (None, _linear)
+            outputs = jax_matmul.dense(
+                inputs, kernel, bias,
+                float32_output=activate or self.float32_output)
+            if activate:
+                outputs = self.activation(outputs)
+            dtype = "float32" if self.float32_output else inputs.dtype
+            return keras.ops.cast(outputs, dtype)
         return self._output(super().call(inputs, training=training))
 
     def _output(self, outputs):

@@ -40,10 +40,9 @@ def applies(block, inputs):
         return False
     if inputs.dtype != torch.float32:
         return False
-    policy = block.dtype_policy
-    if policy.compute_dtype != "float32" or policy.variable_dtype != (
-            "float32"):
+    if block.dtype_policy.variable_dtype != "float32":
         return False
+    # Compute dtypes, the block's own included, are checked here.
     for layer in block._flatten_layers(include_self=True):
         if layer._remat_mode is not None:
             return False
