@@ -1,0 +1,12 @@
+"""Model families: each folder holds a family's encoder options,
+preprocessing and converters from (and back to) its checkpoint formats.
+
+`load_pretrained(path)` reads any supported local checkpoint; nothing is
+ever downloaded.
+"""
+
+from keras_mm.models.checkpoint_format import CheckpointFormat
+from keras_mm.models.pretrained_tower import PretrainedTower
+from keras_mm.models.load_pretrained import is_pretrained_checkpoint
+from keras_mm.models.load_pretrained import load_pretrained
+from keras_mm.models.load_pretrained import supported_formats
