@@ -24,6 +24,9 @@ class TextTransformerEncoder(FunctionalEncoder):
         causal: bool. Causal self-attention (CLIP's text tower).
         pooling: str. `"eot"` (last real token), `"mean"` or `"cls"`.
         dropout: float. Dropout inside the blocks.
+        activation: str. MLP activation of the blocks (`"gelu"`,
+            `"quick_gelu"`, `"gelu_tanh"`).
+        layer_norm_epsilon: float. Epsilon of every layer norm.
 
     Inputs: `{"token_ids": int (batch, sequence_length),
     "padding_mask": bool (batch, sequence_length)}`.
@@ -51,6 +54,8 @@ class TextTransformerEncoder(FunctionalEncoder):
         "causal",
         "pooling",
         "dropout",
+        "activation",
+        "layer_norm_epsilon",
     )
 
     def __init__(
@@ -64,6 +69,8 @@ class TextTransformerEncoder(FunctionalEncoder):
         causal=True,
         pooling="eot",
         dropout=0.0,
+        activation="gelu",
+        layer_norm_epsilon=1e-5,
         dtype=None,
         **kwargs,
     ):
@@ -88,13 +95,15 @@ class TextTransformerEncoder(FunctionalEncoder):
                 intermediate_dim,
                 causal=causal,
                 dropout=dropout,
+                activation=activation,
+                layer_norm_epsilon=layer_norm_epsilon,
                 dtype=dtype,
                 name=f"block_{i}",
             )
             for i in range(num_layers)
         ]
         final_norm = keras.layers.LayerNormalization(
-            epsilon=1e-5, dtype=dtype, name="final_norm"
+            epsilon=layer_norm_epsilon, dtype=dtype, name="final_norm"
         )
         pool = MaskedPooling(pooling, dtype=dtype, name="pooling")
 
@@ -127,6 +136,8 @@ class TextTransformerEncoder(FunctionalEncoder):
         self.causal = causal
         self.pooling = pooling
         self.dropout = dropout
+        self.activation = activation
+        self.layer_norm_epsilon = layer_norm_epsilon
 
     def encode_pooled(self, inputs, training=False):
         if self.pooling == "mean" or not self.num_layers:

@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_mm.api_export import keras_mm_export
 from keras_mm.encoders.functional_encoder import FunctionalEncoder
+from keras_mm.layers.image_normalization import ImageNormalization
 from keras_mm.layers.masked_pooling import MaskedPooling
 from keras_mm.layers.patch_embedding import PatchEmbedding
 from keras_mm.layers.transformer_block import TransformerBlock
@@ -23,6 +24,16 @@ class VisionTransformerEncoder(FunctionalEncoder):
         intermediate_dim: int. MLP width; defaults to `4 * hidden_dim`.
         pooling: str. `"cls"` (class token) or `"mean"` over patches.
         dropout: float. Dropout inside the blocks.
+        activation: str. MLP activation of the blocks (`"gelu"`,
+            `"quick_gelu"`, `"gelu_tanh"`).
+        layer_norm_epsilon: float. Epsilon of every layer norm.
+        pre_norm: bool. A layer norm on the embedded patches before the
+            first block (CLIP's `ln_pre`).
+        patch_bias: bool. Whether the patch projection has a bias.
+        image_mean: optional sequence of 3 floats in [0, 1] units; with
+            `image_std`, inputs are normalised per channel as the
+            checkpoint was trained. Without them, [0, 255] maps to [-1, 1].
+        image_std: optional sequence of 3 floats in [0, 1] units.
 
     Inputs: `{"images": (batch, image_size, image_size, 3)}`.
     Outputs: `{"sequence_output": (batch, tokens, hidden_dim),
@@ -50,6 +61,12 @@ class VisionTransformerEncoder(FunctionalEncoder):
         "intermediate_dim",
         "pooling",
         "dropout",
+        "activation",
+        "layer_norm_epsilon",
+        "pre_norm",
+        "patch_bias",
+        "image_mean",
+        "image_std",
     )
 
     def __init__(
@@ -62,19 +79,34 @@ class VisionTransformerEncoder(FunctionalEncoder):
         intermediate_dim=None,
         pooling="cls",
         dropout=0.0,
+        activation="gelu",
+        layer_norm_epsilon=1e-5,
+        pre_norm=False,
+        patch_bias=True,
+        image_mean=None,
+        image_std=None,
         dtype=None,
         **kwargs,
     ):
         intermediate_dim = intermediate_dim or 4 * hidden_dim
         # === Layers ===
-        rescale = keras.layers.Rescaling(
-            1.0 / 127.5, offset=-1.0, dtype=dtype, name="rescale"
-        )
+        if (image_mean is None) != (image_std is None):
+            raise ValueError("image_mean and image_std go together. "
+                             f"Received: image_mean={image_mean}, "
+                             f"image_std={image_std}")
+        if image_mean is None:
+            rescale = keras.layers.Rescaling(
+                1.0 / 127.5, offset=-1.0, dtype=dtype, name="rescale"
+            )
+        else:
+            rescale = ImageNormalization(
+                image_mean, image_std, dtype=dtype, name="rescale")
         embedding = PatchEmbedding(
             image_size,
             patch_size,
             hidden_dim,
             use_class_token=pooling == "cls",
+            use_bias=patch_bias,
             dtype=dtype,
             name="patch_embedding",
         )
@@ -84,19 +116,26 @@ class VisionTransformerEncoder(FunctionalEncoder):
                 num_heads,
                 intermediate_dim,
                 dropout=dropout,
+                activation=activation,
+                layer_norm_epsilon=layer_norm_epsilon,
                 dtype=dtype,
                 name=f"block_{i}",
             )
             for i in range(num_layers)
         ]
+        embed_norm = keras.layers.LayerNormalization(
+            epsilon=layer_norm_epsilon, dtype=dtype, name="pre_norm"
+        ) if pre_norm else None
         final_norm = keras.layers.LayerNormalization(
-            epsilon=1e-5, dtype=dtype, name="final_norm"
+            epsilon=layer_norm_epsilon, dtype=dtype, name="final_norm"
         )
         pool = MaskedPooling(pooling, dtype=dtype, name="pooling")
 
         # === Functional Model ===
         images = keras.Input((image_size, image_size, 3), name="images")
         x = embedding(rescale(images))
+        if embed_norm is not None:
+            x = embed_norm(x)
         for block in blocks:
             x = block(x)
         x = final_norm(x)
@@ -116,10 +155,18 @@ class VisionTransformerEncoder(FunctionalEncoder):
         self.intermediate_dim = intermediate_dim
         self.pooling = pooling
         self.dropout = dropout
+        self.activation = activation
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.pre_norm = pre_norm
+        self.patch_bias = patch_bias
+        self.image_mean = image_mean
+        self.image_std = image_std
 
     def encode_pooled(self, inputs, training=False):
         if self.pooling != "cls" or not self.num_layers:
             return super().encode_pooled(inputs, training=training)
         images = ops.cast(inputs["images"], "float32")
         x = self.get_layer("patch_embedding")(self.get_layer("rescale")(images))
+        if self.pre_norm:
+            x = self.get_layer("pre_norm")(x)
         return self._pool_through_blocks(x, training=training)

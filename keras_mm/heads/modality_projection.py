@@ -4,7 +4,7 @@ import keras
 
 from keras_mm.api_export import keras_mm_export
 
-VARIANTS = ("mlp", "linear")
+VARIANTS = ("mlp", "linear", "linear_bias", "identity")
 
 
 @keras_mm_export
@@ -12,11 +12,15 @@ class ModalityProjection(keras.layers.Layer):
     """Maps features of any width to `output_dim` (seed 002 §1.2).
 
     The `"mlp"` variant is `in → 2·output_dim → output_dim` with an
-    activation between; `"linear"` is a single bias-free `Dense`, as in CLIP.
+    activation between; `"linear"` is a single bias-free `Dense`, as in CLIP;
+    `"linear_bias"` the same with a bias (SigLIP's text head);
+    `"identity"` passes features through (a tower that already ends in its
+    embedding, as SigLIP's image tower does).
 
     Args:
         output_dim: int. Width of the shared space (e.g. 768).
-        variant: str. `"mlp"` or `"linear"`.
+        variant: str. `"mlp"`, `"linear"`, `"linear_bias"` or
+            `"identity"`.
         activation: str. Activation of the MLP's hidden layer.
 
     Example:
@@ -50,18 +54,23 @@ class ModalityProjection(keras.layers.Layer):
                 self.output_dim, name="output", **dense
             )
             self.output_layer.build((*input_shape[:-1], 2 * self.output_dim))
-        else:
+        elif self.variant != "identity":
             self.output_layer = keras.layers.Dense(
-                self.output_dim, use_bias=False, name="output", **dense
+                self.output_dim, use_bias=self.variant == "linear_bias",
+                name="output", **dense
             )
             self.output_layer.build(input_shape)
 
     def call(self, inputs):
+        if self.variant == "identity":
+            return inputs
         if self.variant == "mlp":
             inputs = self.hidden(inputs)
         return self.output_layer(inputs)
 
     def compute_output_shape(self, input_shape):
+        if self.variant == "identity":
+            return input_shape
         return (*input_shape[:-1], self.output_dim)
 
     def get_config(self):

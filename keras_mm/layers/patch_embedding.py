@@ -15,6 +15,8 @@ class PatchEmbedding(keras.layers.Layer):
         patch_size: int. Side of each square patch; divides `image_size`.
         hidden_dim: int. Width of each token.
         use_class_token: bool. Prepends a learned class token.
+        use_bias: bool. Whether the patch projection has a bias (CLIP's
+            has none).
 
     Call arguments:
         images: float tensor `(batch, image_size, image_size, channels)`.
@@ -30,7 +32,8 @@ class PatchEmbedding(keras.layers.Layer):
     """
 
     def __init__(
-        self, image_size, patch_size, hidden_dim, use_class_token=True, **kwargs
+        self, image_size, patch_size, hidden_dim, use_class_token=True,
+        use_bias=True, **kwargs
     ):
         super().__init__(**kwargs)
         if image_size % patch_size:
@@ -42,6 +45,7 @@ class PatchEmbedding(keras.layers.Layer):
         self.patch_size = patch_size
         self.hidden_dim = hidden_dim
         self.use_class_token = use_class_token
+        self.use_bias = use_bias
         self.num_patches = (image_size // patch_size) ** 2
         self.num_tokens = self.num_patches + int(use_class_token)
 
@@ -50,6 +54,7 @@ class PatchEmbedding(keras.layers.Layer):
             self.hidden_dim,
             self.patch_size,
             strides=self.patch_size,
+            use_bias=self.use_bias,
             name="projection",
             dtype=self.dtype_policy,
         )
@@ -122,4 +127,5 @@ class PatchEmbedding(keras.layers.Layer):
             "patch_size": self.patch_size,
             "hidden_dim": self.hidden_dim,
             "use_class_token": self.use_class_token,
+            "use_bias": self.use_bias,
         }

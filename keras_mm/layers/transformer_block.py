@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.layers import activations
 from keras_mm.layers.fused_dense import FusedDense
 
 
@@ -29,7 +30,9 @@ class TransformerBlock(keras.layers.Layer):
         intermediate_dim: int. Width of the MLP's hidden layer.
         causal: bool. Whether a token may only attend to earlier tokens.
         dropout: float. Dropout on the attention and MLP outputs.
-        activation: str. MLP activation.
+        activation: str. MLP activation: a Keras name (`"gelu"` is the
+            exact GELU) or `"quick_gelu"` / `"gelu_tanh"`
+            (`keras_mm.layers.activations`).
         layer_norm_epsilon: float. Epsilon of both layer norms.
 
     Call arguments:
@@ -111,7 +114,7 @@ class TransformerBlock(keras.layers.Layer):
         )
         self.mlp_in = FusedDense(
             self.intermediate_dim,
-            activation=self.activation,
+            activation=activations.get(self.activation),
             name="mlp_in",
             **dense,
         )

@@ -36,9 +36,16 @@ class ContrastiveModel(FeedDefaults, CompileDefaults, keras.Model):
             `"audio"`…) to an encoder model with an `input_keys` attribute
             and a `"pooled_output"` output.
         projection_dim: int. Width of the shared embedding space.
-        projection: str. `"linear"` (CLIP) or `"mlp"` (seed 002 §1.2).
+        projection: str. `"linear"` (CLIP), `"mlp"` (seed 002 §1.2),
+            `"linear_bias"` or `"identity"`
+            (`keras_mm.heads.ModalityProjection`); or a dict giving one
+            per modality.
         loss: str. `"clip"` or `"siglip"`.
         label_smoothing: float. Label smoothing of the CLIP loss.
+        preprocessors: optional dict mapping a modality to what turns raw
+            inputs (strings, image files, waveforms) into its encoder's
+            inputs, e.g. a checkpoint's tokenizer. Saved with the model;
+            `embed` uses them.
 
     Call arguments:
         inputs: dict holding every encoder's `input_keys`.
@@ -62,6 +69,7 @@ class ContrastiveModel(FeedDefaults, CompileDefaults, keras.Model):
         projection="linear",
         loss="clip",
         label_smoothing=0.0,
+        preprocessors=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -81,11 +89,13 @@ class ContrastiveModel(FeedDefaults, CompileDefaults, keras.Model):
         self.projection = projection
         self.loss_name = loss
         self.label_smoothing = label_smoothing
+        self.preprocessors = dict(preprocessors or {})
         self.projections = {}
         for modality, encoder in self.encoders.items():
             head = ModalityProjection(
                 projection_dim,
-                variant=projection,
+                variant=projection if isinstance(projection, str)
+                else projection[modality],
                 dtype=self.dtype_policy,
                 name=f"{modality}_projection",
             )
@@ -108,6 +118,37 @@ class ContrastiveModel(FeedDefaults, CompileDefaults, keras.Model):
             training=training,
         )
         return l2_normalize(self.projections[modality](features))
+
+    def embed(self, modality, raw, batch_size=32):
+        """Unit-norm embeddings of raw inputs, as NumPy.
+
+        Args:
+            modality: str. e.g. `"text"`, `"image"`, `"audio"`.
+            raw: what that modality's preprocessor takes: a list of str,
+                of image paths (or arrays), of waveforms.
+            batch_size: int.
+
+        Example:
+        ```python
+        model = keras_mm.models.load_pretrained("clip_folder/")
+        model.embed("text", ["a photo of a cat"])  # (1, projection_dim)
+        ```
+        """
+        import numpy as np
+
+        preprocess = self.preprocessors.get(modality)
+        if preprocess is None:
+            raise ValueError(
+                f"This model has no {modality} preprocessor; give it "
+                "encoder inputs through `encode` instead")
+        rows = []
+        for start in range(0, len(raw), batch_size):
+            inputs = preprocess(list(raw[start:start + batch_size]))
+            if not isinstance(inputs, dict):
+                inputs = {self.encoders[modality].input_keys[0]: inputs}
+            rows.append(np.asarray(keras.ops.convert_to_numpy(
+                self.encode(modality, inputs)), np.float32))
+        return np.concatenate(rows, axis=0)
 
     def encode_image(self, inputs, training=False):
         return self.encode("image", inputs, training)
@@ -237,6 +278,10 @@ class ContrastiveModel(FeedDefaults, CompileDefaults, keras.Model):
             "projection": self.projection,
             "loss": self.loss_name,
             "label_smoothing": self.label_smoothing,
+            "preprocessors": {
+                m: keras.saving.serialize_keras_object(p)
+                for m, p in self.preprocessors.items()
+            },
         }
 
     @classmethod
@@ -245,5 +290,9 @@ class ContrastiveModel(FeedDefaults, CompileDefaults, keras.Model):
         config["encoders"] = {
             m: keras.layers.deserialize(e)
             for m, e in config["encoders"].items()
+        }
+        config["preprocessors"] = {
+            m: keras.saving.deserialize_keras_object(p)
+            for m, p in config.get("preprocessors", {}).items()
         }
         return cls(**config)

@@ -1,0 +1,6 @@
+"""CLIP: Hugging Face and open_clip checkpoints, OpenAI's BPE tokenizer."""
+
+from keras_mm.models.clip.clip_model import build_clip
+from keras_mm.models.clip.clip_text_preprocessor import CLIPTextPreprocessor
+from keras_mm.models.clip.hf_clip import load_hf_clip
+from keras_mm.models.clip.formats import FORMATS

@@ -1,0 +1,93 @@
+"""A CLIP as keras_mm builds it: ViT image tower, causal text tower."""
+
+import math
+
+from keras_mm.encoders.text_transformer_encoder import TextTransformerEncoder
+from keras_mm.encoders.vision_transformer_encoder import (
+    VisionTransformerEncoder,
+)
+from keras_mm.heads.logit_scale import LogitScale
+from keras_mm.models import weight_mapping as wm
+from keras_mm.tasks.contrastive_model import ContrastiveModel
+
+# OpenAI CLIP's image statistics (every CLIP checkpoint of transformers and
+# open_clip that does not say otherwise).
+OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
+OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
+
+
+def build_clip(vision, text, projection_dim, logit_scale=math.log(1 / 0.07),
+               preprocessors=None, name="clip"):
+    """A `ContrastiveModel` shaped as CLIP.
+
+    Args:
+        vision: dict of `VisionTransformerEncoder` arguments (CLIP's tower
+            has a pre-norm and a bias-free patch projection, set here).
+        text: dict of `TextTransformerEncoder` arguments (causal, pooled at
+            the end-of-text token, set here).
+        projection_dim: int. Width of the shared space.
+        logit_scale: float. `log` of the temperature's inverse.
+        preprocessors: optional dict of raw-input preprocessors.
+
+    Example:
+    ```python
+    model = build_clip(
+        dict(image_size=32, patch_size=8, hidden_dim=32, num_layers=1,
+             num_heads=2),
+        dict(vocabulary_size=100, sequence_length=8, hidden_dim=32,
+             num_layers=1, num_heads=2),
+        projection_dim=16)
+    ```
+    """
+    image_encoder = VisionTransformerEncoder(
+        **{"pre_norm": True, "patch_bias": False, "pooling": "cls",
+           **vision}, name="image_encoder")
+    text_encoder = TextTransformerEncoder(
+        **{"causal": True, "pooling": "eot", **text}, name="text_encoder")
+    model = ContrastiveModel(
+        {"image": image_encoder, "text": text_encoder},
+        projection_dim=projection_dim, projection="linear", loss="clip",
+        preprocessors=preprocessors, name=name)
+    set_logit_scale(model, logit_scale)
+    return model
+
+
+def set_logit_scale(model, log_scale, bias=None):
+    """Puts a checkpoint's `log(scale)` (and bias) into `model`.
+
+    The clamp is raised to the checkpoint's scale where that is larger, so
+    that logits equal the reference library's.
+    """
+    scale = math.exp(float(log_scale))
+    old = model.logit_scale
+    if scale > old.max_scale:
+        model.logit_scale = LogitScale(
+            initial_scale=scale, max_scale=scale, use_bias=old.use_bias,
+            name="logit_scale")
+        model.logit_scale.build()
+    model.logit_scale.log_scale.assign(float(log_scale))
+    if bias is not None:
+        model.logit_scale.bias.assign(float(bias))
+
+
+def block_entries(block, prefix, names, fused_qkv=False):
+    """Checkpoint entries of one keras_mm `TransformerBlock`.
+
+    Args:
+        names: dict with the checkpoint's sub-names for `"q"`, `"k"`,
+            `"v"` (or `"qkv"` when `fused_qkv`), `"out"`, `"norm1"`,
+            `"norm2"`, `"fc1"`, `"fc2"`.
+    """
+    p = prefix
+    if fused_qkv:
+        entries = [wm.Entry((f"{p}{names['qkv']}_weight",), block.qkv.kernel,
+                            "linear"),
+                   wm.Entry((f"{p}{names['qkv']}_bias",), block.qkv.bias)]
+    else:
+        entries = wm.fused_qkv([p + names[k] for k in "qkv"], block.qkv)
+    return (entries
+            + wm.dense(p + names["out"], block.attention_output)
+            + wm.layer_norm(p + names["norm1"], block.attention_norm)
+            + wm.dense(p + names["fc1"], block.mlp_in)
+            + wm.dense(p + names["fc2"], block.mlp_out)
+            + wm.layer_norm(p + names["norm2"], block.mlp_norm))

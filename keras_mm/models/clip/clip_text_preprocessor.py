@@ -1,0 +1,157 @@
+"""CLIP's byte-level BPE tokenizer, packed into fixed-length token ids."""
+
+import gzip
+import json
+import os
+
+import keras
+
+from keras_mm.api_export import keras_mm_export
+
+START_TOKEN = "<|startoftext|>"
+END_TOKEN = "<|endoftext|>"
+# OpenAI's CLIP BPE merges (MIT-licensed data, as open_clip ships them): the
+# vocabulary of every open_clip checkpoint, whose folders carry none.
+DEFAULT_MERGES = os.path.join(os.path.dirname(__file__), "assets",
+                              "bpe_simple_vocab_16e6.txt.gz")
+# CLIP's vocabulary: 256 bytes, the same with "</w>", then these merges.
+OPENAI_NUM_MERGES = 49152 - 256 - 2
+
+
+@keras_mm_export
+class CLIPTextPreprocessor(keras.layers.Layer):
+    """Strings -> `{"token_ids", "padding_mask"}` as CLIP tokenizes them.
+
+    Each string becomes `<|startoftext|> tokens <|endoftext|>`, truncated
+    to `sequence_length` with the end token kept, then padded. The text
+    encoder pools the last real token (the end token), so the padding id
+    never matters. The tokenizer is keras-hub's `CLIPTokenizer` (lower-case,
+    byte-level BPE); its vocabulary is saved with a `.keras` file.
+
+    Args:
+        tokenizer: `keras_hub.tokenizers.CLIPTokenizer`.
+        sequence_length: int. Length of every output row (CLIP: 77).
+
+    Call arguments:
+        texts: a str, a list of str or a string tensor.
+
+    Example:
+    ```python
+    preprocess = keras_mm.models.CLIPTextPreprocessor.from_merges_file(
+        sequence_length=77)  # OpenAI's vocabulary, shipped with keras_mm
+    preprocess(["a photo of a cat"])["token_ids"].shape  # (1, 77)
+    ```
+    """
+
+    def __init__(self, tokenizer, sequence_length, **kwargs):
+        super().__init__(**kwargs)
+        import keras_hub
+
+        self.tokenizer = tokenizer
+        self.sequence_length = sequence_length
+        vocabulary = tokenizer.get_vocabulary()
+        self.packer = keras_hub.layers.StartEndPacker(
+            sequence_length=sequence_length,
+            start_value=tokenizer.token_to_id(START_TOKEN)
+            if START_TOKEN in vocabulary else tokenizer.start_token_id,
+            end_value=tokenizer.end_token_id,
+            pad_value=tokenizer.end_token_id,
+            return_padding_mask=True,
+        )
+
+    def call(self, texts):
+        import tensorflow as tf
+
+        texts = tf.convert_to_tensor(texts)
+        token_ids, padding_mask = self.packer(self.tokenizer(texts))
+        return {"token_ids": tf.cast(token_ids, "int32"),
+                "padding_mask": tf.cast(padding_mask, "bool")}
+
+    def __call__(self, texts):
+        import numpy as np
+
+        # Tokenizing runs in TensorFlow on every backend (as keras-hub's
+        # preprocessing does); callers get NumPy.
+        outputs = self.call(texts)
+        return {k: np.asarray(v) for k, v in outputs.items()}
+
+    @classmethod
+    def from_files(cls, vocabulary_path, merges_path, sequence_length):
+        """From a Hugging Face folder's `vocab.json` and `merges.txt`."""
+        import keras_hub
+
+        for path in (vocabulary_path, merges_path):
+            if not os.path.exists(path):
+                raise FileNotFoundError(f"No tokenizer file at {path}")
+        with open(vocabulary_path, encoding="utf-8") as f:
+            vocabulary = json.load(f)
+        with open(merges_path, encoding="utf-8") as f:
+            merges = [line.rstrip("\n") for line in f
+                      if line.strip() and not line.startswith("#version")]
+        tokenizer = keras_hub.tokenizers.CLIPTokenizer(
+            vocabulary=vocabulary, merges=merges)
+        return cls(tokenizer, sequence_length)
+
+    @classmethod
+    def from_tokenizer_json(cls, path, sequence_length):
+        """From a Hugging Face `tokenizer.json` (a BPE model)."""
+        import keras_hub
+
+        with open(path, encoding="utf-8") as f:
+            model = json.load(f).get("model", {})
+        if model.get("type") != "BPE":
+            raise ValueError(f"{path}: expected a BPE tokenizer model, got "
+                             f"{model.get('type')!r}")
+        merges = [m if isinstance(m, str) else " ".join(m)
+                  for m in model["merges"]]
+        tokenizer = keras_hub.tokenizers.CLIPTokenizer(
+            vocabulary=model["vocab"], merges=merges)
+        return cls(tokenizer, sequence_length)
+
+    @classmethod
+    def from_merges_file(cls, sequence_length=77, path=DEFAULT_MERGES,
+                         num_merges=OPENAI_NUM_MERGES):
+        """From a merges file as open_clip ships it (OpenAI's by default).
+
+        The vocabulary follows from the merges, as in open_clip's
+        `SimpleTokenizer`: the 256 byte symbols, the same with `</w>`, one
+        token per merge, then the start and end tokens.
+        """
+        import keras_hub
+
+        opener = gzip.open if path.endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8") as f:
+            merges = f.read().split("\n")[1:num_merges + 1]
+        symbols = list(_byte_symbols())
+        vocabulary = symbols + [s + "</w>" for s in symbols]
+        vocabulary += ["".join(m.split()) for m in merges]
+        vocabulary += [START_TOKEN, END_TOKEN]
+        tokenizer = keras_hub.tokenizers.CLIPTokenizer(
+            vocabulary={token: i for i, token in enumerate(vocabulary)},
+            merges=merges)
+        return cls(tokenizer, sequence_length)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "tokenizer": keras.saving.serialize_keras_object(self.tokenizer),
+            "sequence_length": self.sequence_length,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["tokenizer"] = keras.saving.deserialize_keras_object(
+            config["tokenizer"])
+        return cls(**config)
+
+
+def _byte_symbols():
+    """GPT-2's printable stand-ins for the 256 bytes, in CLIP's order."""
+    printable = (list(range(ord("!"), ord("~") + 1))
+                 + list(range(ord("¡"), ord("¬") + 1))
+                 + list(range(ord("®"), ord("ÿ") + 1)))
+    extra = [b for b in range(256) if b not in printable]
+    codes = printable + [256 + i for i in range(len(extra))]
+    for code in codes:
+        yield chr(code)

@@ -1,0 +1,154 @@
+"""Which checkpoint tensors fill which Keras variables, in both directions.
+
+A family describes its model as a list of `Entry`s: the checkpoint's names
+for a variable and how the layouts differ (torch's `Linear` stores
+`(out, in)`, a Keras `Dense` `(in, out)`; torch convolutions are OIHW,
+Keras' HWIO; Hugging Face keeps q, k and v apart where keras_mm fuses
+them). `assign` reads a checkpoint into a model and `export` writes the
+model back out under the same names, so loading and saving cannot drift.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from keras_mm.checkpoints.checkpoint_mismatch_error import (
+    CheckpointMismatchError,
+)
+
+LAYOUTS = ("copy", "linear", "conv", "concat_linear", "concat")
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One variable and the checkpoint tensor(s) it comes from.
+
+    Attributes:
+        names: tuple of str. One name, or three for `concat*` layouts
+            (q, k, v in order). A `None` among them is an absent bias,
+            read as zeros (Whisper's key projection) and never written.
+        variable: the `keras.Variable`.
+        layout: `"copy"` (same values; a reshape between equal sizes is
+            allowed, e.g. a `(D,)` class token into `(1, 1, D)`),
+            `"linear"` (transposed), `"conv"` (OIHW -> HWIO),
+            `"concat_linear"` (each transposed, then joined on the output
+            axis) or `"concat"` (joined on the last axis).
+    """
+
+    names: tuple
+    variable: object
+    layout: str = "copy"
+    checkpoint_shape: tuple = None  # For `export`, where "copy" reshapes.
+
+
+def dense(name, layer):
+    """Entries of a torch `Linear` named `name` -> a Keras `Dense`."""
+    entries = [Entry((f"{name}.weight",), layer.kernel, "linear")]
+    if layer.bias is not None:
+        entries.append(Entry((f"{name}.bias",), layer.bias))
+    return entries
+
+
+def layer_norm(name, layer):
+    """Entries of a torch `LayerNorm` named `name`."""
+    return [Entry((f"{name}.weight",), layer.gamma),
+            Entry((f"{name}.bias",), layer.beta)]
+
+
+def fused_qkv(names, layer, with_bias=True):
+    """Separate q, k, v `Linear`s (`names`) -> one fused Keras `Dense`."""
+    entries = [Entry(tuple(f"{n}.weight" for n in names), layer.kernel,
+                     "concat_linear")]
+    if with_bias:
+        entries.append(Entry(tuple(f"{n}.bias" for n in names), layer.bias,
+                             "concat"))
+    return entries
+
+
+def _to_keras(values, layout, shape):
+    if layout == "linear":
+        values = values.T
+    elif layout == "conv":
+        values = np.transpose(values, (2, 3, 1, 0))
+    elif layout == "concat_linear":
+        values = np.concatenate([v.T for v in values], axis=-1)
+    elif layout == "concat":
+        values = np.concatenate(values, axis=-1)
+    if values.shape != shape and values.size == int(np.prod(shape)):
+        values = values.reshape(shape)
+    return values
+
+
+def _shape_in_checkpoint(entry, shape):
+    """What the checkpoint's tensor should look like, for messages."""
+    if entry.layout == "linear":
+        return shape[::-1]
+    if entry.layout == "conv":
+        return (shape[3], shape[2], shape[0], shape[1])
+    if entry.layout.startswith("concat"):
+        part = (shape[-1] // len(entry.names),)
+        return part + shape[:-1][::-1] if entry.layout == "concat_linear" \
+            else part
+    return shape
+
+
+def assign(entries, tensors, source, prefix=""):
+    """Fills every entry's variable from `tensors` (`{name: np.ndarray}`).
+
+    Raises `CheckpointMismatchError` naming the first missing tensor, or
+    the first whose shape does not fit, with both shapes.
+    """
+    for entry in entries:
+        shape = tuple(entry.variable.shape)
+        parts = []
+        for name in entry.names:
+            if name is None:
+                parts.append(None)
+                continue
+            if prefix + name not in tensors:
+                raise CheckpointMismatchError(
+                    f"{source} is missing tensor '{prefix + name}' (the "
+                    f"model expects shape "
+                    f"{_shape_in_checkpoint(entry, shape)})",
+                    tensor_name=prefix + name,
+                )
+            parts.append(np.asarray(tensors[prefix + name]))
+        if any(p is None for p in parts):
+            like = next(p for p in parts if p is not None)
+            parts = [np.zeros_like(like) if p is None else p for p in parts]
+        values = _to_keras(parts[0] if len(parts) == 1 else parts,
+                           entry.layout, shape)
+        if values.shape != shape:
+            name = prefix + entry.names[0]
+            found = parts[0].shape
+            raise CheckpointMismatchError(
+                f"{source}: tensor '{name}' has shape {tuple(found)} but "
+                f"the model expects {_shape_in_checkpoint(entry, shape)}",
+                tensor_name=name,
+            )
+        entry.variable.assign(values.astype(entry.variable.dtype))
+
+
+def export(entries, prefix=""):
+    """The model's values under the checkpoint's names and layouts."""
+    import keras
+
+    tensors = {}
+    for entry in entries:
+        values = np.asarray(keras.ops.convert_to_numpy(entry.variable.value),
+                            np.float32)
+        if entry.layout == "linear":
+            values = values.T
+        elif entry.layout == "conv":
+            values = np.transpose(values, (3, 2, 0, 1))
+        if entry.layout.startswith("concat"):
+            pieces = np.split(values, len(entry.names), axis=-1)
+            for name, piece in zip(entry.names, pieces):
+                if name is not None:
+                    tensors[prefix + name] = np.ascontiguousarray(
+                        piece.T if entry.layout == "concat_linear" else piece)
+            continue
+        if entry.checkpoint_shape is not None:
+            values = values.reshape(entry.checkpoint_shape)
+        tensors[prefix + entry.names[0]] = np.ascontiguousarray(values)
+    return tensors
