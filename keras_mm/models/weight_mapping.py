@@ -135,8 +135,10 @@ def export(entries, prefix=""):
 
     tensors = {}
     for entry in entries:
-        values = np.asarray(keras.ops.convert_to_numpy(entry.variable.value),
-                            np.float32)
+        # A LoRA-enabled Dense's `kernel` is already a tensor (the base
+        # kernel plus the low-rank update): what gets written is merged.
+        value = getattr(entry.variable, "value", entry.variable)
+        values = np.asarray(keras.ops.convert_to_numpy(value), np.float32)
         if entry.layout == "linear":
             values = values.T
         elif entry.layout == "conv":
@@ -145,10 +147,15 @@ def export(entries, prefix=""):
             pieces = np.split(values, len(entry.names), axis=-1)
             for name, piece in zip(entry.names, pieces):
                 if name is not None:
-                    tensors[prefix + name] = np.ascontiguousarray(
+                    tensors[prefix + name] = _contiguous(
                         piece.T if entry.layout == "concat_linear" else piece)
             continue
         if entry.checkpoint_shape is not None:
             values = values.reshape(entry.checkpoint_shape)
-        tensors[prefix + entry.names[0]] = np.ascontiguousarray(values)
+        tensors[prefix + entry.names[0]] = _contiguous(values)
     return tensors
+
+
+def _contiguous(values):
+    # Not `np.ascontiguousarray`, which turns a scalar into shape (1,).
+    return np.array(values, dtype=np.float32, order="C")
