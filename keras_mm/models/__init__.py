@@ -5,6 +5,7 @@ preprocessing and converters from (and back to) its checkpoint formats.
 ever downloaded.
 """
 
+from keras_mm.models import clip  # noqa: F401  (registers its classes)
 from keras_mm.models.checkpoint_format import CheckpointFormat
 from keras_mm.models.image_preprocessor import ImagePreprocessor
 from keras_mm.models.pretrained_tower import PretrainedTower
