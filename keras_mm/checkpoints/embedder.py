@@ -6,15 +6,18 @@ import numpy as np
 
 TEXT_KEYS = ("token_ids", "padding_mask")
 IMAGE_KEYS = ("images",)
+KINDS = ("text", "image", "audio")
 
 
 class Embedder:
     """Turns an ordered list of texts and image files into embedding rows.
 
     Args:
-        model: a `ContrastiveModel` (uses its `"text"` / `"image"` towers,
-            unit-norm embeddings), a single encoder (its `pooled_output`),
-            or a `keras_mm.checkpoints.LoadedCheckpoint`.
+        model: a `ContrastiveModel` (uses its `"text"` / `"image"` /
+            `"audio"` towers, unit-norm embeddings, and its own
+            `preprocessors` where it has them), a single encoder (its
+            `pooled_output`), a `keras_mm.models.PretrainedTower` or a
+            `keras_mm.checkpoints.LoadedCheckpoint`.
         preprocessor: `keras_mm.data.TextPreprocessor` for text; a
             checkpoint's own is used when this is `None`.
 
@@ -27,7 +30,16 @@ class Embedder:
 
     def __init__(self, model, preprocessor=None):
         from keras_mm.checkpoints.loaded_checkpoint import LoadedCheckpoint
+        from keras_mm.models.pretrained_tower import PretrainedTower
 
+        # The checkpoint's own preprocessing, by modality.
+        self.raw_preprocessors = dict(getattr(model, "preprocessors", {}))
+        if isinstance(model, PretrainedTower):
+            if model.preprocessor is not None:
+                self.raw_preprocessors = {model.modality: model.preprocessor}
+            self.towers = {model.modality: model.encoder}
+            self.model, self.preprocessor = model.encoder, preprocessor
+            return
         if isinstance(model, LoadedCheckpoint):
             preprocessor = preprocessor or model.preprocessor
             model = model.encoder
@@ -35,8 +47,7 @@ class Embedder:
         self.preprocessor = preprocessor
         encoders = getattr(model, "encoders", None)
         if isinstance(encoders, dict):  # A multimodal task model.
-            self.towers = {m: encoders[m] for m in ("text", "image")
-                           if m in encoders}
+            self.towers = {m: encoders[m] for m in KINDS if m in encoders}
         else:
             keys = tuple(getattr(model, "input_keys", ()))
             kind = {TEXT_KEYS: "text", IMAGE_KEYS: "image"}.get(keys)
@@ -58,7 +69,12 @@ class Embedder:
         from keras_mm.checkpoints.load_checkpoint import load_checkpoint
         from keras_mm.presets import list_presets
 
-        if os.path.isdir(spec):
+        from keras_mm.models import is_pretrained_checkpoint
+        from keras_mm.models import load_pretrained
+
+        if is_pretrained_checkpoint(spec):
+            model = load_pretrained(spec)
+        elif os.path.isdir(spec):
             model = load_checkpoint(spec)
         elif os.path.isfile(spec):
             model = keras_mm.load_model(spec)
@@ -99,6 +115,14 @@ class Embedder:
             )
         return self.towers[kind]
 
+    def _raw(self, kind, values):
+        """Rows from the checkpoint's own preprocessing of raw values."""
+        preprocess = self.raw_preprocessors[kind]
+        inputs = preprocess(list(values))
+        if not isinstance(inputs, dict):
+            inputs = {self._tower(kind).input_keys[0]: inputs}
+        return self._run(kind, inputs)
+
     def _run(self, kind, inputs):
         import keras
 
@@ -113,6 +137,8 @@ class Embedder:
     def embed_texts(self, texts):
         """`(len(texts), dim)` float32."""
         encoder = self._tower("text")
+        if self.preprocessor is None and "text" in self.raw_preprocessors:
+            return self._raw("text", texts)
         if self.preprocessor is None:
             raise ValueError(
                 "Text needs a vocabulary: pass --vocab vocab.txt (or put "
@@ -135,22 +161,49 @@ class Embedder:
         """`(len(paths), dim)` float32 for image files (any PIL format)."""
         from PIL import Image
 
-        height, width = self._tower("image").input["images"].shape[1:3]
-        images = []
         for path in paths:
             if not os.path.exists(path):
                 raise FileNotFoundError(f"No image at {path}")
+        if "image" in self.raw_preprocessors:
+            return self._raw("image", paths)
+        height, width = self._tower("image").input["images"].shape[1:3]
+        images = []
+        for path in paths:
             with Image.open(path) as image:
                 image = image.convert("RGB").resize((width, height),
                                                     Image.BILINEAR)
                 images.append(np.asarray(image, "float32"))
         return self._run("image", {"images": np.stack(images)})
 
+    def embed_audio(self, paths):
+        """`(len(paths), dim)` float32 for WAV files, through the
+        checkpoint's own audio preprocessing."""
+        from keras_mm.data.media import read_wav
+
+        self._tower("audio")
+        if "audio" not in self.raw_preprocessors:
+            raise ValueError("This model has no audio preprocessing to read "
+                             "WAV files with")
+        expected = getattr(self.raw_preprocessors["audio"], "sampling_rate",
+                           16000)
+        waveforms = []
+        for path in paths:
+            if not os.path.exists(path):
+                raise FileNotFoundError(f"No audio at {path}")
+            waveform, rate = read_wav(path)
+            if rate != expected:
+                raise ValueError(f"{path}: sampled at {rate} Hz; the model "
+                                 f"expects {expected} Hz")
+            waveforms.append(waveform)
+        return self._raw("audio", waveforms)
+
     def embed(self, items):
-        """`items`: `[("text", str) | ("image", path)]` → rows in order."""
+        """`items`: `[("text", str) | ("image", path) | ("audio", path)]`
+        → rows in order."""
         rows = [None] * len(items)
         for kind, method in (("text", self.embed_texts),
-                             ("image", self.embed_images)):
+                             ("image", self.embed_images),
+                             ("audio", self.embed_audio)):
             where = [i for i, (k, _) in enumerate(items) if k == kind]
             if where:
                 for i, row in zip(where, method([items[i][1]

@@ -12,3 +12,4 @@ from keras_mm.models.pretrained_tower import PretrainedTower
 from keras_mm.models.load_pretrained import is_pretrained_checkpoint
 from keras_mm.models.load_pretrained import load_pretrained
 from keras_mm.models.load_pretrained import supported_formats
+from keras_mm.models.save_pretrained import save_pretrained

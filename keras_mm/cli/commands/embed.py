@@ -1,4 +1,5 @@
-"""`keras-mm embed`: one embedding row per --text / --image, in order."""
+"""`keras-mm embed`: one embedding row per --text / --image / --audio, in
+order."""
 
 import argparse
 
@@ -17,18 +18,24 @@ class _AppendInput(argparse.Action):
 def register(subparsers):
     p = subparsers.add_parser(
         "embed",
-        help="embed texts and images with a .keras model, a preset name or "
-        "a local checkpoint folder; writes a .npy with one row per input",
+        help="embed texts, images and audio with a .keras model, a preset "
+        "name or a local pretrained checkpoint (folder or file); writes a "
+        ".npy with one row per input",
     )
     p.add_argument("--model", required=True,
                    help="a .keras file, a preset name (see keras_mm.presets."
-                   "list_presets()) or a Hugging Face / sentence-transformers"
-                   " / keras-hub checkpoint folder")
+                   "list_presets()) or a local checkpoint: Hugging Face "
+                   "(CLIP, SigLIP, ViT, BERT, RoBERTa, Whisper, wav2vec2), "
+                   "open_clip (folder or epoch_N.pt), sentence-transformers, "
+                   "keras-hub")
     p.add_argument("--text", dest="inputs", action=_AppendInput,
                    const="text", metavar="TEXT", help="a text (repeatable)")
     p.add_argument("--image", dest="inputs", action=_AppendInput,
                    const="image", metavar="FILE",
                    help="an image file (repeatable)")
+    p.add_argument("--audio", dest="inputs", action=_AppendInput,
+                   const="audio", metavar="FILE",
+                   help="a 16 kHz WAV file (repeatable)")
     p.add_argument("--vocab", help="vocab.txt for text (default: vocab.txt "
                    "beside a .keras file, or the checkpoint's)")
     p.add_argument("--out", required=True, help="output .npy path")
@@ -43,11 +50,11 @@ def run(args):
     from keras_mm.cli.main import UsageError
 
     if not args.inputs:
-        raise UsageError("keras-mm embed: give at least one --text or "
-                         "--image")
+        raise UsageError("keras-mm embed: give at least one --text, "
+                         "--image or --audio")
     for kind, value in args.inputs:
-        if kind == "image" and not os.path.exists(value):
-            raise FileNotFoundError(f"No image at {value}")
+        if kind != "text" and not os.path.exists(value):
+            raise FileNotFoundError(f"No {kind} at {value}")
 
     import numpy as np
 
