@@ -27,6 +27,8 @@ class TextTransformerEncoder(FunctionalEncoder):
         activation: str. MLP activation of the blocks (`"gelu"`,
             `"quick_gelu"`, `"gelu_tanh"`).
         layer_norm_epsilon: float. Epsilon of every layer norm.
+        final_layer_norm_epsilon: optional float. Epsilon of the last layer
+            norm where it differs (keras-hub's CLIP: 1e-6).
 
     Inputs: `{"token_ids": int (batch, sequence_length),
     "padding_mask": bool (batch, sequence_length)}`.
@@ -56,6 +58,7 @@ class TextTransformerEncoder(FunctionalEncoder):
         "dropout",
         "activation",
         "layer_norm_epsilon",
+        "final_layer_norm_epsilon",
     )
 
     def __init__(
@@ -71,6 +74,7 @@ class TextTransformerEncoder(FunctionalEncoder):
         dropout=0.0,
         activation="gelu",
         layer_norm_epsilon=1e-5,
+        final_layer_norm_epsilon=None,
         dtype=None,
         **kwargs,
     ):
@@ -103,7 +107,8 @@ class TextTransformerEncoder(FunctionalEncoder):
             for i in range(num_layers)
         ]
         final_norm = keras.layers.LayerNormalization(
-            epsilon=layer_norm_epsilon, dtype=dtype, name="final_norm"
+            epsilon=final_layer_norm_epsilon or layer_norm_epsilon,
+            dtype=dtype, name="final_norm"
         )
         pool = MaskedPooling(pooling, dtype=dtype, name="pooling")
 
@@ -138,6 +143,7 @@ class TextTransformerEncoder(FunctionalEncoder):
         self.dropout = dropout
         self.activation = activation
         self.layer_norm_epsilon = layer_norm_epsilon
+        self.final_layer_norm_epsilon = final_layer_norm_epsilon
 
     def encode_pooled(self, inputs, training=False):
         if self.pooling == "mean" or not self.num_layers:

@@ -3,7 +3,11 @@
 from keras_mm.models.checkpoint_format import CheckpointFormat
 from keras_mm.models.clip.hf_clip import is_hf_clip_folder
 from keras_mm.models.clip.hf_clip import load_hf_clip
+from keras_mm.models.clip.keras_hub_clip import is_keras_hub_clip
+from keras_mm.models.clip.keras_hub_clip import load_keras_hub_clip
 
 FORMATS = [
     CheckpointFormat("huggingface clip", is_hf_clip_folder, load_hf_clip),
+    CheckpointFormat("keras-hub clip", is_keras_hub_clip,
+                     load_keras_hub_clip),
 ]
