@@ -2,6 +2,7 @@
 
 import os
 
+from keras_mm.checkpoints.hf_bert import SUPPORTED_MODEL_TYPES
 from keras_mm.checkpoints.hf_bert import is_hf_bert_folder
 from keras_mm.checkpoints.hf_bert import load_hf_bert
 from keras_mm.checkpoints.keras_hub_preset import is_keras_hub_preset
@@ -9,10 +10,24 @@ from keras_mm.checkpoints.keras_hub_preset import load_keras_hub_bert
 
 
 def is_checkpoint_folder(path):
-    """Whether `path` is a folder `load_checkpoint` can read."""
-    return os.path.isdir(path) and (
-        is_keras_hub_preset(path) or is_hf_bert_folder(path)
+    """Whether `path` is a folder that `load_checkpoint` (BERT family) or
+    `keras_mm.models.load_pretrained` (every other format) reads."""
+    from keras_mm.models import is_pretrained_checkpoint
+    from keras_mm.models.hf_folder import model_type
+    from keras_mm.models.keras_hub_preset_folder import (
+        keras_hub_backbone_class,
     )
+
+    if not os.path.isdir(path):
+        return False
+    if is_pretrained_checkpoint(path):
+        return True
+    if is_keras_hub_preset(path):
+        return keras_hub_backbone_class(path) == "BertBackbone"
+    if os.path.exists(os.path.join(path, "modules.json")):
+        return True
+    return is_hf_bert_folder(path) and model_type(path) in (
+        SUPPORTED_MODEL_TYPES)
 
 
 def load_checkpoint(path, sequence_length=None, pooling=None,

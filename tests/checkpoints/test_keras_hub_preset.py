@@ -35,3 +35,19 @@ def test_keras_hub_preset_matches_backbone(tmp_path):
         np.asarray(expected["sequence_output"])[mask], atol=1e-5, rtol=0)
     np.testing.assert_allclose(actual["pooled_output"],
                                expected["pooled_output"], atol=1e-5, rtol=0)
+
+
+def test_is_checkpoint_folder_only_for_folders_that_load(tmp_path):
+    import json
+
+    from keras_mm.checkpoints import is_checkpoint_folder
+    from keras_mm.checkpoints import write_random_hf_bert
+
+    bert = tmp_path / "bert"
+    write_random_hf_bert(str(bert))
+    assert is_checkpoint_folder(str(bert))
+    other = tmp_path / "blip"
+    other.mkdir()
+    (other / "config.json").write_text(json.dumps({"model_type": "blip"}))
+    assert not is_checkpoint_folder(str(other))
+    assert not is_checkpoint_folder(str(tmp_path / "missing"))

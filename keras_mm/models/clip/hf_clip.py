@@ -7,7 +7,6 @@ detail comes from the config: activation (`quick_gelu` for OpenAI's
 checkpoints), layer-norm epsilon, sizes, the logit scale.
 """
 
-import json
 import math
 import os
 
@@ -17,6 +16,8 @@ from keras_mm.models import weight_mapping as wm
 from keras_mm.models.clip.clip_model import block_entries
 from keras_mm.models.clip.clip_model import build_clip
 from keras_mm.models.clip.clip_text_preprocessor import CLIPTextPreprocessor
+from keras_mm.models.hf_folder import model_type
+from keras_mm.models.hf_folder import read_json
 from keras_mm.models.image_preprocessor import ImagePreprocessor
 
 HF_BLOCK_NAMES = {
@@ -25,24 +26,6 @@ HF_BLOCK_NAMES = {
     "norm1": "layer_norm1", "norm2": "layer_norm2",
     "fc1": "mlp.fc1", "fc2": "mlp.fc2",
 }
-
-
-def read_json(path):
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"No {os.path.basename(path)} at {path}")
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
-
-
-def model_type(folder):
-    """The `model_type` of a Hugging Face folder, or `None`."""
-    path = os.path.join(folder, "config.json")
-    if not os.path.isfile(path):
-        return None
-    try:
-        return read_json(path).get("model_type")
-    except (OSError, ValueError):
-        return None
 
 
 def is_hf_clip_folder(path):

@@ -1,0 +1,23 @@
+"""Reading a Hugging Face-format folder's JSON files."""
+
+import json
+import os
+
+
+def read_json(path):
+    """A JSON file's content; a missing file is named in the error."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No {os.path.basename(path)} at {path}")
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def model_type(folder):
+    """The `model_type` in a folder's `config.json`, or `None`."""
+    path = os.path.join(folder, "config.json")
+    if not os.path.isfile(path):
+        return None
+    try:
+        return read_json(path).get("model_type")
+    except (OSError, ValueError):
+        return None
