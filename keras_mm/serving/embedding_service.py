@@ -58,9 +58,13 @@ class EmbeddingService:
 
     def __init__(self, runtime, text_preprocessor=None, max_batch_size=32,
                  max_wait_ms=2.0, cache_size=4096, cache_ttl_s=600.0,
-                 max_text_chars=512, max_items=64):
+                 max_text_chars=512, max_items=64, image_preprocessor=None):
         self.runtime = runtime
         self.text_preprocessor = text_preprocessor
+        # A checkpoint's own resize and crop (`keras_mm.models.
+        # ImagePreprocessor`); without one, images are resized to the
+        # tower's input size.
+        self.image_preprocessor = image_preprocessor
         if "text" in runtime.modalities:
             if text_preprocessor is None:
                 raise ValueError("A text model needs a text_preprocessor.")
@@ -183,7 +187,8 @@ class EmbeddingService:
             try:
                 # Decoding can take a while: keep it off the event loop.
                 pixels = await loop.run_in_executor(
-                    None, pp.decode_image, blob, self.image_size
+                    None, pp.decode_image, blob, self.image_size,
+                    self.image_preprocessor,
                 )
             except pp.RequestError as error:
                 raise pp.RequestError(f"image {i}: {error.message}",

@@ -43,13 +43,20 @@ def normalize_text(text, lowercase=True, max_chars=512):
     return normalized.lower() if lowercase else normalized
 
 
-def decode_image(data, image_size):
-    """Encoded image bytes (PNG, JPEG, …) → uint8 `(S, S, 3)` RGB."""
+def decode_image(data, image_size, image_preprocessor=None):
+    """Encoded image bytes (PNG, JPEG, …) → uint8 `(S, S, 3)` RGB.
+
+    With an `image_preprocessor` (a pretrained checkpoint's), its resize
+    and centre crop replace the plain resize.
+    """
     from PIL import Image
 
     try:
         with Image.open(io.BytesIO(data)) as image:
             image = image.convert("RGB")
+            if image_preprocessor is not None:
+                return image_preprocessor.preprocess_one(image).astype(
+                    np.uint8)
             if image.size != (image_size, image_size):
                 image = image.resize((image_size, image_size),
                                      Image.Resampling.BILINEAR)

@@ -67,7 +67,15 @@ def load_service(model, runtime="keras", vocabulary=None,
     model_file = path if runtime == "keras" else model_id.split(",")[0]
     model_id += f"@{os.path.getmtime(model_file)}"
     preprocessor = None
-    if "text" in backend.modalities:
+    # A model loaded from a pretrained checkpoint carries its tokenizer and
+    # image preprocessing; the service uses them.
+    own = dict(getattr(getattr(backend, "model", None), "preprocessors",
+                       None) or {})
+    if "image" in own:
+        service_kwargs.setdefault("image_preprocessor", own["image"])
+    if "text" in own and vocabulary is None:
+        preprocessor = own["text"]
+    elif "text" in backend.modalities:
         vocabulary = vocabulary or os.path.join(directory, "vocab.txt")
         if not os.path.exists(vocabulary):
             raise FileNotFoundError(f"No vocabulary at {vocabulary}")

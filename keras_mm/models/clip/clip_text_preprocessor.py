@@ -43,6 +43,10 @@ class CLIPTextPreprocessor(keras.layers.Layer):
     ```
     """
 
+    # CLIP's tokenizer lower-cases and collapses whitespace itself, so a
+    # service may do the same to its cache keys.
+    lowercase = True
+
     def __init__(self, tokenizer, sequence_length, **kwargs):
         super().__init__(**kwargs)
         self.tokenizer = tokenizer

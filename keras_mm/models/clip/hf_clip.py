@@ -125,8 +125,9 @@ def load_hf_clip(folder, image_size=None, sequence_length=None):
             tokenizer and image processor files.
         image_size: optional int. Fine-tune at another resolution: the
             position embeddings are interpolated (bicubic) to the new grid.
-        sequence_length: optional int. Tokenizer length (at most the
-            checkpoint's `max_position_embeddings`).
+        sequence_length: optional int. A shorter text context than the
+            checkpoint's `max_position_embeddings` (the first positions
+            are kept): less compute when captions are short.
 
     Returns:
         `keras_mm.tasks.ContrastiveModel` with `preprocessors` for
@@ -144,12 +145,16 @@ def load_hf_clip(folder, image_size=None, sequence_length=None):
     processor_config = read_json(
         os.path.join(folder, "preprocessor_config.json"))
     kwargs = clip_kwargs_from_hf(config, processor_config, folder)
+    tensors = read_tensors(folder)
     text_length = kwargs["text"]["sequence_length"]
-    tokenizer = text_preprocessor_from_folder(
-        folder, min(sequence_length or text_length, text_length))
+    if sequence_length and sequence_length < text_length:
+        text_length = kwargs["text"]["sequence_length"] = sequence_length
+        key = "text_model.embeddings.position_embedding.weight"
+        if key in tensors:
+            tensors[key] = tensors[key][:sequence_length]
+    tokenizer = text_preprocessor_from_folder(folder, text_length)
     images = ImagePreprocessor.from_hf_config(
         processor_config, os.path.join(folder, "preprocessor_config.json"))
-    tensors = read_tensors(folder)
     checkpoint_size = kwargs["vision"]["image_size"]
     if image_size and image_size != checkpoint_size:
         kwargs["vision"]["image_size"] = image_size

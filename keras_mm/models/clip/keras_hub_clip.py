@@ -113,7 +113,7 @@ def _image_preprocessing(converter, image_size, source):
             [float(m) for m in mean], [float(s) for s in std])
 
 
-def load_keras_hub_clip(folder, sequence_length=None):
+def load_keras_hub_clip(folder):
     """Builds a keras_mm CLIP from a keras-hub `CLIPBackbone` preset folder.
 
     Example:
@@ -156,7 +156,7 @@ def load_keras_hub_clip(folder, sequence_length=None):
         projection_dim=backbone.projection_dim,
         preprocessors={
             "text": CLIPTextPreprocessor(
-                tokenizer, min(sequence_length or length, length)),
+                tokenizer, length),
             "image": images,
         })
     wm.assign(hf_clip_entries(model), keras_hub_clip_tensors(backbone),

@@ -126,3 +126,19 @@ def test_bad_folders_get_one_clear_line(clip_folder, tmp_path):
     assert not keras_mm.models.is_pretrained_checkpoint(broken)
     with pytest.raises(ValueError, match="huggingface clip"):
         keras_mm.models.load_pretrained(broken)
+
+
+def test_other_image_size_and_shorter_context(clip_folder):
+    import keras_mm
+
+    folder, images = clip_folder
+    model = keras_mm.models.load_pretrained(folder, image_size=48,
+                                            sequence_length=12)
+    assert model.encoders["image"].image_size == 48
+    assert model.preprocessors["image"].output_size == (48, 48)
+    assert model.embed("image", images).shape == (3, 24)
+    full = keras_mm.models.load_pretrained(folder)
+    # Short captions are unchanged by the shorter context.
+    short = ["a photo of a cat", "x"]
+    np.testing.assert_allclose(model.embed("text", short),
+                               full.embed("text", short), atol=1e-5)
