@@ -23,6 +23,7 @@ _SUBPACKAGES = (
     "layers",
     "losses",
     "metrics",
+    "models",
     "presets",
     "runtime",
     "serving",
