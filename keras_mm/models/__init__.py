@@ -6,6 +6,7 @@ ever downloaded.
 """
 
 from keras_mm.models.checkpoint_format import CheckpointFormat
+from keras_mm.models.dual_encoder import dual_encoder
 from keras_mm.models.image_preprocessor import ImagePreprocessor
 from keras_mm.models.pretrained_tower import PretrainedTower
 from keras_mm.models.load_pretrained import is_pretrained_checkpoint
