@@ -101,3 +101,14 @@ def test_keras_hub_preset_matches_keras_hub(tmp_path, options):
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(out["sequence_output"]), reference,
         atol=1e-4)
+
+
+def test_other_image_size_interpolates_positions(vit_folder):
+    from keras_mm.models.vit import load_hf_vit
+
+    folder, images = vit_folder
+    tower = load_hf_vit(folder, image_size=48)
+    assert tower.preprocessor.output_size == (48, 48)
+    out = _outputs(tower, images)
+    assert out["sequence_output"].shape == (3, 1 + 6 * 6, 32)
+    assert np.all(np.isfinite(out["pooled_output"]))
