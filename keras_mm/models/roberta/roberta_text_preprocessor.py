@@ -37,23 +37,31 @@ class RobertaTextPreprocessor(keras.layers.Layer):
 
     def __init__(self, tokenizer, sequence_length, **kwargs):
         super().__init__(**kwargs)
-        import keras_hub
-
         self.tokenizer = tokenizer
         self.sequence_length = sequence_length
-        self.packer = keras_hub.layers.StartEndPacker(
-            sequence_length=sequence_length,
-            start_value=tokenizer.start_token_id,
-            end_value=tokenizer.end_token_id,
-            pad_value=tokenizer.pad_token_id,
-            return_padding_mask=True,
-        )
+        self._packer = None
+
+    def _pack(self, token_ids):
+        # Built on first use: a reloaded tokenizer gets its vocabulary
+        # (saved as assets), and so its special ids, only after
+        # `from_config`.
+        if self._packer is None:
+            import keras_hub
+
+            self._packer = keras_hub.layers.StartEndPacker(
+                sequence_length=self.sequence_length,
+                start_value=self.tokenizer.start_token_id,
+                end_value=self.tokenizer.end_token_id,
+                pad_value=self.tokenizer.pad_token_id,
+                return_padding_mask=True,
+            )
+        return self._packer(token_ids)
 
     def call(self, texts):
         import tensorflow as tf
 
         texts = tf.convert_to_tensor(texts)
-        token_ids, padding_mask = self.packer(self.tokenizer(texts))
+        token_ids, padding_mask = self._pack(self.tokenizer(texts))
         return {"token_ids": tf.cast(token_ids, "int32"),
                 "padding_mask": tf.cast(padding_mask, "bool")}
 

@@ -93,3 +93,22 @@ def test_encoder_roundtrip(roberta_folder, tmp_path):
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(reloaded(inputs)["pooled_output"]),
         out["pooled_output"], atol=1e-6)
+
+
+def test_tokenizer_reloads_inside_a_keras_file(roberta_folder, tmp_path):
+    import keras_mm
+
+    image = keras_mm.encoders.VisionTransformerEncoder(
+        image_size=16, patch_size=8, hidden_dim=16, num_layers=1,
+        num_heads=2)
+    model = keras_mm.models.dual_encoder(
+        image=image, text=keras_mm.models.load_pretrained(roberta_folder),
+        projection_dim=8)
+    path = str(tmp_path / "roberta_dual.keras")
+    model.save(path)
+    reloaded = keras_mm.load_model(path)
+    np.testing.assert_array_equal(
+        reloaded.preprocessors["text"](fixture.TEXTS)["token_ids"],
+        model.preprocessors["text"](fixture.TEXTS)["token_ids"])
+    np.testing.assert_allclose(reloaded.embed("text", fixture.TEXTS),
+                               model.embed("text", fixture.TEXTS), atol=1e-5)
