@@ -1,0 +1,8 @@
+"""SigLIP: Hugging Face `SiglipModel` folders and keras-hub presets."""
+
+from keras_mm.models.siglip.siglip_model import build_siglip
+from keras_mm.models.siglip.siglip_text_preprocessor import (
+    SigLIPTextPreprocessor,
+)
+from keras_mm.models.siglip.hf_siglip import load_hf_siglip
+from keras_mm.models.siglip.formats import FORMATS
