@@ -16,11 +16,11 @@ PUNCTUATION_PATTERN = "[" + "".join("\\" + c for c in string.punctuation) + "]"
 class SigLIPTextPreprocessor(keras.layers.Layer):
     """Strings -> `{"token_ids", "padding_mask"}` as SigLIP tokenizes them.
 
-    Each string is canonicalised (lower-cased, ASCII punctuation removed,
-    runs of whitespace collapsed, stripped), split into SentencePiece
-    pieces, followed by `</s>`, truncated to `sequence_length` with `</s>`
-    kept, and padded with the pad id ("max_length" padding, as SigLIP was
-    trained). SigLIP's text tower attends to every position and pools the
+    Each string is canonicalised as big_vision does (lower-cased, ASCII
+    punctuation removed, runs of whitespace collapsed, stripped), split
+    into SentencePiece pieces, followed by `</s>`, truncated to
+    `sequence_length` with `</s>` kept, and padded with the pad id
+    ("max_length" padding, as SigLIP was trained). SigLIP's text tower attends to every position and pools the
     LAST one, padding included, so `padding_mask` is all True: an encoder
     pooling the last True position (`"eot"`) then pools the last position.
 
@@ -34,6 +34,8 @@ class SigLIPTextPreprocessor(keras.layers.Layer):
             Python tokenizer), `"ascii"` (ASCII letters only, as keras-hub's
             `tf.strings.lower`) or `False`.
         remove_punctuation: bool. Remove `string.punctuation` characters.
+        normalize_whitespace: bool. Collapse runs of whitespace into one
+            space and strip both ends.
 
     Call arguments:
         texts: a str, a list of str or a string tensor.
@@ -48,7 +50,7 @@ class SigLIPTextPreprocessor(keras.layers.Layer):
 
     def __init__(self, tokenizer, sequence_length=64, end_token="</s>",
                  pad_token="</s>", lower_case=True, remove_punctuation=True,
-                 **kwargs):
+                 normalize_whitespace=True, **kwargs):
         super().__init__(**kwargs)
         if lower_case not in (True, False, "ascii"):
             raise ValueError("lower_case must be True, False or 'ascii'. "
@@ -59,6 +61,7 @@ class SigLIPTextPreprocessor(keras.layers.Layer):
         self.pad_token = pad_token
         self.lower_case = lower_case
         self.remove_punctuation = remove_punctuation
+        self.normalize_whitespace = normalize_whitespace
         self._packer = None
 
     def _pack(self, token_ids):
@@ -91,8 +94,10 @@ class SigLIPTextPreprocessor(keras.layers.Layer):
                 texts, encoding="utf-8" if self.lower_case is True else "")
         if self.remove_punctuation:
             texts = tf.strings.regex_replace(texts, PUNCTUATION_PATTERN, "")
-        texts = tf.strings.regex_replace(texts, r"\s+", " ")
-        return tf.strings.strip(texts)
+        if self.normalize_whitespace:
+            texts = tf.strings.regex_replace(texts, r"\s+", " ")
+            texts = tf.strings.strip(texts)
+        return texts
 
     def call(self, texts):
         import tensorflow as tf
@@ -135,6 +140,7 @@ class SigLIPTextPreprocessor(keras.layers.Layer):
             "pad_token": self.pad_token,
             "lower_case": self.lower_case,
             "remove_punctuation": self.remove_punctuation,
+            "normalize_whitespace": self.normalize_whitespace,
         }
 
     @classmethod

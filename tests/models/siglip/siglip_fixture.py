@@ -119,3 +119,66 @@ def reference_hf_siglip(folder, texts, image_paths):
         out = model(input_ids=token_ids, pixel_values=pixels)
     return (out.text_embeds.numpy(), out.image_embeds.numpy(),
             out.logits_per_image.numpy(), token_ids.numpy())
+
+
+def write_keras_hub_siglip(folder):
+    """A tiny keras-hub SigLIP preset (backbone, tokenizer, preprocessor)
+    written with `save_to_preset`; every weight perturbed."""
+    import keras
+    import keras_hub
+
+    tokenizer = keras_hub.models.SigLIPTokenizer(proto=train_sentencepiece())
+    tower = dict(hidden_dim=32, num_layers=2, num_heads=2,
+                 intermediate_dim=64)
+    vision = keras_hub.models.SigLIPVisionEncoder(
+        patch_size=8, image_shape=(IMAGE_SIZE, IMAGE_SIZE, 3), **tower)
+    text = keras_hub.models.SigLIPTextEncoder(
+        vocabulary_size=tokenizer.vocabulary_size(), embedding_dim=32,
+        max_sequence_length=SEQUENCE_LENGTH, **tower)
+    backbone = keras_hub.models.SigLIPBackbone(vision, text)
+    rng = np.random.default_rng(0)
+    for variable in backbone.weights:
+        if "float" in str(variable.dtype):
+            value = keras.ops.convert_to_numpy(variable)
+            variable.assign(value + rng.normal(size=value.shape).astype(
+                "float32") * 0.05)
+    backbone.siglip_head.logit_scale.assign(2.0)
+    backbone.siglip_head.logit_bias.assign(-3.0)
+    converter = keras_hub.layers.SigLIPImageConverter(
+        image_size=(IMAGE_SIZE, IMAGE_SIZE), scale=1 / 127.5, offset=-1.0,
+        interpolation="bilinear")
+    preprocessor = keras_hub.models.SigLIPPreprocessor(
+        tokenizer, converter, sequence_length=SEQUENCE_LENGTH)
+    backbone.save_to_preset(folder)
+    preprocessor.save_to_preset(folder)
+
+
+def reference_keras_hub_siglip(folder, texts, image_paths):
+    """keras-hub's own unit-norm text/image embeddings and image-by-text
+    logits, from its own preprocessor."""
+    import keras
+    import keras_hub
+    from PIL import Image
+
+    backbone = keras_hub.models.SigLIPBackbone.from_preset(folder)
+    preprocessor = keras_hub.models.SigLIPPreprocessor.from_preset(folder)
+    token_ids = preprocessor({
+        "prompts": texts,
+        "images": np.zeros((len(texts), IMAGE_SIZE, IMAGE_SIZE, 3)),
+    })["token_ids"]
+    pixels = np.concatenate([
+        keras.ops.convert_to_numpy(preprocessor.image_converter(
+            np.asarray(Image.open(p).convert("RGB"))[None]))
+        for p in image_paths])
+
+    def unit(x):
+        x = keras.ops.convert_to_numpy(x)
+        return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+    text = backbone.get_text_embeddings(token_ids)
+    image = backbone.get_vision_embeddings(pixels)
+    # The backbone's own head (one call needs as many images as texts).
+    vision_logits, _ = backbone.siglip_head(image, text)
+    return (unit(text), unit(image),
+            keras.ops.convert_to_numpy(vision_logits),
+            keras.ops.convert_to_numpy(token_ids))

@@ -38,3 +38,72 @@ def test_embeddings_and_logits_match_transformers(siglip_folder):
     np.testing.assert_allclose(image, image_ref, atol=1e-4)
     logits = keras.ops.convert_to_numpy(model.similarity(image, text))
     np.testing.assert_allclose(logits, logits_ref, atol=1e-4 * 10)
+
+
+def test_saved_model_reloads_with_its_preprocessing(siglip_folder, tmp_path):
+    import shutil
+
+    import keras
+
+    import keras_mm
+
+    folder, images = siglip_folder
+    copy = str(tmp_path / "copy")
+    shutil.copytree(folder, copy)
+    model = keras_mm.models.load_pretrained(copy)
+    text = model.embed("text", fixture.TEXTS)
+    image = model.embed("image", images)
+    path = str(tmp_path / "siglip.keras")
+    model.save(path)
+    shutil.rmtree(copy)  # Nothing beside the .keras file.
+    for load in (keras_mm.load_model, keras.saving.load_model):
+        reloaded = load(path)
+        assert reloaded.loss_name == "siglip"
+        np.testing.assert_allclose(reloaded.embed("text", fixture.TEXTS),
+                                   text, atol=1e-6)
+        np.testing.assert_allclose(reloaded.embed("image", images), image,
+                                   atol=1e-6)
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(reloaded.similarity(image, text)),
+            keras.ops.convert_to_numpy(model.similarity(image, text)),
+            atol=1e-5)
+
+
+def test_bad_folders_get_one_clear_line(siglip_folder, tmp_path):
+    import json
+    import shutil
+
+    import keras_mm
+    from keras_mm.checkpoints import CheckpointMismatchError
+
+    folder, _ = siglip_folder
+    broken = str(tmp_path / "broken")
+    shutil.copytree(folder, broken)
+    assert "huggingface siglip" in keras_mm.models.supported_formats()
+    os.remove(os.path.join(broken, "spiece.model"))
+    with pytest.raises(FileNotFoundError, match="spiece.model"):
+        keras_mm.models.load_pretrained(broken)
+
+    shutil.copy(os.path.join(folder, "spiece.model"), broken)
+    os.remove(os.path.join(broken, "preprocessor_config.json"))
+    with pytest.raises(FileNotFoundError, match="preprocessor_config.json"):
+        keras_mm.models.load_pretrained(broken)
+
+    shutil.copy(os.path.join(folder, "preprocessor_config.json"), broken)
+    config_path = os.path.join(broken, "config.json")
+    with open(config_path) as f:
+        config = json.load(f)
+    config["vision_config"]["intermediate_size"] = 48
+    with open(config_path, "w") as f:
+        json.dump(config, f)
+    with pytest.raises(CheckpointMismatchError,
+                       match=r"head\.mlp\.fc1\.weight' has shape \(64, 32\) "
+                             r"but the model expects \(48, 32\)"):
+        keras_mm.models.load_pretrained(broken)
+
+    config["vision_config"]["intermediate_size"] = 64
+    config["vision_config"]["hidden_act"] = "swish_v9"
+    with open(config_path, "w") as f:
+        json.dump(config, f)
+    with pytest.raises(ValueError, match="'swish_v9' is not supported"):
+        keras_mm.models.load_pretrained(broken)
