@@ -117,8 +117,12 @@ def reference_hf_siglip(folder, texts, image_paths):
     pixels = processor(images=images, return_tensors="pt")["pixel_values"]
     with torch.no_grad():
         out = model(input_ids=token_ids, pixel_values=pixels)
-    return (out.text_embeds.numpy(), out.image_embeds.numpy(),
-            out.logits_per_image.numpy(), token_ids.numpy())
+    return dict(text=out.text_embeds.numpy(), image=out.image_embeds.numpy(),
+                logits=out.logits_per_image.numpy(),
+                token_ids=token_ids.numpy(), pixels=pixels.numpy(),
+                text_hidden=out.text_model_output.last_hidden_state.numpy(),
+                image_hidden=(
+                    out.vision_model_output.last_hidden_state.numpy()))
 
 
 def write_keras_hub_siglip(folder):

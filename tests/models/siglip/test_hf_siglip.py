@@ -25,19 +25,28 @@ def test_embeddings_and_logits_match_transformers(siglip_folder):
     import keras_mm
 
     folder, images = siglip_folder
-    text_ref, image_ref, logits_ref, ids_ref = fixture.reference_hf_siglip(
-        folder, fixture.TEXTS, images)
+    ref = fixture.reference_hf_siglip(folder, fixture.TEXTS, images)
     model = keras_mm.models.load_pretrained(folder)
     assert model.loss_name == "siglip"
     tokens = model.preprocessors["text"](fixture.TEXTS)
-    np.testing.assert_array_equal(tokens["token_ids"], ids_ref)
+    np.testing.assert_array_equal(tokens["token_ids"], ref["token_ids"])
     assert tokens["padding_mask"].all()
     text = model.embed("text", fixture.TEXTS)
     image = model.embed("image", images)
-    np.testing.assert_allclose(text, text_ref, atol=1e-4)
-    np.testing.assert_allclose(image, image_ref, atol=1e-4)
+    np.testing.assert_allclose(text, ref["text"], atol=1e-4)
+    np.testing.assert_allclose(image, ref["image"], atol=1e-4)
     logits = keras.ops.convert_to_numpy(model.similarity(image, text))
-    np.testing.assert_allclose(logits, logits_ref, atol=1e-4 * 10)
+    np.testing.assert_allclose(logits, ref["logits"], atol=1e-4)
+    # The towers' last hidden states (after the final norm) too.
+    pixels = model.preprocessors["image"](images)
+    image_out = model.encoders["image"]({"images": pixels})
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(image_out["sequence_output"]),
+        ref["image_hidden"], atol=1e-4)
+    text_out = model.encoders["text"](tokens)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(text_out["sequence_output"]),
+        ref["text_hidden"], atol=1e-4)
 
 
 def test_saved_model_reloads_with_its_preprocessing(siglip_folder, tmp_path):
