@@ -116,3 +116,20 @@ def test_bad_folders_get_one_clear_line(siglip_folder, tmp_path):
         json.dump(config, f)
     with pytest.raises(ValueError, match="'swish_v9' is not supported"):
         keras_mm.models.load_pretrained(broken)
+
+
+def test_tokens_match_siglip_tokenizer_on_awkward_strings(siglip_folder):
+    from transformers import AutoTokenizer
+
+    from keras_mm.models.siglip.hf_siglip import (
+        text_preprocessor_from_folder,
+    )
+
+    folder, _ = siglip_folder
+    texts = ["", "  hello world ", "(hello)", "tab\tsep\nline",
+             "a—b “quoted” ½", "ＡＢＣ full", "a photo of a cat " * 5]
+    expected = AutoTokenizer.from_pretrained(folder)(
+        texts, padding="max_length", truncation=True)["input_ids"]
+    preprocess = text_preprocessor_from_folder(folder,
+                                               fixture.SEQUENCE_LENGTH)
+    np.testing.assert_array_equal(preprocess(texts)["token_ids"], expected)
