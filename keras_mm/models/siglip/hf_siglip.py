@@ -104,7 +104,10 @@ def hf_siglip_entries(model):
     v, t = "vision_model.", "text_model."
     head = v + "head."
     entries = [
-        *wm.dense(v + "embeddings.patch_embedding", patch.projection),
+        wm.Entry((v + "embeddings.patch_embedding.weight",),
+                 patch.projection.kernel, "conv"),
+        wm.Entry((v + "embeddings.patch_embedding.bias",),
+                 patch.projection.bias),
         wm.Entry((v + "embeddings.position_embedding.weight",),
                  patch.position_embedding,
                  checkpoint_shape=(patch.num_tokens, image.hidden_dim)),
@@ -128,8 +131,6 @@ def hf_siglip_entries(model):
         wm.Entry(("logit_bias",), model.logit_scale.bias,
                  checkpoint_shape=(1,)),
     ]
-    # `wm.dense` names a Conv2D's kernel as a Linear's: fix the layout.
-    entries[0] = wm.Entry(entries[0].names, entries[0].variable, "conv")
     for prefix, encoder in ((v, image), (t, text)):
         for i in range(encoder.num_layers):
             entries += block_entries(encoder.get_layer(f"block_{i}"),

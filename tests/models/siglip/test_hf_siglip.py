@@ -47,6 +47,16 @@ def test_embeddings_and_logits_match_transformers(siglip_folder):
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(text_out["sequence_output"]),
         ref["text_hidden"], atol=1e-4)
+    # The mapping covers the whole checkpoint, and writes it back as read.
+    from keras_mm.checkpoints.tensor_files import read_tensors
+    from keras_mm.models import weight_mapping
+    from keras_mm.models.siglip.hf_siglip import hf_siglip_entries
+
+    tensors = read_tensors(folder)
+    exported = weight_mapping.export(hf_siglip_entries(model))
+    assert sorted(exported) == sorted(tensors)
+    for name, value in tensors.items():
+        np.testing.assert_array_equal(exported[name], value, err_msg=name)
 
 
 def test_saved_model_reloads_with_its_preprocessing(siglip_folder, tmp_path):
