@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_mm.api_export import keras_mm_export
 from keras_mm.encoders.functional_encoder import FunctionalEncoder
+from keras_mm.layers.attention_pooling import AttentionPooling
 from keras_mm.layers.image_normalization import ImageNormalization
 from keras_mm.layers.masked_pooling import MaskedPooling
 from keras_mm.layers.patch_embedding import PatchEmbedding
@@ -22,7 +23,11 @@ class VisionTransformerEncoder(FunctionalEncoder):
         num_layers: int. Number of transformer blocks.
         num_heads: int. Attention heads per block.
         intermediate_dim: int. MLP width; defaults to `4 * hidden_dim`.
-        pooling: str. `"cls"` (class token) or `"mean"` over patches.
+        pooling: str. `"cls"` (class token), `"mean"` over patches or
+            `"map"` (a learned probe attends to the patches,
+            `keras_mm.layers.AttentionPooling`: SigLIP's head; it uses
+            `num_heads`, `intermediate_dim`, `activation` and
+            `layer_norm_epsilon`).
         dropout: float. Dropout inside the blocks.
         activation: str. MLP activation of the blocks (`"gelu"`,
             `"quick_gelu"`, `"gelu_tanh"`).
@@ -129,7 +134,13 @@ class VisionTransformerEncoder(FunctionalEncoder):
         final_norm = keras.layers.LayerNormalization(
             epsilon=layer_norm_epsilon, dtype=dtype, name="final_norm"
         )
-        pool = MaskedPooling(pooling, dtype=dtype, name="pooling")
+        if pooling == "map":
+            pool = AttentionPooling(
+                num_heads, intermediate_dim, activation=activation,
+                layer_norm_epsilon=layer_norm_epsilon, dtype=dtype,
+                name="pooling")
+        else:
+            pool = MaskedPooling(pooling, dtype=dtype, name="pooling")
 
         # === Functional Model ===
         images = keras.Input((image_size, image_size, 3), name="images")

@@ -1,6 +1,7 @@
 """Building blocks shared by the encoders."""
 
 from keras_mm.layers import activations
+from keras_mm.layers.attention_pooling import AttentionPooling
 from keras_mm.layers.fused_dense import FusedDense
 from keras_mm.layers.image_normalization import ImageNormalization
 from keras_mm.layers.masked_pooling import MaskedPooling

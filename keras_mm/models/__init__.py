@@ -6,6 +6,7 @@ ever downloaded.
 """
 
 from keras_mm.models import clip  # noqa: F401  (registers its classes)
+from keras_mm.models import siglip  # noqa: F401
 from keras_mm.models.checkpoint_format import CheckpointFormat
 from keras_mm.models.dual_encoder import dual_encoder
 from keras_mm.models import roberta  # noqa: F401  (registers its classes)

@@ -5,6 +5,7 @@ import os
 # Each family appends its formats here (imported lazily by `_formats`).
 _FAMILY_MODULES = (
     "keras_mm.models.clip.formats",
+    "keras_mm.models.siglip.formats",
     "keras_mm.models.vit.formats",
     "keras_mm.models.roberta.formats",
 )
