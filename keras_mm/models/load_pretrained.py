@@ -4,6 +4,7 @@ import os
 
 # Each family appends its formats here (imported lazily by `_formats`).
 _FAMILY_MODULES = (
+    "keras_mm.models.whisper.hf_whisper",
 )
 
 
