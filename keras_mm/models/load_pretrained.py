@@ -5,6 +5,7 @@ import os
 # Each family appends its formats here (imported lazily by `_formats`).
 _FAMILY_MODULES = (
     "keras_mm.models.whisper.hf_whisper",
+    "keras_mm.models.wav2vec2.hf_wav2vec2",
 )
 
 
