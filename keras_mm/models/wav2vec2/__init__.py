@@ -8,3 +8,4 @@ from keras_mm.models.wav2vec2.wav2vec2_audio_encoder import (
 from keras_mm.models.wav2vec2.wav2vec2_audio_preprocessor import (
     Wav2Vec2AudioPreprocessor,
 )
+from keras_mm.models.wav2vec2.wav2vec2_layers import TimeNormalization

@@ -7,6 +7,7 @@ from keras_mm.encoders.bert_block import BertBlock
 from keras_mm.encoders.functional_encoder import FunctionalEncoder
 from keras_mm.layers.masked_pooling import MaskedPooling
 from keras_mm.layers.transformer_block import TransformerBlock
+from keras_mm.models.wav2vec2.wav2vec2_layers import TimeNormalization
 
 FEATURE_NORMS = ("group", "layer")
 
@@ -139,9 +140,8 @@ class Wav2Vec2AudioEncoder(FunctionalEncoder):
             elif i == 0:
                 # torch's GroupNorm(C, C): each channel normalised over
                 # time, per example.
-                feature_layers.append(keras.layers.GroupNormalization(
-                    groups=dim, epsilon=1e-5, name="feature_norm_0",
-                    **common))
+                feature_layers.append(TimeNormalization(
+                    epsilon=1e-5, name="feature_norm_0", **common))
             feature_layers.append(keras.layers.Activation(
                 feature_activation, name=f"feature_activation_{i}",
                 **common))

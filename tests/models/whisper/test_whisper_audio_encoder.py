@@ -17,8 +17,9 @@ def test_output_shapes_and_mean_pooling():
     outputs = encoder(_inputs())
     sequence = keras.ops.convert_to_numpy(outputs["sequence_output"])
     assert sequence.shape == (2, 6, 16)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(outputs["pooled_output"]),
-                               sequence.mean(axis=1), atol=1e-6)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(outputs["pooled_output"]),
+        sequence.mean(axis=1), atol=1e-6)
 
 
 def test_config_and_keras_file_round_trip(tmp_path):
@@ -30,5 +31,6 @@ def test_config_and_keras_file_round_trip(tmp_path):
     reloaded = keras.saving.load_model(path)
     assert isinstance(reloaded, WhisperAudioEncoder)
     for key, value in encoder(_inputs()).items():
-        np.testing.assert_allclose(keras.ops.convert_to_numpy(reloaded(_inputs())[key]),
-                                   keras.ops.convert_to_numpy(value), atol=1e-6)
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(reloaded(_inputs())[key]),
+            keras.ops.convert_to_numpy(value), atol=1e-6)
