@@ -19,6 +19,20 @@ def read_json(folder, filename):
         return json.load(f)
 
 
+def hf_model_type(path):
+    """`config.json`'s `model_type` in folder `path`, or None: not a
+    folder, no config or an unreadable one (another format's folder, which
+    a format's `detect` must not fail on)."""
+    config = os.path.join(path, "config.json")
+    if not (os.path.isdir(path) and os.path.exists(config)):
+        return None
+    try:
+        model_type = read_json(path, "config.json").get("model_type")
+    except (ValueError, AttributeError):
+        return None
+    return model_type
+
+
 class HFTensorReader:
     """Tensors of one model inside a checkpoint, under a name prefix.
 

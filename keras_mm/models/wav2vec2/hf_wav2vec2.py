@@ -15,6 +15,7 @@ import numpy as np
 from keras_mm.checkpoints.tensor_files import read_tensors
 from keras_mm.models.checkpoint_format import CheckpointFormat
 from keras_mm.models.hf_tensor_reader import HFTensorReader
+from keras_mm.models.hf_tensor_reader import hf_model_type
 from keras_mm.models.hf_tensor_reader import read_json
 from keras_mm.models.pretrained_tower import PretrainedTower
 
@@ -32,9 +33,7 @@ _WEIGHT_NORM_NAMES = (
 
 def is_hf_wav2vec2_folder(path):
     """Whether `path` is a folder whose `config.json` says `wav2vec2`."""
-    config = os.path.join(path, "config.json")
-    return os.path.isdir(path) and os.path.exists(config) and (
-        read_json(path, "config.json").get("model_type") == "wav2vec2")
+    return hf_model_type(path) == "wav2vec2"
 
 
 def _activation(config, key):

@@ -12,6 +12,7 @@ import os
 from keras_mm.checkpoints.tensor_files import read_tensors
 from keras_mm.models.checkpoint_format import CheckpointFormat
 from keras_mm.models.hf_tensor_reader import HFTensorReader
+from keras_mm.models.hf_tensor_reader import hf_model_type
 from keras_mm.models.hf_tensor_reader import read_json
 from keras_mm.models.pretrained_tower import PretrainedTower
 
@@ -23,9 +24,7 @@ _ACTIVATIONS = {"gelu": "gelu", "relu": "relu", "silu": "silu",
 
 def is_hf_whisper_folder(path):
     """Whether `path` is a folder whose `config.json` says `whisper`."""
-    config = os.path.join(path, "config.json")
-    return os.path.isdir(path) and os.path.exists(config) and (
-        read_json(path, "config.json").get("model_type") == "whisper")
+    return hf_model_type(path) == "whisper"
 
 
 def encoder_kwargs_from_hf(config):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from keras_mm.checkpoints import CheckpointMismatchError
+from keras_mm.models import is_pretrained_checkpoint
 from keras_mm.models import load_pretrained
 from keras_mm.models.whisper import load_hf_whisper
 
@@ -90,3 +91,11 @@ def test_preprocessor_that_does_not_fit_the_encoder(tiny_whisper, tmp_path):
         tmp_path)
     with pytest.raises(ValueError, match="16 mel bins x 200 frames"):
         load_hf_whisper(str(tmp_path))
+
+
+def test_detects_whisper_folders_only(tiny_whisper, tmp_path):
+    assert is_pretrained_checkpoint(tiny_whisper[0])
+    (tmp_path / "config.json").write_text('{"model_type": "bert"}')
+    assert not is_pretrained_checkpoint(str(tmp_path))
+    (tmp_path / "config.json").write_text("not json")
+    assert not is_pretrained_checkpoint(str(tmp_path))
