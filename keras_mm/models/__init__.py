@@ -11,6 +11,8 @@ from keras_mm.models.checkpoint_format import CheckpointFormat
 from keras_mm.models.dual_encoder import dual_encoder
 from keras_mm.models import roberta  # noqa: F401  (registers its classes)
 from keras_mm.models import vit  # noqa: F401
+from keras_mm.models import wav2vec2  # noqa: F401
+from keras_mm.models import whisper  # noqa: F401
 from keras_mm.models.image_preprocessor import ImagePreprocessor
 from keras_mm.models.pretrained_tower import PretrainedTower
 from keras_mm.models.load_pretrained import is_pretrained_checkpoint

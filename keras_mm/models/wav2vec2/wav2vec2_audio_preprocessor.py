@@ -1,0 +1,102 @@
+"""wav2vec 2.0's input normalisation, computed on the host."""
+
+import json
+
+import numpy as np
+
+
+class Wav2Vec2AudioPreprocessor:
+    """Waveforms → `input_values`, as Hugging Face's
+    `Wav2Vec2FeatureExtractor` with `padding=True`.
+
+    A batch is padded to its longest waveform with `padding_value`. With
+    `do_normalize`, each waveform is shifted and scaled to zero mean and
+    unit variance (`(x - mean) / sqrt(var + 1e-7)`). Like Hugging Face, a
+    preprocessor that returns no attention mask (the wav2vec2-base
+    checkpoints) takes the statistics over the padded row, padding
+    included; one that does (`return_attention_mask`, the "lv60" models)
+    takes them over the real samples and writes `padding_value` back over
+    the padding. NumPy (float64, cast to float32 at the end): this runs on
+    the host before the model.
+
+    Args:
+        sampling_rate: int. Samples per second the waveforms must have.
+        do_normalize: bool. Zero-mean, unit-variance normalisation.
+        padding_value: float. Fills the end of shorter waveforms.
+        return_attention_mask: bool. Normalise over the real samples only
+            (see above).
+
+    Call arguments:
+        waveforms: one float waveform `(samples,)`, a batch
+            `(batch, samples)` or a list of waveforms of any lengths.
+
+    Returns:
+        `{"input_values": float32 (batch, longest)}`: the input of
+        `keras_mm.models.wav2vec2.Wav2Vec2AudioEncoder`.
+
+    Example:
+    ```python
+    preprocessor = keras_mm.models.wav2vec2.Wav2Vec2AudioPreprocessor()
+    inputs = preprocessor([np.ones(800, "float32"), np.ones(1600, "float32")])
+    inputs["input_values"].shape  # (2, 1600)
+    ```
+    """
+
+    def __init__(self, sampling_rate=16000, do_normalize=True,
+                 padding_value=0.0, return_attention_mask=False):
+        self.sampling_rate = sampling_rate
+        self.do_normalize = do_normalize
+        self.padding_value = padding_value
+        self.return_attention_mask = return_attention_mask
+
+    @classmethod
+    def from_preprocessor_config(cls, path):
+        """Reads Hugging Face's `preprocessor_config.json`."""
+        with open(path, encoding="utf-8") as f:
+            config = json.load(f)
+        return cls(
+            sampling_rate=config.get("sampling_rate", 16000),
+            do_normalize=config.get("do_normalize", True),
+            padding_value=config.get("padding_value", 0.0),
+            return_attention_mask=config.get("return_attention_mask", False),
+        )
+
+    def __call__(self, waveforms):
+        if isinstance(waveforms, np.ndarray) and waveforms.ndim == 1:
+            waveforms = [waveforms]
+        elif not isinstance(waveforms, np.ndarray) and len(waveforms) and (
+                np.ndim(waveforms[0]) == 0):
+            waveforms = [waveforms]  # One waveform given as a list.
+        # float32 first, as Hugging Face converts its inputs.
+        waveforms = [np.asarray(w, dtype="float32") for w in waveforms]
+        for waveform in waveforms:
+            if waveform.ndim != 1:
+                raise ValueError(
+                    "Each waveform must be mono, shape (samples,). "
+                    f"Received: shape={waveform.shape}")
+        longest = max(len(w) for w in waveforms)
+        batch = np.full((len(waveforms), longest), self.padding_value,
+                        dtype="float64")
+        for row, waveform in zip(batch, waveforms):
+            row[: len(waveform)] = waveform
+            if not self.do_normalize:
+                continue
+            # Statistics over the real samples, or (no attention mask) over
+            # the padded row, as Hugging Face computes them.
+            real = len(waveform) if self.return_attention_mask else longest
+            mean, var = row[:real].mean(), row[:real].var()
+            row[:] = (row - mean) / np.sqrt(var + 1e-7)
+            row[real:] = self.padding_value  # Empty without a mask.
+        return {"input_values": batch.astype("float32")}
+
+    def get_config(self):
+        return {
+            "sampling_rate": self.sampling_rate,
+            "do_normalize": self.do_normalize,
+            "padding_value": self.padding_value,
+            "return_attention_mask": self.return_attention_mask,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
