@@ -145,10 +145,16 @@ def export(entries, prefix=""):
             pieces = np.split(values, len(entry.names), axis=-1)
             for name, piece in zip(entry.names, pieces):
                 if name is not None:
-                    tensors[prefix + name] = np.ascontiguousarray(
+                    tensors[prefix + name] = _contiguous(
                         piece.T if entry.layout == "concat_linear" else piece)
             continue
         if entry.checkpoint_shape is not None:
             values = values.reshape(entry.checkpoint_shape)
-        tensors[prefix + entry.names[0]] = np.ascontiguousarray(values)
+        tensors[prefix + entry.names[0]] = _contiguous(values)
     return tensors
+
+
+def _contiguous(values):
+    # Not `np.ascontiguousarray`: it turns a 0-d scalar (a logit scale)
+    # into shape (1,), which the checkpoint's readers would not expect.
+    return np.array(values, order="C")
