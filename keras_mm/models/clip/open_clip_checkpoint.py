@@ -106,18 +106,16 @@ def resolve(path, model_config=None):
     checkpoint path; raises naming the file that is missing."""
     if os.path.isdir(path):
         hub_config = os.path.join(path, HUB_CONFIG)
-        if os.path.isfile(hub_config) and model_config is None:
+        if os.path.isfile(hub_config):
             weights = next((os.path.join(path, n) for n in HUB_WEIGHT_FILES
                             if os.path.isfile(os.path.join(path, n))), None)
             if weights is None:
                 raise FileNotFoundError(
                     f"No weights in {path}: expected one of "
                     + ", ".join(HUB_WEIGHT_FILES))
-            configs = _model_config_of(hub_config)
-            if configs is None:
-                raise ValueError(f"{hub_config} has no model_cfg")
-            return (weights, *configs, hub_config)
-        weights = _latest_epoch(path)
+            model_config = model_config or hub_config
+        else:
+            weights = _latest_epoch(path)
         if weights is None:
             raise FileNotFoundError(
                 f"No open_clip checkpoint in {path}: expected {HUB_CONFIG} "

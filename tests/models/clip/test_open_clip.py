@@ -190,3 +190,50 @@ def test_missing_files_are_named(tmp_path):
     shutil.copy(os.path.join(FIXTURES, "openai", oc.HUB_CONFIG), empty)
     with pytest.raises(FileNotFoundError, match="open_clip_model"):
         keras_mm.models.load_pretrained(empty)
+
+
+# open_clip's own model_configs (ViT-B-16 is ViT-B-32 with patch_size 16;
+# the -quickgelu files add "quick_gelu": true).
+VIT_B_32 = {"embed_dim": 512,
+            "vision_cfg": {"image_size": 224, "layers": 12, "width": 768,
+                           "patch_size": 32},
+            "text_cfg": {"context_length": 77, "vocab_size": 49408,
+                         "width": 512, "heads": 8, "layers": 12}}
+VIT_L_14 = {"embed_dim": 768,
+            "vision_cfg": {"image_size": 224, "layers": 24, "width": 1024,
+                           "patch_size": 14},
+            "text_cfg": {"context_length": 77, "vocab_size": 49408,
+                         "width": 768, "heads": 12, "layers": 12}}
+
+
+@pytest.mark.parametrize("config, heads, intermediate", [
+    (VIT_B_32, 12, 3072),
+    ({**VIT_B_32, "vision_cfg": {**VIT_B_32["vision_cfg"],
+                                 "patch_size": 16}}, 12, 3072),
+    ({**VIT_L_14, "quick_gelu": True}, 16, 4096),
+])
+def test_open_clip_model_configs_parse(config, heads, intermediate):
+    from keras_mm.models.clip.open_clip_config import (
+        clip_kwargs_from_open_clip,
+    )
+
+    kwargs, pool = clip_kwargs_from_open_clip(config, "ViT")
+    vision, text = kwargs["vision"], kwargs["text"]
+    assert (vision["num_heads"], vision["intermediate_dim"]) == (
+        heads, intermediate)
+    assert vision["patch_size"] == config["vision_cfg"]["patch_size"]
+    assert vision["pre_norm"] and text["causal"] and pool == "argmax"
+    activation = "quick_gelu" if config.get("quick_gelu") else "gelu"
+    assert vision["activation"] == text["activation"] == activation
+    assert kwargs["projection"] == {"image": "linear", "text": "linear"}
+    assert kwargs["loss"] == "clip"
+
+
+def test_image_size_interpolates_positions():
+    model = keras_mm.models.load_pretrained(
+        os.path.join(FIXTURES, "openai"), tokenizer=TINY_BPE, image_size=48)
+    assert model.preprocessors["image"](IMAGES[:1]).shape == (1, 48, 48, 3)
+    embeddings = model.embed("image", IMAGES)
+    assert embeddings.shape == (len(IMAGES), 24)
+    # Close to, not equal to, the 32-pixel embeddings.
+    assert np.all(np.sum(embeddings * REFERENCE["openai/image"], -1) > 0.5)
