@@ -268,6 +268,13 @@ def load_open_clip(path, model_config=None, tokenizer=None, image_size=None):
     merges = tokenizer or DEFAULT_MERGES
     text_preprocessor = CLIPTextPreprocessor.from_merges_file(
         text["sequence_length"], merges, **text_preprocessor_kwargs(pool))
+    end_id = text_preprocessor.tokenizer.end_token_id
+    if pool == "eos" and model_cfg["text_cfg"].get("eos_id", 2) != end_id:
+        raise ValueError(
+            f"{config_path}: text pool_type 'eos' with eos_id "
+            f"{model_cfg['text_cfg'].get('eos_id', 2)} is not the "
+            f"tokenizer's end token ({end_id}); supported: pooling at the "
+            "end token (argmax, or eos with its id), last, first")
     vocabulary = text_preprocessor.tokenizer.vocabulary_size()
     if vocabulary > text["vocabulary_size"]:
         raise ValueError(

@@ -237,3 +237,10 @@ def test_image_size_interpolates_positions():
     assert embeddings.shape == (len(IMAGES), 24)
     # Close to, not equal to, the 32-pixel embeddings.
     assert np.all(np.sum(embeddings * REFERENCE["openai/image"], -1) > 0.5)
+
+
+def test_eos_pooling_needs_the_end_token(tmp_path):
+    folder = _folder_with(
+        tmp_path, lambda c: c["text_cfg"].update(pool_type="eos", eos_id=2))
+    with pytest.raises(ValueError, match="'eos' with eos_id 2"):
+        keras_mm.models.load_pretrained(folder, tokenizer=TINY_BPE)
