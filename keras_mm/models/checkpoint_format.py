@@ -15,8 +15,13 @@ class CheckpointFormat:
             detects a path owns its errors: `load` then names what is
             wrong instead of another format being tried.
         load: `(path, **options) -> ContrastiveModel | PretrainedTower`.
+        can_load: optional `path -> bool`, cheap: whether `load(path)`
+            would succeed (what `is_pretrained_checkpoint` answers), for a
+            format whose `detect` also claims paths it refuses (to name
+            why). Defaults to `detect`.
     """
 
     name: str
     detect: Callable[[str], bool]
     load: Callable[..., object]
+    can_load: Callable[[str], bool] = None

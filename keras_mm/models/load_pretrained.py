@@ -36,8 +36,13 @@ def _detect(path):
 
 def is_pretrained_checkpoint(path):
     """Whether `path` is a folder or file in a format `load_pretrained`
-    recognises."""
-    return os.path.exists(path) and _detect(path) is not None
+    recognises and can load."""
+    if not os.path.exists(path):
+        return False
+    checkpoint_format = _detect(path)
+    if checkpoint_format is None:
+        return False
+    return (checkpoint_format.can_load or checkpoint_format.detect)(path)
 
 
 def load_pretrained(path, **options):

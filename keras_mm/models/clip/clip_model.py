@@ -17,7 +17,8 @@ OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
 
 
 def build_clip(vision, text, projection_dim, logit_scale=math.log(1 / 0.07),
-               preprocessors=None, name="clip"):
+               preprocessors=None, name="clip", projection="linear",
+               loss="clip", logit_bias=None):
     """A `ContrastiveModel` shaped as CLIP.
 
     Args:
@@ -28,6 +29,11 @@ def build_clip(vision, text, projection_dim, logit_scale=math.log(1 / 0.07),
         projection_dim: int. Width of the shared space.
         logit_scale: float. `log` of the temperature's inverse.
         preprocessors: optional dict of raw-input preprocessors.
+        projection: str or dict per modality (`ContrastiveModel`'s
+            variants): `"linear"` (CLIP), `"linear_bias"` (open_clip's
+            `proj_bias`), `"identity"`.
+        loss: str. `"clip"`, or `"siglip"` (a learned logit bias).
+        logit_bias: optional float. The bias (with `loss="siglip"`).
 
     Example:
     ```python
@@ -46,9 +52,9 @@ def build_clip(vision, text, projection_dim, logit_scale=math.log(1 / 0.07),
         **{"causal": True, "pooling": "eot", **text}, name="text_encoder")
     model = ContrastiveModel(
         {"image": image_encoder, "text": text_encoder},
-        projection_dim=projection_dim, projection="linear", loss="clip",
+        projection_dim=projection_dim, projection=projection, loss=loss,
         preprocessors=preprocessors, name=name)
-    set_logit_scale(model, logit_scale)
+    set_logit_scale(model, logit_scale, logit_bias)
     return model
 
 

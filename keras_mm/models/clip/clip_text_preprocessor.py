@@ -31,6 +31,12 @@ class CLIPTextPreprocessor(keras.layers.Layer):
     Args:
         tokenizer: `keras_hub.tokenizers.CLIPTokenizer`.
         sequence_length: int. Length of every output row (CLIP: 77).
+        pad_value: optional int. The padding id; the end token's by
+            default (as transformers pads), 0 for open_clip's ids.
+        mask_padding: bool. Whether `padding_mask` is False at padding.
+            open_clip's towers that pool the last or first position have
+            no padding mask (pad tokens are attended like any other);
+            `False` reproduces that with an all-True mask.
 
     Call arguments:
         texts: a str, a list of str or a string tensor.
@@ -47,32 +53,42 @@ class CLIPTextPreprocessor(keras.layers.Layer):
     # service may do the same to its cache keys.
     lowercase = True
 
-    def __init__(self, tokenizer, sequence_length, **kwargs):
+    def __init__(self, tokenizer, sequence_length, pad_value=None,
+                 mask_padding=True, **kwargs):
         super().__init__(**kwargs)
         self.tokenizer = tokenizer
         self.sequence_length = sequence_length
+        self.pad_value = pad_value
+        self.mask_padding = mask_padding
+        # Built on first use: a tokenizer restored from a `.keras` file has
+        # its vocabulary (an asset) only after the constructor has run.
         self._packer = None
 
-    def _pack(self, token_ids):
-        # Built on first use: a reloaded tokenizer gets its vocabulary
-        # (saved as assets) only after `from_config`.
+    @property
+    def packer(self):
         if self._packer is None:
             import keras_hub
 
+            tokenizer = self.tokenizer
+            vocabulary = tokenizer.get_vocabulary()
             self._packer = keras_hub.layers.StartEndPacker(
                 sequence_length=self.sequence_length,
-                start_value=self.tokenizer.start_token_id,
-                end_value=self.tokenizer.end_token_id,
-                pad_value=self.tokenizer.end_token_id,
+                start_value=tokenizer.token_to_id(START_TOKEN)
+                if START_TOKEN in vocabulary else tokenizer.start_token_id,
+                end_value=tokenizer.end_token_id,
+                pad_value=tokenizer.end_token_id if self.pad_value is None
+                else self.pad_value,
                 return_padding_mask=True,
             )
-        return self._packer(token_ids)
+        return self._packer
 
     def call(self, texts):
         import tensorflow as tf
 
         texts = tf.convert_to_tensor(texts)
-        token_ids, padding_mask = self._pack(self.tokenizer(texts))
+        token_ids, padding_mask = self.packer(self.tokenizer(texts))
+        if not self.mask_padding:
+            padding_mask = tf.ones_like(padding_mask)
         return {"token_ids": tf.cast(token_ids, "int32"),
                 "padding_mask": tf.cast(padding_mask, "bool")}
 
@@ -119,15 +135,18 @@ class CLIPTextPreprocessor(keras.layers.Layer):
 
     @classmethod
     def from_merges_file(cls, sequence_length=77, path=DEFAULT_MERGES,
-                         num_merges=OPENAI_NUM_MERGES):
+                         num_merges=OPENAI_NUM_MERGES, **kwargs):
         """From a merges file as open_clip ships it (OpenAI's by default).
 
         The vocabulary follows from the merges, as in open_clip's
         `SimpleTokenizer`: the 256 byte symbols, the same with `</w>`, one
-        token per merge, then the start and end tokens.
+        token per merge, then the start and end tokens. `kwargs` go to the
+        constructor (`pad_value`, `mask_padding`).
         """
         import keras_hub
 
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"No tokenizer merges file at {path}")
         opener = gzip.open if path.endswith(".gz") else open
         with opener(path, "rt", encoding="utf-8") as f:
             merges = f.read().split("\n")[1:num_merges + 1]
@@ -138,13 +157,15 @@ class CLIPTextPreprocessor(keras.layers.Layer):
         tokenizer = keras_hub.tokenizers.CLIPTokenizer(
             vocabulary={token: i for i, token in enumerate(vocabulary)},
             merges=merges)
-        return cls(tokenizer, sequence_length)
+        return cls(tokenizer, sequence_length, **kwargs)
 
     def get_config(self):
         return {
             **super().get_config(),
             "tokenizer": keras.saving.serialize_keras_object(self.tokenizer),
             "sequence_length": self.sequence_length,
+            "pad_value": self.pad_value,
+            "mask_padding": self.mask_padding,
         }
 
     @classmethod
