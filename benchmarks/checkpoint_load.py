@@ -14,8 +14,10 @@ fresh subprocess, once per round, the contenders interleaved:
 - keras_mm on each Keras backend: `keras_mm.models.load_pretrained(folder)`
   (the model, its tokenizer and image preprocessing).
 
-In each subprocess the framework is imported first and its resident set
-read (`baseline_rss_bytes`: VmRSS), the peak is then reset (Linux
+In each subprocess the framework is imported first (torch + transformers;
+keras + keras_mm + keras-hub and TensorFlow, which the CLIP tokenizer runs
+on) and its resident set read (`baseline_rss_bytes`: VmRSS), the peak is
+then reset (Linux
 `/proc/self/clear_refs` 5) so that `peak_rss_bytes` (VmHWM after the load)
 is the load's own peak, and the load is timed. Reported per keras_mm
 backend, medians over rounds:
@@ -27,7 +29,14 @@ backend, medians over rounds:
   transformers' (< 1 is faster). keras_mm's load also builds the 49k-token
   tokenizer and image preprocessor, transformers' `CLIPModel` does not;
   `transformers_with_processor` (`CLIPProcessor.from_pretrained` too) is
-  reported beside it for that comparison.
+  reported beside it for that comparison. transformers memory-maps
+  `model.safetensors`, so its weights are file pages that become resident
+  only when read: its `rss_after_reading_weights_bytes` is the RSS after
+  one pass over every parameter.
+
+Every subprocess runs with glibc's default allocator settings, as a
+user's own script does (`--tuned-allocator`: the training launchers'
+settings, which on jax and torch keep freed memory for speed).
 """
 
 import argparse
@@ -138,8 +147,12 @@ def measure(contender, folder):
             return model
     else:
         import keras  # noqa: F401
+        # The CLIP tokenizer runs on keras-hub (which imports TensorFlow):
+        # framework, imported before the baseline on every backend.
+        import keras_hub  # noqa: F401
+        import tensorflow  # noqa: F401
 
-        import keras_mm
+        import keras_mm  # noqa: F401
         from keras_mm.models import load_pretrained
 
         assert keras.backend.backend() == contender, keras.backend.backend()
@@ -153,23 +166,35 @@ def measure(contender, folder):
     model = load()
     seconds = time.perf_counter() - start
     peak = _status("VmHWM")
-    del model
-    return {"baseline_rss_bytes": baseline, "peak_rss_bytes": peak,
-            "load_seconds": seconds, "peak_reset": reset}
+    result = {"baseline_rss_bytes": baseline, "peak_rss_bytes": peak,
+              "load_seconds": seconds, "peak_reset": reset}
+    if contender == "transformers":
+        # transformers maps model.safetensors and its parameters stay
+        # file pages until first read: the RSS once every weight is read.
+        import torch
+
+        with torch.no_grad():
+            for parameter in model.parameters():
+                parameter.sum()
+        result["rss_after_reading_weights_bytes"] = _status("VmRSS")
+    return result
 
 
 # --- controller side ---------------------------------------------------------
 
 
-def _run(contender, folder):
+def _run(contender, folder, tuned_allocator=False):
     backend = contender if contender in BACKENDS else "torch"
     code = ("import json, sys; "
             f"sys.path.insert(0, {ROOT!r}); "
             "from benchmarks.checkpoint_load import measure; "
             f"print('RESULT', json.dumps(measure({contender!r}, "
             f"{folder!r})))")
-    env = _worker_environ({"KERAS_BACKEND": backend, "PYTHONPATH": ROOT,
-                           "TF_CPP_MIN_LOG_LEVEL": "3"})
+    env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": ROOT,
+           "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env.pop("GLIBC_TUNABLES", None)
+    if tuned_allocator:
+        env = _worker_environ(env)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True,
                          text=True, env=env)
     if out.returncode:
@@ -198,6 +223,11 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--backends", default=",".join(BACKENDS))
     parser.add_argument("--folder", help="reuse a folder written before")
+    parser.add_argument(
+        "--tuned-allocator", action="store_true",
+        help="run every contender with keras_mm.runtime.tuned_environ "
+        "(the training launchers' glibc settings; on jax and torch they "
+        "keep freed memory, which raises peaks)")
     args = parser.parse_args()
     backends = [b for b in args.backends.split(",") if b]
     peers = ["transformers", "transformers_with_processor"]
@@ -211,7 +241,7 @@ def main():
         runs = {name: [] for name in peers + backends}
         for round_index in range(args.rounds):
             for name in runs:
-                runs[name].append(_run(name, folder))
+                runs[name].append(_run(name, folder, args.tuned_allocator))
                 print(f"round {round_index} {name}: {runs[name][-1]}",
                       flush=True)
 
@@ -232,7 +262,16 @@ def main():
             for name, f in figures.items()]
     print_table(rows, ["contender", "load s", "baseline MiB", "peak MiB",
                        "(peak-base)/weights", "time / transformers"])
+    worst = max(backends, key=lambda b: figures[b]["peak_rss_over_weights"])
+    slowest = max(backends, key=lambda b: figures[b][
+        "ratio_load_time_over_transformers"])
     result = {
+        # Top level: the worst backend's figures (per backend below).
+        "peak_rss_over_weights": figures[worst]["peak_rss_over_weights"],
+        "peak_rss_over_weights_backend": worst,
+        "ratio_load_time_over_transformers": figures[slowest][
+            "ratio_load_time_over_transformers"],
+        "ratio_load_time_over_transformers_backend": slowest,
         "weights_bytes": weights,
         "backends": {b: figures[b] for b in backends},
         "transformers": figures["transformers"],
@@ -240,13 +279,15 @@ def main():
             "transformers_with_processor"],
         "config": {
             "rounds": args.rounds,
+            "allocator": "keras_mm.runtime.tuned_environ" if
+            args.tuned_allocator else "glibc defaults (GLIBC_TUNABLES unset)",
             "checkpoint": "transformers CLIPConfig() defaults "
             "(openai/clip-vit-base-patch32 sizes), random weights, "
             "model.safetensors float32; CLIPTokenizer with the full 49,408 "
             "vocabulary; CLIPImageProcessor defaults",
             "measure": "each load in a fresh subprocess; baseline = VmRSS "
-            "after importing the framework (keras + keras_mm on the backend;"
-            " torch + transformers), peak = VmHWM after the load with the "
+            "after importing the framework (keras, keras_mm, keras_hub, "
+            "tensorflow on the backend; torch + transformers), peak = VmHWM after the load with the "
             "peak reset (clear_refs 5) after the imports; medians over "
             "rounds; peak_rss_over_weights = (peak - baseline) / "
             "weights_bytes",

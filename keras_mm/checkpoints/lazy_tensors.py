@@ -180,10 +180,13 @@ class LazyTensors(collections.abc.Mapping):
             path, data_start, entry = self._safetensors[name]
             return _read_safetensor(path, data_start, name, entry)
         if name in self._torch:
-            value = self._torch[name][name]
+            value = self._torch[name][name].detach()
             if value.is_floating_point():
-                return value.detach().float().numpy()
-            return value.numpy()
+                value = value.float()
+            # A copy: the state's tensors live in the memory-mapped file.
+            out = aligned_empty(tuple(value.shape), value.numpy().dtype)
+            np.copyto(out, value.numpy())
+            return out
         raise KeyError(name)
 
     def __setitem__(self, name, values):
