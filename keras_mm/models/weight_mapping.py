@@ -15,6 +15,7 @@ import numpy as np
 from keras_mm.checkpoints.checkpoint_mismatch_error import (
     CheckpointMismatchError,
 )
+from keras_mm.checkpoints.lazy_tensors import aligned
 
 LAYOUTS = ("copy", "linear", "conv", "concat_linear", "concat")
 
@@ -93,7 +94,11 @@ def _shape_in_checkpoint(entry, shape):
 
 
 def assign(entries, tensors, source, prefix=""):
-    """Fills every entry's variable from `tensors` (`{name: np.ndarray}`).
+    """Fills every entry's variable from `tensors` (`{name: np.ndarray}`,
+    or a `keras_mm.checkpoints.lazy_tensors.LazyTensors`).
+
+    Each entry reads its tensor(s), assigns and drops them before the next
+    entry, so a lazy mapping is held in memory one entry at a time.
 
     Raises `CheckpointMismatchError` naming the first missing tensor, or
     the first whose shape does not fit, with both shapes.
@@ -126,7 +131,27 @@ def assign(entries, tensors, source, prefix=""):
                 f"the model expects {_shape_in_checkpoint(entry, shape)}",
                 tensor_name=name,
             )
-        entry.variable.assign(values.astype(entry.variable.dtype))
+        entry.variable.assign(_host_to_backend(
+            values.astype(entry.variable.dtype, copy=False)))
+        del parts, values
+
+
+def _host_to_backend(values):
+    """`values` for `Variable.assign`, without a second host copy.
+
+    An aligned contiguous array is handed over as it is: torch wraps it
+    (`as_tensor`) and TensorFlow aliases it; Keras' jax conversion
+    (`jnp.asarray`) always copies, while `jax.device_put` aliases it on
+    CPU. A full-size checkpoint then holds the model plus about one tensor.
+    """
+    import keras
+
+    values = aligned(values)
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return jax.device_put(values)
+    return values
 
 
 def export(entries, prefix=""):

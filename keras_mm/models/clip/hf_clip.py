@@ -10,7 +10,7 @@ checkpoints), layer-norm epsilon, sizes, the logit scale.
 import math
 import os
 
-from keras_mm.checkpoints.tensor_files import read_tensors
+from keras_mm.checkpoints.tensor_files import open_tensors
 from keras_mm.layers.activations import checkpoint_activation
 from keras_mm.models import weight_mapping as wm
 from keras_mm.models.clip.clip_model import block_entries
@@ -19,6 +19,7 @@ from keras_mm.models.clip.clip_text_preprocessor import CLIPTextPreprocessor
 from keras_mm.models.hf_folder import model_type
 from keras_mm.models.hf_folder import read_json
 from keras_mm.models.image_preprocessor import ImagePreprocessor
+from keras_mm.models.random_init_skipped import random_init_skipped
 
 HF_BLOCK_NAMES = {
     "q": "self_attn.q_proj", "k": "self_attn.k_proj",
@@ -145,7 +146,7 @@ def load_hf_clip(folder, image_size=None, sequence_length=None):
     processor_config = read_json(
         os.path.join(folder, "preprocessor_config.json"))
     kwargs = clip_kwargs_from_hf(config, processor_config, folder)
-    tensors = read_tensors(folder)
+    tensors = open_tensors(folder)  # read one tensor at a time
     text_length = kwargs["text"]["sequence_length"]
     if sequence_length and sequence_length < text_length:
         text_length = kwargs["text"]["sequence_length"] = sequence_length
@@ -166,8 +167,10 @@ def load_hf_clip(folder, image_size=None, sequence_length=None):
                     "patch_size"], num_prefix_tokens=1)
         images = ImagePreprocessor(image_size, image_size, images.resample,
                                    images.crop_rounding)
-    model = build_clip(
-        **kwargs, preprocessors={"text": tokenizer, "image": images},
-        logit_scale=config.get("logit_scale_init_value", math.log(1 / 0.07)))
+    with random_init_skipped():  # every weight is assigned below
+        model = build_clip(
+            **kwargs, preprocessors={"text": tokenizer, "image": images},
+            logit_scale=config.get("logit_scale_init_value",
+                                   math.log(1 / 0.07)))
     wm.assign(hf_clip_entries(model), tensors, source=folder)
     return model
