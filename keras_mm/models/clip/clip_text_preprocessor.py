@@ -1,12 +1,11 @@
 """CLIP's byte-level BPE tokenizer, packed into fixed-length token ids."""
 
 import gzip
-import json
 import os
 
-import keras
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.models.bpe_text_preprocessor import BPETextPreprocessor
 
 START_TOKEN = "<|startoftext|>"
 END_TOKEN = "<|endoftext|>"
@@ -19,7 +18,7 @@ OPENAI_NUM_MERGES = 49152 - 256 - 2
 
 
 @keras_mm_export
-class CLIPTextPreprocessor(keras.layers.Layer):
+class CLIPTextPreprocessor(BPETextPreprocessor):
     """Strings -> `{"token_ids", "padding_mask"}` as CLIP tokenizes them.
 
     Each string becomes `<|startoftext|> tokens <|endoftext|>`, truncated
@@ -53,85 +52,32 @@ class CLIPTextPreprocessor(keras.layers.Layer):
     # service may do the same to its cache keys.
     lowercase = True
 
+    tokenizer_class = "CLIPTokenizer"
+
     def __init__(self, tokenizer, sequence_length, pad_value=None,
                  mask_padding=True, **kwargs):
-        super().__init__(**kwargs)
-        self.tokenizer = tokenizer
-        self.sequence_length = sequence_length
+        super().__init__(tokenizer, sequence_length, **kwargs)
         self.pad_value = pad_value
         self.mask_padding = mask_padding
-        # Built on first use: a tokenizer restored from a `.keras` file has
-        # its vocabulary (an asset) only after the constructor has run.
-        self._packer = None
 
-    @property
-    def packer(self):
-        if self._packer is None:
-            import keras_hub
+    def start_id(self):
+        vocabulary = self.tokenizer.get_vocabulary()
+        if START_TOKEN in vocabulary:
+            return self.tokenizer.token_to_id(START_TOKEN)
+        return self.tokenizer.start_token_id
 
-            tokenizer = self.tokenizer
-            vocabulary = tokenizer.get_vocabulary()
-            self._packer = keras_hub.layers.StartEndPacker(
-                sequence_length=self.sequence_length,
-                start_value=tokenizer.token_to_id(START_TOKEN)
-                if START_TOKEN in vocabulary else tokenizer.start_token_id,
-                end_value=tokenizer.end_token_id,
-                pad_value=tokenizer.end_token_id if self.pad_value is None
-                else self.pad_value,
-                return_padding_mask=True,
-            )
-        return self._packer
+    def pad_id(self):
+        if self.pad_value is None:
+            return self.tokenizer.end_token_id
+        return self.pad_value
 
-    def call(self, texts):
+    def packing_mask(self, padding_mask):
+        # open_clip's `last`-token pooling attends the padding too.
+        if self.mask_padding:
+            return padding_mask
         import tensorflow as tf
 
-        texts = tf.convert_to_tensor(texts)
-        token_ids, padding_mask = self.packer(self.tokenizer(texts))
-        if not self.mask_padding:
-            padding_mask = tf.ones_like(padding_mask)
-        return {"token_ids": tf.cast(token_ids, "int32"),
-                "padding_mask": tf.cast(padding_mask, "bool")}
-
-    def __call__(self, texts):
-        import numpy as np
-
-        # Tokenizing runs in TensorFlow on every backend (as keras-hub's
-        # preprocessing does); callers get NumPy.
-        outputs = self.call(texts)
-        return {k: np.asarray(v) for k, v in outputs.items()}
-
-    @classmethod
-    def from_files(cls, vocabulary_path, merges_path, sequence_length):
-        """From a Hugging Face folder's `vocab.json` and `merges.txt`."""
-        import keras_hub
-
-        for path in (vocabulary_path, merges_path):
-            if not os.path.exists(path):
-                raise FileNotFoundError(f"No tokenizer file at {path}")
-        with open(vocabulary_path, encoding="utf-8") as f:
-            vocabulary = json.load(f)
-        with open(merges_path, encoding="utf-8") as f:
-            merges = [line.rstrip("\n") for line in f
-                      if line.strip() and not line.startswith("#version")]
-        tokenizer = keras_hub.tokenizers.CLIPTokenizer(
-            vocabulary=vocabulary, merges=merges)
-        return cls(tokenizer, sequence_length)
-
-    @classmethod
-    def from_tokenizer_json(cls, path, sequence_length):
-        """From a Hugging Face `tokenizer.json` (a BPE model)."""
-        import keras_hub
-
-        with open(path, encoding="utf-8") as f:
-            model = json.load(f).get("model", {})
-        if model.get("type") != "BPE":
-            raise ValueError(f"{path}: expected a BPE tokenizer model, got "
-                             f"{model.get('type')!r}")
-        merges = [m if isinstance(m, str) else " ".join(m)
-                  for m in model["merges"]]
-        tokenizer = keras_hub.tokenizers.CLIPTokenizer(
-            vocabulary=model["vocab"], merges=merges)
-        return cls(tokenizer, sequence_length)
+        return tf.ones_like(padding_mask)
 
     @classmethod
     def from_merges_file(cls, sequence_length=77, path=DEFAULT_MERGES,
@@ -160,20 +106,8 @@ class CLIPTextPreprocessor(keras.layers.Layer):
         return cls(tokenizer, sequence_length, **kwargs)
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "tokenizer": keras.saving.serialize_keras_object(self.tokenizer),
-            "sequence_length": self.sequence_length,
-            "pad_value": self.pad_value,
-            "mask_padding": self.mask_padding,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["tokenizer"] = keras.saving.deserialize_keras_object(
-            config["tokenizer"])
-        return cls(**config)
+        return {**super().get_config(), "pad_value": self.pad_value,
+                "mask_padding": self.mask_padding}
 
 
 def _byte_symbols():
