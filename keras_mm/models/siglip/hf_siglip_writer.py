@@ -6,7 +6,12 @@ import os
 from keras_mm.models import weight_mapping as wm
 from keras_mm.models.atomic_folder import atomic_folder
 from keras_mm.models.clip.hf_clip_writer import HF_ACTIVATIONS
+from keras_mm.models.image_preprocessor import RESAMPLE
+from keras_mm.models.image_preprocessor import ImagePreprocessor
 from keras_mm.models.siglip.hf_siglip import hf_siglip_entries
+from keras_mm.models.siglip.keras_hub_image_preprocessor import (
+    KerasHubImagePreprocessor,
+)
 
 
 def _tower_config(encoder):
@@ -87,14 +92,33 @@ def _check_convertible(model):
             # SiglipTokenizer always canonicalises.
             problems.append("the text preprocessor keeps punctuation or "
                             "whitespace, which SiglipTokenizer removes")
-        if isinstance(getattr(images, "size", None), int) or getattr(
-                images, "crop_size", None):
-            problems.append("the image preprocessor crops or keeps the "
+        if _image_resize(images) is None:
+            problems.append(f"the image preprocessor "
+                            f"({type(images).__name__}) crops or keeps the "
                             "aspect ratio (SiglipImageProcessor resizes "
                             "to height/width only)")
     if problems:
         raise ValueError("Only a SigLIP-shaped ContrastiveModel saves as a "
                          "Hugging Face SigLIP folder: " + "; ".join(problems))
+
+
+def _image_resize(images):
+    """`((height, width), resample name)` of a plain resize, else None.
+
+    A keras-hub SigLIP's `KerasHubImagePreprocessor` resizes with
+    `keras.layers.Resizing`; Hugging Face resizes with PIL, so images that
+    need a resize get slightly different pixels there.
+    """
+    if isinstance(images, ImagePreprocessor):
+        if isinstance(images.size, int) or images.crop_size:
+            return None
+        return tuple(images.size), images.resample
+    if isinstance(images, KerasHubImagePreprocessor):
+        if images.crop_to_aspect_ratio or images.pad_to_aspect_ratio or (
+                images.interpolation not in RESAMPLE):
+            return None
+        return images.image_size, images.interpolation
+    return None
 
 
 def _unknown_piece(proto):
@@ -148,13 +172,12 @@ def save_hf_siglip(model, folder):
             **special,
         })
         _write_json(os.path.join(tmp, "special_tokens_map.json"), special)
-        height, width = images.size
+        (height, width), resample = _image_resize(images)
         _write_json(os.path.join(tmp, "preprocessor_config.json"), {
             "image_processor_type": "SiglipImageProcessor",
             "processor_class": "SiglipProcessor",
             "do_resize": True, "size": {"height": height, "width": width},
-            "resample": {"nearest": 0, "lanczos": 1, "bilinear": 2,
-                         "bicubic": 3}[images.resample],
+            "resample": RESAMPLE[resample],
             "do_rescale": True, "rescale_factor": 1 / 255,
             "do_normalize": True, "do_convert_rgb": True,
             "image_mean": list(image.image_mean),

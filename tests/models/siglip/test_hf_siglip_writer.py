@@ -130,3 +130,27 @@ def test_a_model_that_is_not_siglip_gets_one_clear_line(tmp_path):
     import os
 
     assert not os.path.exists(folder)
+
+
+def test_keras_hub_siglip_saves_when_its_resize_is_a_plain_one(tmp_path):
+    import keras_mm
+    from keras_mm.models.siglip import save_hf_siglip
+
+    folder = str(tmp_path / "keras_hub")
+    fixture.write_keras_hub_siglip(folder)
+    model = keras_mm.models.load_pretrained(folder)
+    out = str(tmp_path / "hf_out")
+    # keras-hub crops to the aspect ratio first: SiglipImageProcessor can't.
+    with pytest.raises(ValueError, match="KerasHubImagePreprocessor"):
+        save_hf_siglip(model, out)
+    model.preprocessors["image"].crop_to_aspect_ratio = False
+    save_hf_siglip(model, out)
+    # Images already at the model's size: no resize, so the same pixels.
+    images = fixture.write_images(str(tmp_path), sizes=((32, 32),) * 2)
+    ref = fixture.reference_hf_siglip(out, fixture.TEXTS, images)
+    tokens = model.preprocessors["text"](fixture.TEXTS)
+    np.testing.assert_array_equal(tokens["token_ids"], ref["token_ids"])
+    np.testing.assert_allclose(model.embed("text", fixture.TEXTS),
+                               ref["text"], atol=1e-4)
+    np.testing.assert_allclose(model.embed("image", images), ref["image"],
+                               atol=1e-4)
