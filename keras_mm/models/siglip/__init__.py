@@ -5,6 +5,7 @@ from keras_mm.models.siglip.siglip_text_preprocessor import (
     SigLIPTextPreprocessor,
 )
 from keras_mm.models.siglip.hf_siglip import load_hf_siglip
+from keras_mm.models.siglip.hf_siglip_writer import save_hf_siglip
 from keras_mm.models.siglip.keras_hub_image_preprocessor import (
     KerasHubImagePreprocessor,
 )
