@@ -160,7 +160,6 @@ def read_state_dict(path):
     """`{name: np.ndarray}` of an open_clip weights file: safetensors, a
     state dict, or a training checkpoint (`"state_dict"`, `module.`
     prefixes from DistributedDataParallel dropped), as open_clip reads it."""
-    import numpy as np
 
     if path.endswith(".safetensors"):
         from safetensors.numpy import load_file

@@ -11,6 +11,7 @@ import numpy as np
 
 from keras_mm.models.clip.clip_text_preprocessor import DEFAULT_MERGES
 from keras_mm.models.clip.clip_text_preprocessor import _byte_symbols
+from reference_weights import perturb  # noqa: F401
 
 TEXTS = ["a photo of a cat", "Two DOGS playing, in the snow!",
          "naïve café 123", "x"]
@@ -32,17 +33,6 @@ def write_tiny_vocabulary(folder, num_merges=600):
     with open(os.path.join(folder, "merges.txt"), "w") as f:
         f.write("#version: 0.2\n" + "\n".join(merges) + "\n")
     return len(vocabulary)
-
-
-def perturb(model, seed=0):
-    """Adds noise to every parameter of a torch module."""
-    import torch
-
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for parameter in model.parameters():
-            noise = torch.randn(parameter.shape, generator=generator)
-            parameter.add_(noise * 0.05)
 
 
 def write_hf_clip(folder, hidden_act="quick_gelu", image_size=32,

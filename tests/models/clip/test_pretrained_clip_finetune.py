@@ -5,7 +5,6 @@ preprocessing, and passes a checked LiteRT export."""
 import os
 
 import keras
-import numpy as np
 import pytest
 
 import hf_clip_fixture as fixture

@@ -5,6 +5,7 @@ perturbed so that a dropped bias or a missed transpose shows."""
 import json
 import os
 import shutil
+from reference_weights import perturb  # noqa: F401
 
 TEXTS = ["a photo of a cat", "Two DOGS playing, in the snow!",
          "  leading spaces and  double  spaces", "naïve café 123",
@@ -14,17 +15,6 @@ CORPUS = ["a photo of a cat", "Two dogs playing in the snow!",
           "the quick brown fox jumps over the lazy dog",
           "hello, world. It's 2024; isn't it?", "café naïve"] * 10
 SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
-
-
-def perturb(model, seed=0):
-    """Adds noise to every parameter of a torch module."""
-    import torch
-
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for parameter in model.parameters():
-            noise = torch.randn(parameter.shape, generator=generator)
-            parameter.add_(noise * 0.05)
 
 
 def write_tokenizer(folder, sequence_length):

@@ -9,6 +9,7 @@ import io
 import os
 
 import numpy as np
+from reference_weights import perturb  # noqa: F401
 
 TEXTS = ["a photo of a cat", "Two DOGS playing, in the snow!",
          "naïve café 123", "x"]
@@ -32,17 +33,6 @@ def train_sentencepiece():
         pad_piece="<pad>", eos_piece="</s>", unk_piece="<unk>",
         minloglevel=2)
     return proto.getvalue()
-
-
-def perturb(model, seed=0):
-    """Adds noise to every parameter of a torch module."""
-    import torch
-
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for parameter in model.parameters():
-            noise = torch.randn(parameter.shape, generator=generator)
-            parameter.add_(noise * 0.05)
 
 
 def write_hf_siglip(folder):

@@ -2,20 +2,10 @@
 transformers and keras-hub themselves, every parameter perturbed."""
 
 import numpy as np
+from reference_weights import perturb  # noqa: F401
 
 IMAGE_MEAN = [0.45, 0.5, 0.55]
 IMAGE_STD = [0.25, 0.3, 0.2]
-
-
-def perturb(model, seed=0):
-    """Adds noise to every parameter of a torch module."""
-    import torch
-
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for parameter in model.parameters():
-            noise = torch.randn(parameter.shape, generator=generator)
-            parameter.add_(noise * 0.05)
 
 
 def write_hf_vit(folder, classifier=False, image_size=32, patch_size=8):

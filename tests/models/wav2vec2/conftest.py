@@ -5,6 +5,7 @@ biases)."""
 
 import numpy as np
 import pytest
+import reference_weights
 
 VARIANTS = {
     "base": dict(feat_extract_norm="group", do_stable_layer_norm=False,
@@ -15,14 +16,9 @@ VARIANTS = {
 
 
 def perturb(model):
-    """Moves every parameter off its initial value (norm gains, biases,
-    weight-norm gains included), so a mis-assigned tensor shows."""
-    import torch
-
-    torch.manual_seed(0)
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.add_(torch.randn_like(parameter) * 0.1)
+    """Moves every parameter off its initial value (norm gains, biases
+    included), so a mis-assigned tensor shows."""
+    reference_weights.perturb(model, scale=0.1)
 
 
 def tiny_wav2vec2_config(variant):

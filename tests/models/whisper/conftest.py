@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import reference_weights
 
 # 50 tokens from 100 frames: chunk_length 1 s at 16 kHz, hop 160.
 NUM_MEL_BINS = 16
@@ -10,14 +11,9 @@ CHUNK_LENGTH = 1
 
 
 def perturb(model):
-    """Moves every parameter off its initial value (norm gains, biases and
-    the sinusoid table included), so a mis-assigned tensor shows."""
-    import torch
-
-    torch.manual_seed(0)
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.add_(torch.randn_like(parameter) * 0.1)
+    """Moves every parameter off its initial value (norm gains, biases
+    included), so a mis-assigned tensor shows."""
+    reference_weights.perturb(model, scale=0.1)
 
 
 def tiny_whisper_config():
