@@ -89,8 +89,6 @@ class CLIPTextPreprocessor(BPETextPreprocessor):
         token per merge, then the start and end tokens. `kwargs` go to the
         constructor (`pad_value`, `mask_padding`).
         """
-        import keras_hub
-
         if not os.path.exists(path):
             raise FileNotFoundError(f"No tokenizer merges file at {path}")
         opener = gzip.open if path.endswith(".gz") else open
@@ -100,9 +98,8 @@ class CLIPTextPreprocessor(BPETextPreprocessor):
         vocabulary = symbols + [s + "</w>" for s in symbols]
         vocabulary += ["".join(m.split()) for m in merges]
         vocabulary += [START_TOKEN, END_TOKEN]
-        tokenizer = keras_hub.tokenizers.CLIPTokenizer(
-            vocabulary={token: i for i, token in enumerate(vocabulary)},
-            merges=merges)
+        tokenizer = cls._tokenizer(
+            {token: i for i, token in enumerate(vocabulary)}, merges)
         return cls(tokenizer, sequence_length, **kwargs)
 
     def get_config(self):
