@@ -121,6 +121,11 @@ class Embedder:
         inputs = preprocess(list(values))
         if not isinstance(inputs, dict):
             inputs = {self._tower(kind).input_keys[0]: inputs}
+        # Tokenizers hand back TensorFlow tensors on some paths; the model
+        # takes NumPy on every backend.
+        inputs = {k: np.asarray(v, "bool" if k == "padding_mask" else
+                                "int32" if k == "token_ids" else None)
+                  for k, v in inputs.items()}
         return self._run(kind, inputs)
 
     def _run(self, kind, inputs):

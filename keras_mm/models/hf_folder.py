@@ -21,3 +21,16 @@ def model_type(folder):
         return read_json(path).get("model_type")
     except (OSError, ValueError):
         return None
+
+
+def transformer_folder(path):
+    """The folder holding `config.json`: `path` itself, or the one a
+    sentence-transformers folder names in `modules.json`."""
+    if os.path.exists(os.path.join(path, "modules.json")):
+        from keras_mm.checkpoints.hf_bert import read_sentence_transformers
+
+        try:
+            return read_sentence_transformers(path)[0]
+        except (OSError, ValueError, KeyError):
+            return path
+    return path

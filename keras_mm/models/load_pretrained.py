@@ -8,6 +8,7 @@ _FAMILY_MODULES = (
     "keras_mm.models.siglip.formats",
     "keras_mm.models.vit.formats",
     "keras_mm.models.roberta.formats",
+    "keras_mm.models.bert.formats",
     "keras_mm.models.whisper.hf_whisper",
     "keras_mm.models.wav2vec2.hf_wav2vec2",
 )

@@ -51,3 +51,26 @@ def test_is_checkpoint_folder_only_for_folders_that_load(tmp_path):
     (other / "config.json").write_text(json.dumps({"model_type": "blip"}))
     assert not is_checkpoint_folder(str(other))
     assert not is_checkpoint_folder(str(tmp_path / "missing"))
+
+
+def test_load_pretrained_reads_bert_folders_as_text_towers(tmp_path):
+    import keras
+
+    import keras_mm
+    from keras_mm.checkpoints import load_checkpoint
+    from keras_mm.checkpoints import write_random_hf_bert
+
+    folder = str(tmp_path / "st")
+    write_random_hf_bert(folder, sentence_transformers_pooling="mean",
+                         normalize=True)
+    tower = keras_mm.models.load_pretrained(folder)
+    assert (tower.modality, tower.source) == ("text",
+                                              "sentence-transformers")
+    texts = ["a red circle", "the blue square"]
+    batch = tower.preprocessor(texts)
+    pooled = keras.ops.convert_to_numpy(tower.encoder.predict_on_batch({
+        "token_ids": np.asarray(batch["token_ids"], "int32"),
+        "padding_mask": np.asarray(batch["padding_mask"], "bool"),
+    })["pooled_output"])
+    np.testing.assert_allclose(
+        pooled, load_checkpoint(folder).embed_texts(texts), atol=1e-6)

@@ -20,8 +20,9 @@ from keras_mm.checkpoints.hf_bert import assign_hf_weights
 from keras_mm.checkpoints.hf_bert import encoder_kwargs_from_hf
 from keras_mm.checkpoints.hf_bert import read_sentence_transformers
 from keras_mm.checkpoints.tensor_files import read_tensors
-from keras_mm.models.clip.hf_clip import model_type
-from keras_mm.models.clip.hf_clip import read_json
+from keras_mm.models.hf_folder import model_type
+from keras_mm.models.hf_folder import read_json
+from keras_mm.models.hf_folder import transformer_folder
 from keras_mm.models.pretrained_tower import PretrainedTower
 from keras_mm.models.roberta.roberta_text_preprocessor import (
     RobertaTextPreprocessor,
@@ -31,20 +32,9 @@ SUPPORTED_MODEL_TYPES = ("roberta",)
 _POSITIONS = "embeddings.position_embeddings.weight"
 
 
-def _transformer_folder(path):
-    """The folder holding `config.json` (a sentence-transformers folder
-    names it in `modules.json`)."""
-    if os.path.exists(os.path.join(path, "modules.json")):
-        try:
-            return read_sentence_transformers(path)[0]
-        except (OSError, ValueError, KeyError):
-            return path
-    return path
-
-
 def is_hf_roberta_folder(path):
     return (os.path.isdir(path)
-            and model_type(_transformer_folder(path)) in SUPPORTED_MODEL_TYPES)
+            and model_type(transformer_folder(path)) in SUPPORTED_MODEL_TYPES)
 
 
 def position_offset(config):

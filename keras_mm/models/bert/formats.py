@@ -1,0 +1,43 @@
+"""The BERT-family formats `keras_mm.models.load_pretrained` reads."""
+
+import os
+
+from keras_mm.models.checkpoint_format import CheckpointFormat
+from keras_mm.models.hf_folder import model_type
+from keras_mm.models.hf_folder import transformer_folder
+from keras_mm.models.keras_hub_preset_folder import keras_hub_backbone_class
+from keras_mm.models.pretrained_tower import PretrainedTower
+
+
+def is_hf_bert_folder(path):
+    """A Hugging Face BERT folder, or sentence-transformers over BERT."""
+    return os.path.isdir(path) and model_type(transformer_folder(path)) == (
+        "bert")
+
+
+def is_keras_hub_bert(path):
+    return os.path.isdir(path) and keras_hub_backbone_class(path) == (
+        "BertBackbone")
+
+
+def load_bert_tower(path, sequence_length=None, pooling=None,
+                    normalize=None):
+    """A BERT-family folder as a text `PretrainedTower`.
+
+    Example:
+    ```python
+    tower = keras_mm.models.load_pretrained("all-MiniLM-L6-v2/")
+    tower.encoder(tower.preprocessor(["a cat"]))["pooled_output"]
+    ```
+    """
+    from keras_mm.checkpoints.load_checkpoint import load_checkpoint
+
+    checkpoint = load_checkpoint(path, sequence_length, pooling, normalize)
+    return PretrainedTower(checkpoint.encoder, checkpoint.preprocessor,
+                           "text", checkpoint.source, path)
+
+
+FORMATS = [
+    CheckpointFormat("huggingface bert", is_hf_bert_folder, load_bert_tower),
+    CheckpointFormat("keras-hub bert", is_keras_hub_bert, load_bert_tower),
+]
