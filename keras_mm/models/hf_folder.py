@@ -1,5 +1,6 @@
 """Reading a Hugging Face-format folder's JSON files."""
 
+import glob
 import json
 import os
 
@@ -34,3 +35,10 @@ def transformer_folder(path):
         except (OSError, ValueError, KeyError):
             return path
     return path
+
+
+def has_weights(folder):
+    """Whether `folder` holds Hugging Face weight files (safetensors or
+    `pytorch_model*.bin`, sharded or not)."""
+    return bool(glob.glob(os.path.join(folder, "*.safetensors"))
+                or glob.glob(os.path.join(folder, "pytorch_model*.bin")))
