@@ -33,15 +33,18 @@ def is_hf_clip_folder(path):
     return os.path.isdir(path) and model_type(path) == "clip"
 
 
-def _tower_kwargs(config, source):
+def hf_tower_kwargs(config, source, default_activation="quick_gelu",
+                    default_epsilon=1e-5):
+    """Encoder arguments from a Hugging Face tower config (CLIP's and
+    SigLIP's share their keys; only the defaults differ)."""
     return dict(
         hidden_dim=config["hidden_size"],
         num_layers=config["num_hidden_layers"],
         num_heads=config["num_attention_heads"],
         intermediate_dim=config["intermediate_size"],
         activation=checkpoint_activation(
-            config.get("hidden_act", "quick_gelu"), source),
-        layer_norm_epsilon=config.get("layer_norm_eps", 1e-5),
+            config.get("hidden_act", default_activation), source),
+        layer_norm_epsilon=config.get("layer_norm_eps", default_epsilon),
     )
 
 
@@ -57,11 +60,11 @@ def clip_kwargs_from_hf(config, image_processor, source):
             image_size=vision["image_size"],
             patch_size=vision["patch_size"],
             image_mean=image_mean, image_std=image_std,
-            **_tower_kwargs(vision, source)),
+            **hf_tower_kwargs(vision, source)),
         text=dict(
             vocabulary_size=text["vocab_size"],
             sequence_length=text["max_position_embeddings"],
-            **_tower_kwargs(text, source)),
+            **hf_tower_kwargs(text, source)),
         projection_dim=config["projection_dim"],
     )
 

@@ -12,7 +12,8 @@ HF_ACTIVATIONS = {"quick_gelu": "quick_gelu", "gelu": "gelu",
                   "gelu_tanh": "gelu_pytorch_tanh", "relu": "relu"}
 
 
-def _tower_config(encoder):
+def hf_tower_config(encoder):
+    """A keras_mm transformer tower's sizes as Hugging Face config keys."""
     return {
         "hidden_size": encoder.hidden_dim,
         "intermediate_size": encoder.intermediate_dim,
@@ -34,12 +35,12 @@ def hf_clip_config(model):
         "logit_scale_init_value": float(
             model.logit_scale.log_scale.numpy()),
         "vision_config": {
-            **_tower_config(image), "image_size": image.image_size,
+            **hf_tower_config(image), "image_size": image.image_size,
             "patch_size": image.patch_size, "num_channels": 3,
             "projection_dim": model.projection_dim,
         },
         "text_config": {
-            **_tower_config(text), "vocab_size": text.vocabulary_size,
+            **hf_tower_config(text), "vocab_size": text.vocabulary_size,
             "max_position_embeddings": text.sequence_length,
             "projection_dim": model.projection_dim,
             "bos_token_id": tokenizer.start_token_id,
@@ -94,20 +95,20 @@ def save_hf_clip(model, folder):
         tensors = wm.export(hf_clip_entries(model))
         save_file(tensors, os.path.join(tmp, "model.safetensors"),
                   metadata={"format": "pt"})
-        _write_json(os.path.join(tmp, "config.json"), hf_clip_config(model))
-        _write_json(os.path.join(tmp, "vocab.json"),
+        write_json(os.path.join(tmp, "config.json"), hf_clip_config(model))
+        write_json(os.path.join(tmp, "vocab.json"),
                     dict(tokenizer.vocabulary))
         with open(os.path.join(tmp, "merges.txt"), "w",
                   encoding="utf-8") as f:
             f.write("#version: 0.2\n" + "\n".join(tokenizer.merges) + "\n")
-        _write_json(os.path.join(tmp, "tokenizer_config.json"), {
+        write_json(os.path.join(tmp, "tokenizer_config.json"), {
             "tokenizer_class": "CLIPTokenizer",
             "model_max_length": text_preprocessor.sequence_length,
             "bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>",
             "pad_token": "<|endoftext|>", "unk_token": "<|endoftext|>",
         })
         size = images.size
-        _write_json(os.path.join(tmp, "preprocessor_config.json"), {
+        write_json(os.path.join(tmp, "preprocessor_config.json"), {
             "image_processor_type": "CLIPImageProcessor",
             "do_resize": True,
             "size": ({"shortest_edge": size} if isinstance(size, int)
@@ -125,6 +126,7 @@ def save_hf_clip(model, folder):
     return folder
 
 
-def _write_json(path, value):
+def write_json(path, value):
+    """`value` as an indented JSON file."""
     with open(path, "w", encoding="utf-8") as f:
         json.dump(value, f, indent=2)

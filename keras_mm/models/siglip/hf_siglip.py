@@ -13,7 +13,7 @@ from keras_mm.checkpoints.checkpoint_mismatch_error import (
     CheckpointMismatchError,
 )
 from keras_mm.checkpoints.tensor_files import read_tensors
-from keras_mm.layers.activations import checkpoint_activation
+from keras_mm.models.clip.hf_clip import hf_tower_kwargs
 from keras_mm.models import weight_mapping as wm
 from keras_mm.models.clip.clip_model import block_entries
 from keras_mm.models.clip.clip_model import set_logit_scale
@@ -32,15 +32,7 @@ def is_hf_siglip_folder(path):
 
 
 def _tower_kwargs(config, source):
-    return dict(
-        hidden_dim=config["hidden_size"],
-        num_layers=config["num_hidden_layers"],
-        num_heads=config["num_attention_heads"],
-        intermediate_dim=config["intermediate_size"],
-        activation=checkpoint_activation(
-            config.get("hidden_act", "gelu_pytorch_tanh"), source),
-        layer_norm_epsilon=config.get("layer_norm_eps", 1e-6),
-    )
+    return hf_tower_kwargs(config, source, "gelu_pytorch_tanh", 1e-6)
 
 
 def _per_channel(value, default):

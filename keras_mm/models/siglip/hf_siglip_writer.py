@@ -1,28 +1,18 @@
 """A keras_mm SigLIP written back as a Hugging Face `SiglipModel` folder."""
 
-import json
 import os
 
 from keras_mm.models import weight_mapping as wm
 from keras_mm.models.atomic_folder import atomic_folder
 from keras_mm.models.clip.hf_clip_writer import HF_ACTIVATIONS
+from keras_mm.models.clip.hf_clip_writer import hf_tower_config
+from keras_mm.models.clip.hf_clip_writer import write_json
 from keras_mm.models.image_preprocessor import RESAMPLE
 from keras_mm.models.image_preprocessor import ImagePreprocessor
 from keras_mm.models.siglip.hf_siglip import hf_siglip_entries
 from keras_mm.models.siglip.keras_hub_image_preprocessor import (
     KerasHubImagePreprocessor,
 )
-
-
-def _tower_config(encoder):
-    return {
-        "hidden_size": encoder.hidden_dim,
-        "intermediate_size": encoder.intermediate_dim,
-        "num_hidden_layers": encoder.num_layers,
-        "num_attention_heads": encoder.num_heads,
-        "hidden_act": HF_ACTIVATIONS[encoder.activation],
-        "layer_norm_eps": encoder.layer_norm_epsilon,
-    }
 
 
 def hf_siglip_config(model):
@@ -35,12 +25,12 @@ def hf_siglip_config(model):
         "architectures": ["SiglipModel"],
         "model_type": "siglip",
         "vision_config": {
-            **_tower_config(image), "model_type": "siglip_vision_model",
+            **hf_tower_config(image), "model_type": "siglip_vision_model",
             "image_size": image.image_size, "patch_size": image.patch_size,
             "num_channels": 3, "vision_use_head": True,
         },
         "text_config": {
-            **_tower_config(text), "model_type": "siglip_text_model",
+            **hf_tower_config(text), "model_type": "siglip_text_model",
             "vocab_size": text.vocabulary_size,
             "max_position_embeddings": text.sequence_length,
             "projection_size": image.hidden_dim,
@@ -156,14 +146,14 @@ def save_hf_siglip(model, folder):
         tensors = wm.export(hf_siglip_entries(model))
         save_file(tensors, os.path.join(tmp, "model.safetensors"),
                   metadata={"format": "pt"})
-        _write_json(os.path.join(tmp, "config.json"),
+        write_json(os.path.join(tmp, "config.json"),
                     hf_siglip_config(model))
         with open(os.path.join(tmp, "spiece.model"), "wb") as f:
             f.write(proto)
         special = {"eos_token": text_preprocessor.end_token,
                    "pad_token": text_preprocessor.pad_token,
                    "unk_token": _unknown_piece(proto)}
-        _write_json(os.path.join(tmp, "tokenizer_config.json"), {
+        write_json(os.path.join(tmp, "tokenizer_config.json"), {
             "tokenizer_class": "SiglipTokenizer",
             "processor_class": "SiglipProcessor",
             "model_max_length": text_preprocessor.sequence_length,
@@ -171,9 +161,9 @@ def save_hf_siglip(model, folder):
             "do_lower_case": bool(text_preprocessor.lower_case),
             **special,
         })
-        _write_json(os.path.join(tmp, "special_tokens_map.json"), special)
+        write_json(os.path.join(tmp, "special_tokens_map.json"), special)
         (height, width), resample = _image_resize(images)
-        _write_json(os.path.join(tmp, "preprocessor_config.json"), {
+        write_json(os.path.join(tmp, "preprocessor_config.json"), {
             "image_processor_type": "SiglipImageProcessor",
             "processor_class": "SiglipProcessor",
             "do_resize": True, "size": {"height": height, "width": width},
@@ -184,8 +174,3 @@ def save_hf_siglip(model, folder):
             "image_std": list(image.image_std),
         })
     return folder
-
-
-def _write_json(path, value):
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(value, f, indent=2)
