@@ -7,8 +7,6 @@ model's towers, so that the INT8 calibration and the parity checks see what
 the served model will see.
 """
 
-import io
-
 import numpy as np
 
 # Below this many pairs there is nothing to check retrieval against.
@@ -94,21 +92,6 @@ def model_preprocessors(model, vocabulary=None):
     return result
 
 
-def _media_input(modality, media):
-    """A pair's media as its preprocessor takes it (paths stay paths)."""
-    if modality == "image" and isinstance(media, bytes):
-        from PIL import Image
-
-        with Image.open(io.BytesIO(media)) as image:
-            return np.asarray(image.convert("RGB"))
-    if modality == "audio" and isinstance(media, (str, bytes)):
-        from keras_mm.data.media import read_wav
-
-        waveform, _ = read_wav(media)
-        return waveform
-    return media
-
-
 def preprocess_pairs(pairs, preprocessors, model, report=None,
                      batch_size=64):
     """Model inputs of `pairs`, skipping media that fail to decode.
@@ -126,13 +109,16 @@ def preprocess_pairs(pairs, preprocessors, model, report=None,
         and the caption of each kept pair.
     """
     from keras_mm.data.errors import DataError
+    from keras_mm.data.model_dataset import media_loader
 
     media_modality = next(m for m in model.modalities if m != "text")
-    preprocess = preprocessors[media_modality]
-    arrays, captions = [], []
+    # Decodes paths, encoded bytes (shards) and audio at the model's rate.
+    load = media_loader(media_modality, preprocessors[media_modality])
+    media_keys = model.encoders[media_modality].input_keys
+    rows, captions = [], []
     for pair in pairs:
         try:
-            (array,) = preprocess([_media_input(media_modality, pair.media)])
+            outputs = load(pair.media)
         except Exception as error:  # PIL and decoders raise many types.
             data_error = error if isinstance(error, DataError) else DataError(
                 pair.source or str(pair.media), None,
@@ -142,12 +128,14 @@ def preprocess_pairs(pairs, preprocessors, model, report=None,
                 raise data_error from None
             report.add(data_error)
             continue
-        arrays.append(np.asarray(array, np.float32))
+        if None in outputs:  # A bare array: the encoder's one input.
+            (key,) = media_keys
+            outputs = {key: outputs[None]}
+        rows.append(outputs)
         captions.append(pair.text)
-    if not arrays:
+    if not rows:
         return None, []
-    (media_key,) = model.encoders[media_modality].input_keys
-    inputs = {media_key: np.stack(arrays)}
+    inputs = {key: np.stack([row[key] for row in rows]) for key in media_keys}
     text_rows = [preprocessors["text"](captions[i:i + batch_size])
                  for i in range(0, len(captions), batch_size)]
     for key in ("token_ids", "padding_mask"):
