@@ -40,9 +40,10 @@ def _hash_source(digest, source):
         for root, dirs, files in os.walk(source):
             dirs.sort()
             for name in sorted(files):
-                stat = os.stat(os.path.join(root, name))
-                digest.update(f"{os.path.relpath(os.path.join(root, name), source)}"
-                              f":{stat.st_size}:{stat.st_mtime_ns}|".encode())
+                path = os.path.join(root, name)
+                stat = os.stat(path)
+                digest.update(f"{os.path.relpath(path, source)}:"
+                              f"{stat.st_size}:{stat.st_mtime_ns}|".encode())
     else:  # A shard pattern.
         digest.update(source.encode())
 
