@@ -157,6 +157,24 @@ def is_export_folder(path):
     return os.path.isfile(os.path.join(path, EXPORT_JSON))
 
 
+def check_out_dir(out_dir):
+    """Refuses an `out_dir` that holds anything but an earlier export:
+    the export replaces the folder as a whole.
+
+    Example:
+    ```python
+    check_out_dir("export/")  # new, empty or an earlier export: fine
+    ```
+    """
+    if (os.path.isdir(out_dir) and os.listdir(out_dir)
+            and not is_export_folder(out_dir)):
+        raise ValueError(
+            f"{out_dir} holds other files and is not a keras-mm export "
+            "folder (no export.json); give a new or empty folder")
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ValueError(f"{out_dir} is a file, not a folder")
+
+
 def _relocated(report, old, new):
     """`report` with tower paths moved from folder `old` to `new`."""
     for tower in report["towers"].values():
@@ -174,7 +192,8 @@ def export_folder(model_path, out_dir, preprocessors, eval_inputs, labels,
     Runs `keras_mm.export.export_checked` in a temporary folder beside
     `out_dir`, then writes `preprocessors` (`save_preprocessors`) and
     `export.json` (`describe_export`), and renames it into `out_dir` (any
-    previous export there is replaced only then).
+    previous export there is replaced only then; a folder holding other
+    files is refused, `check_out_dir`).
 
     Args:
         model_path: str. The `.keras` file.
@@ -206,6 +225,7 @@ def export_folder(model_path, out_dir, preprocessors, eval_inputs, labels,
     from keras_mm.models.atomic_folder import atomic_folder
 
     final = os.path.abspath(out_dir)
+    check_out_dir(final)
     with atomic_folder(final) as tmp:
         report = export_checked(
             model_path, tmp, quantize=quantize, eval_inputs=eval_inputs,

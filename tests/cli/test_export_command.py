@@ -81,6 +81,16 @@ def test_not_a_keras_file_is_one_line(tmp_path, capsys):
     assert len(err.splitlines()) == 1 and "not a .keras model" in err
 
 
+def test_out_folder_with_other_files_is_refused(tmp_path, capsys):
+    model = write_bare_keras(tmp_path / "m.keras", ("image", "text"))
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.txt").write_text("keep me")
+    assert main(["export", "--model", model, "--data", "builtin", "--out",
+                 str(tmp_path / "mine")]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert (tmp_path / "mine" / "thesis.txt").read_text() == "keep me"
+
+
 def test_bad_data_exits_2_in_one_line_before_keras_loads(tmp_path):
     model = write_bare_keras(tmp_path / "m.keras", ("image", "text"))
     missing = str(tmp_path / "nowhere.csv")

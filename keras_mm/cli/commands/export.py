@@ -100,6 +100,14 @@ def _check(args):
     if args.representative_size < 1 or args.eval_size < 2:
         raise UsageError("keras-mm export: --representative-size must be "
                          ">= 1 and --eval-size >= 2")
+    out = args.out
+    if os.path.isfile(out) or (
+            os.path.isdir(out) and os.listdir(out)
+            and not os.path.isfile(os.path.join(out, "export.json"))):
+        # The export replaces the folder as a whole.
+        raise UsageError(f"keras-mm export: --out {out} holds other files "
+                         "and is not an export folder; give a new or empty "
+                         "folder")
     path = model_file(args.model)
     summary = saved_model_summary(path)
     vocab = None
