@@ -71,6 +71,92 @@ def recall_at_k(
     return report
 
 
+def normalize_caption(text):
+    """The form under which two captions count as the same text: case
+    folded, runs of whitespace collapsed, ends stripped.
+
+    Example:
+    ```python
+    keras_mm.metrics.normalize_caption("  A photo of a  Cat.")
+    # 'a photo of a cat.'
+    ```
+    """
+    return " ".join(str(text).split()).casefold()
+
+
+def caption_groups(captions):
+    """The distinct captions, in order of first appearance, and for each
+    caption the index of its distinct caption.
+
+    Returns:
+        `(first, groups)`: `first` holds the index in `captions` of each
+        distinct caption's first occurrence; `groups` is an int array with
+        `captions[first[groups[i]]]` equal (normalised) to `captions[i]`.
+
+    Example:
+    ```python
+    keras_mm.metrics.caption_groups(["a cat", "a dog", "A  cat"])
+    # ([0, 1], array([0, 1, 0]))
+    ```
+    """
+    index, first = {}, []
+    groups = np.empty(len(captions), np.int64)
+    for i, caption in enumerate(captions):
+        key = normalize_caption(caption)
+        if key not in index:
+            index[key] = len(first)
+            first.append(i)
+        groups[i] = index[key]
+    return first, groups
+
+
+def caption_recall_at_k(image_embeddings, text_embeddings, captions,
+                        ks=(1, 5, 10)):
+    """Recall@K of image–caption pairs, identical captions merged.
+
+    Row `i` of `image_embeddings` is paired with `captions[i]`. Captions
+    equal after `normalize_caption` are one entry of the text gallery, so
+    image→text counts the identical text as a hit and K other distinct
+    captions (not K copies of one caption) fill the top K; text→image has
+    one query per distinct caption, whose hits are every image carrying
+    that caption. On class-like captions ("a photo of a cat" × 50) plain
+    per-row Recall@1, @5 and @10 come out equal; these do not.
+
+    Args:
+        image_embeddings: `(N, D)` unit-norm embeddings, one per pair.
+        text_embeddings: `(N, D)` embeddings of `captions`, or `(U, D)`
+            embeddings of the distinct captions only (in the order of
+            `caption_groups(captions)`), which saves encoding copies.
+        captions: length-`N` list of str.
+        ks: the K values.
+
+    Returns:
+        As `recall_at_k`.
+
+    Example:
+    ```python
+    e = np.eye(3, dtype="float32")
+    keras_mm.metrics.caption_recall_at_k(e, e, ["a cat", "a dog", "a cat"])
+    ```
+    """
+    first, groups = caption_groups(captions)
+    image_embeddings = np.asarray(image_embeddings, np.float32)
+    text_embeddings = np.asarray(text_embeddings, np.float32)
+    if len(image_embeddings) != len(captions):
+        raise ValueError(
+            f"Need one caption per image. Received: {len(image_embeddings)} "
+            f"image embeddings, {len(captions)} captions")
+    if len(text_embeddings) == len(captions):
+        text_embeddings = text_embeddings[first]
+    elif len(text_embeddings) != len(first):
+        raise ValueError(
+            f"text_embeddings must have one row per caption ({len(captions)})"
+            f" or per distinct caption ({len(first)}). Received: "
+            f"{len(text_embeddings)} rows")
+    return recall_at_k(image_embeddings, text_embeddings, groups,
+                       np.arange(len(first)), ks)
+
+
 def recall_drop(reference, retrieval, k=1):
     """The larger loss of Recall@`k`, over both directions, of `retrieval`
     against `reference` (both `recall_at_k` reports).
