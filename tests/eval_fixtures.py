@@ -48,18 +48,21 @@ def write_class_folder(folder, classes=CLASSES, per_class=len(SIZES)):
 def build_tiny_clip(seed=3):
     """A CLIP built by `keras_mm.models.clip.build_clip` that carries its
     own CLIP tokenizer (600 BPE merges, 16 tokens) and image
-    preprocessor (resize to 32, centre crop 32)."""
+    preprocessor (resize to 32, centre crop 32); CLIP's mean/std
+    normalisation is inside its image encoder."""
     import keras
 
     from keras_mm.models import ImagePreprocessor
     from keras_mm.models.clip import CLIPTextPreprocessor
     from keras_mm.models.clip import build_clip
+    from keras_mm.models.clip.clip_model import OPENAI_MEAN
+    from keras_mm.models.clip.clip_model import OPENAI_STD
 
     keras.utils.set_random_seed(seed)
     text = CLIPTextPreprocessor.from_merges_file(16, num_merges=600)
     return build_clip(
         dict(image_size=32, patch_size=8, hidden_dim=32, num_layers=1,
-             num_heads=2),
+             num_heads=2, image_mean=OPENAI_MEAN, image_std=OPENAI_STD),
         dict(vocabulary_size=text.tokenizer.vocabulary_size(),
              sequence_length=16, hidden_dim=32, num_layers=1, num_heads=2),
         projection_dim=16,
