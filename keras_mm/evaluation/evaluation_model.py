@@ -10,6 +10,14 @@ from keras_mm.evaluation.encoding import encode_batches
 from keras_mm.evaluation.encoding import text_inputs
 
 
+def model_file(path):
+    """`path`, or `path/model.keras` when `path` is a run folder."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No model at {path}")
+    inside = os.path.join(path, "model.keras")
+    return inside if os.path.isdir(path) and os.path.isfile(inside) else path
+
+
 class EvaluationModel:
     """An image–text `ContrastiveModel` that embeds captions and images.
 
@@ -71,13 +79,13 @@ class EvaluationModel:
 
     @classmethod
     def load(cls, path, vocabulary=None):
-        """From a `.keras` file or a checkpoint `load_pretrained` reads.
+        """From a `.keras` file, a run folder holding `model.keras`, or a
+        checkpoint `load_pretrained` reads.
 
         A model without its own text preprocessor needs `vocabulary`, by
         default the `vocab.txt` beside the model.
         """
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"No model at {path}")
+        path = model_file(path)
         import keras_mm
         from keras_mm.models import is_pretrained_checkpoint
         from keras_mm.models import load_pretrained

@@ -13,6 +13,7 @@ from keras_mm.evaluation.eval_data import builtin_pairs
 from keras_mm.evaluation.eval_data import is_builtin
 from keras_mm.evaluation.eval_data import read_eval_pairs
 from keras_mm.evaluation.evaluation_model import EvaluationModel
+from keras_mm.evaluation.evaluation_model import model_file
 from keras_mm.evaluation.retrieval_report import embed_pairs
 from keras_mm.evaluation.training_logs import find_training_logs
 from keras_mm.evaluation.training_logs import read_training_logs
@@ -68,8 +69,9 @@ def evaluate_model(model, data, out_dir="eval_out", zero_shot_data=None,
     and figures.
 
     Args:
-        model: a `.keras` file or a checkpoint `load_pretrained` reads, or
-            an `EvaluationModel` / a `ContrastiveModel` with preprocessors.
+        model: a `.keras` file, a run folder holding `model.keras`, a
+            checkpoint `load_pretrained` reads, or an `EvaluationModel` / a
+            `ContrastiveModel` with preprocessors.
         data: image–caption pairs: a CSV/TSV/JSONL manifest, COCO captions
             JSON, an image folder (one sub-folder per class) or WebDataset
             shards (`keras_mm.data.sources.read_pairs`); or
@@ -105,7 +107,7 @@ def evaluate_model(model, data, out_dir="eval_out", zero_shot_data=None,
     start = time.perf_counter()
     if templates is not None:
         templates = check_templates(templates)
-    model_path = model if isinstance(model, str) else None
+    model_path = model_file(model) if isinstance(model, str) else None
     if model_path:
         model = EvaluationModel.load(model_path, vocabulary)
     else:

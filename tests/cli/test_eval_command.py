@@ -239,11 +239,13 @@ def test_templates_file_and_an_image_folder_as_data(user_data, tmp_path):
     templates = tmp_path / "templates.txt"
     templates.write_text("# prompts\na photo of a {}.\n\nart of the {}.\n")
     out = tmp_path / "out"
-    code = main(["eval", "--model", user_data["model"],
+    # A run folder stands for its model.keras.
+    code = main(["eval", "--model", str(user_data["tmp"]),
                  "--data", user_data["folder"],
                  "--templates-file", str(templates), "--out", str(out)])
     assert code == 0
     report = _report(out)
+    assert report["model"] == os.path.abspath(user_data["model"])
     # The folder's classes are both its captions and its zero-shot classes.
     assert report["data"]["distinct_captions"] == 3
     assert report["zero_shot"]["templates"] == ["a photo of a {}.",
@@ -300,3 +302,46 @@ def test_wrong_columns_and_unlabelled_zero_shot_data_exit_2(user_data,
                  str(unlabelled)]) == 2
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and "unlabelled.csv" in error
+
+
+def test_bad_columns_are_reported_before_keras_loads(tmp_path):
+    import subprocess
+    import sys
+
+    import keras_mm
+
+    # The keras_mm under test, whatever the working directory.
+    root = os.path.dirname(os.path.dirname(os.path.abspath(
+        keras_mm.__file__)))
+    env = {**os.environ, "PYTHONPATH": root}
+    (tmp_path / "wrong.csv").write_text("a,b\nx,y\n")
+    (tmp_path / "m.keras").write_bytes(b"")
+    code = ("import sys; from keras_mm.cli.main import main; "
+            "status = main(['eval', '--model', 'm.keras', '--data', "
+            "'wrong.csv']); print(status, 'keras' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path,
+                            env=env, capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.split() == ["2", "False"]
+    assert "wrong.csv" in result.stderr and "columns found: a, b" in (
+        result.stderr)
+
+
+def test_webdataset_shards_as_data(user_data, tmp_path):
+    # Images arrive as encoded bytes from the tars.
+    from keras_mm.data.pair import Pair
+    from keras_mm.data.webdataset import write_webdataset
+
+    pairs = [Pair(path, f"a photo of a {name.replace('_', ' ')}.")
+             for path, name in user_data["items"]]
+    write_webdataset(pairs, str(tmp_path / "shards"), shard_size=5)
+    out = tmp_path / "out"
+    code = main(["eval", "--model", user_data["model"],
+                 "--data", str(tmp_path / "shards" / "shard-{000000..000002}"
+                               ".tar"),
+                 "--zero-shot-data", user_data["folder"], "--out", str(out)])
+    assert code == 0
+    report = _report(out)
+    assert report["data"]["pairs"] == 12
+    assert report["data"]["distinct_captions"] == 3
+    assert report["zero_shot"]["num_images"] == 12

@@ -20,8 +20,9 @@ def register(subparsers):
     )
     p.add_argument("--model", required=True,
                    help="a .keras model (self-contained, or with the "
-                   "vocab.txt it was trained with beside it) or a local "
-                   "pretrained checkpoint (folder or file)")
+                   "vocab.txt it was trained with beside it), a run folder "
+                   "holding model.keras, or a local pretrained checkpoint "
+                   "(folder or file)")
     p.add_argument("--data", required=True,
                    help="image–caption pairs: a CSV/TSV/JSONL manifest, "
                    "COCO captions JSON, an image folder (one sub-folder per "
@@ -90,8 +91,9 @@ def _templates(args):
     return templates or None
 
 
-def _check_path(path, flag):
-    """`True` for the built-in data, `False` for a path that exists."""
+def _check_data(path, flag, options, need_label):
+    """Checks a data source's kind and columns from its header or folder
+    names (no Keras); nothing for the built-in data."""
     from keras_mm.cli.errors import UsageError
 
     name, _, split = path.partition(":")
@@ -99,14 +101,15 @@ def _check_path(path, flag):
         if split not in BUILTIN_SPLITS:
             raise UsageError(f"keras-mm eval: unknown built-in split "
                              f"{split!r} for {flag} (use builtin:test)")
-        return True
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"No data at {path} ({flag})")
-    return False
+        return
+    from keras_mm.data.sources import check_source
+
+    check_source(path, **options, need_caption=flag == "--data",
+                 need_label=need_label)
 
 
 def check_args(args):
-    """Every check that needs no Keras: paths, columns, templates."""
+    """Every check that needs no Keras: data, columns, templates, paths."""
     from keras_mm.cli.errors import UsageError
 
     if args.num_samples is not None and args.num_samples < 2:
@@ -115,14 +118,18 @@ def check_args(args):
     if args.batch_size < 1:
         raise UsageError(f"keras-mm eval: --batch-size must be >= 1, "
                          f"got {args.batch_size}")
-    sources = [(args.data, "--data")]
+    options = data_options(args)
+    # Zero-shot data must carry labels; so must --data when an explicit
+    # --label-key is meant for it.
+    _check_data(args.data, "--data", options,
+                bool(options.get("label_key")) and not args.zero_shot_data)
     if args.zero_shot_data:
-        sources.append((args.zero_shot_data, "--zero-shot-data"))
-    files = [(path, flag) for path, flag in sources
-             if not _check_path(path, flag)]
+        _check_data(args.zero_shot_data, "--zero-shot-data", options, True)
     templates = _templates(args)
     if not os.path.exists(args.model):
         raise FileNotFoundError(f"No model at {args.model}")
+    if os.path.isfile(os.path.join(args.model, "model.keras")):
+        args.model = os.path.join(args.model, "model.keras")  # A run folder.
     for flag, path in (("--vocab", args.vocab), ("--logs", args.logs)):
         if path and not os.path.isfile(path):
             raise FileNotFoundError(f"No such file: {path} ({flag})")
@@ -136,17 +143,6 @@ def check_args(args):
                 f"No vocabulary at {beside} ({args.model} has no tokenizer "
                 "of its own: pass --vocab, the vocab.txt it was trained "
                 "with)")
-    options = data_options(args)
-    if files:
-        from keras_mm.data.sources import check_source
-
-    for path, flag in files:
-        # Zero-shot data must carry labels; so must --data when an explicit
-        # --label-key is meant for it.
-        need_label = flag == "--zero-shot-data" or (
-            bool(options.get("label_key")) and not args.zero_shot_data)
-        check_source(path, **options, need_caption=flag == "--data",
-                     need_label=need_label)
     return templates, options
 
 
