@@ -25,9 +25,15 @@ from keras_mm.metrics.retrieval import caption_recall_at_k
 from keras_mm.metrics.rouge import rouge_scores
 
 
-def _top(similarity, k=5):
-    # Stable descending order: equal scores keep the candidates' order.
-    return np.argsort(-similarity, axis=1, kind="stable")[:, :k]
+def _top(queries, candidates, k=5, block_size=1024):
+    """`(Q, k)` best candidates per query, a block of queries at a time.
+
+    Stable descending order: equal scores keep the candidates' order.
+    """
+    rows = [np.argsort(-(queries[i:i + block_size] @ candidates.T), axis=1,
+                       kind="stable")[:, :k]
+            for i in range(0, len(queries), block_size)]
+    return np.concatenate(rows)
 
 
 class _LazyPixels:
@@ -127,11 +133,11 @@ def evaluate_model(model, data, out_dir="eval_out", zero_shot_data=None,
                                   embedded.groups)
     retrieval = caption_recall_at_k(embedded.images, embedded.texts,
                                     captions)
-    similarity = embedded.images @ embedded.texts.T  # (pairs, distinct)
-    i2t = _top(similarity)
-    t2i = _top(similarity.T)
+    n = num_figure_items
+    i2t = _top(embedded.images, embedded.texts)  # (pairs, 5) captions
+    t2i = _top(embedded.texts[:n], embedded.images)  # (n, 5) images
     i2t_correct = i2t == groups[:, None]
-    t2i_correct = groups[t2i] == np.arange(len(distinct))[:, None]
+    t2i_correct = groups[t2i] == np.arange(len(t2i))[:, None]
 
     # === Captioning by retrieval: BLEU / ROUGE of the top-1 caption ===
     hypotheses = [distinct[i] for i in i2t[:, 0]]
@@ -175,7 +181,6 @@ def evaluate_model(model, data, out_dir="eval_out", zero_shot_data=None,
         paths[name.split(".")[0]] = os.path.join(out_dir, name)
         return paths[name.split(".")[0]]
 
-    n = num_figure_items
     pixels = _LazyPixels(model, pairs)
     figures.plot_image_to_text(out("retrieval_image_to_text.png"), pixels,
                                distinct, i2t[:n], i2t_correct[:n], n)

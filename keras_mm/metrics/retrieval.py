@@ -9,25 +9,36 @@ def _as_groups(labels):
     return np.array([index.setdefault(label, len(index)) for label in labels])
 
 
-def retrieval_ranks(queries, candidates, query_groups, candidate_groups):
+def retrieval_ranks(queries, candidates, query_groups, candidate_groups,
+                    block_size=1024):
     """Rank (0-based) of the best relevant candidate for each query.
 
     A candidate is relevant when its group equals the query's group, so
     several captions per image and identical captions are both handled.
     Ties in similarity count against the query (pessimistic ranking).
+    Queries are scored `block_size` at a time, so memory stays
+    `block_size × candidates`.
     """
     queries = np.asarray(queries, np.float32)
     candidates = np.asarray(candidates, np.float32)
-    similarity = queries @ candidates.T  # (Q, C)
-    relevant = np.asarray(query_groups)[:, None] == np.asarray(
-        candidate_groups
-    )[None, :]
-    if not relevant.any(axis=1).all():
-        missing = int(np.flatnonzero(~relevant.any(axis=1))[0])
-        raise ValueError(f"Query {missing} has no relevant candidate.")
-    best_relevant = np.where(relevant, similarity, -np.inf).max(axis=1)
-    # Irrelevant candidates scoring at least as high as the best relevant one.
-    return np.sum(~relevant & (similarity >= best_relevant[:, None]), axis=1)
+    query_groups = np.asarray(query_groups)
+    candidate_groups = np.asarray(candidate_groups)
+    ranks = []
+    for start in range(0, len(queries), block_size):
+        stop = start + block_size
+        similarity = queries[start:stop] @ candidates.T  # (Q, C)
+        relevant = (query_groups[start:stop, None]
+                    == candidate_groups[None, :])
+        if not relevant.any(axis=1).all():
+            missing = start + int(np.flatnonzero(~relevant.any(axis=1))[0])
+            raise ValueError(f"Query {missing} has no relevant candidate.")
+        best_relevant = np.where(relevant, similarity, -np.inf).max(axis=1)
+        # Irrelevant candidates scoring at least as high as the best
+        # relevant one.
+        ranks.append(np.sum(~relevant & (similarity
+                                          >= best_relevant[:, None]),
+                            axis=1))
+    return np.concatenate(ranks) if ranks else np.zeros(0, np.int64)
 
 
 def recall_at_k(

@@ -155,3 +155,16 @@ def test_captions_are_compared_after_normalising_case_and_spaces():
     with pytest.raises(ValueError, match="one row per caption"):
         caption_recall_at_k(np.eye(4), np.eye(2), ["a cat", "a dog", "x",
                                                   "y"])
+
+
+def test_ranks_in_blocks_equal_ranks_at_once():
+    rng = np.random.default_rng(4)
+    queries, candidates = _quantized(rng, (9, 4)), _quantized(rng, (7, 4))
+    groups = [i % 7 for i in range(9)]
+    whole = retrieval_ranks(queries, candidates, groups, range(7))
+    blocks = retrieval_ranks(queries, candidates, groups, range(7),
+                             block_size=2)
+    assert blocks.tolist() == whole.tolist()
+    with pytest.raises(ValueError, match="Query 8 has no relevant"):
+        retrieval_ranks(queries, candidates, groups[:8] + [9], range(7),
+                        block_size=4)
