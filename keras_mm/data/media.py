@@ -86,12 +86,22 @@ def write_wav(path, waveform, sample_rate):
 
 
 def read_frames(path, fps=None):
-    """A video as frames: an `.npy` `(T, H, W, C)` or a folder of images.
+    """A video as frames: a video file, an `.npy` `(T, H, W, C)` or a
+    folder of images.
+
+    A video file (mp4, webm, … decoded with PyAV; a `"#t=start,end"`
+    fragment keeps that span) gives every frame at its own time, or frames
+    sampled at `fps` when given.
 
     Returns:
         `(frames, timestamps)`: uint8 `(T, H, W, 3)` and float64 seconds
         (`t / fps`). A `.npy` may sit beside a `<name>.fps` text file.
     """
+    from keras_mm.data import video_decoder
+
+    clip_path, _, _ = video_decoder.parse_clip_media(path)
+    if video_decoder.is_video_container(clip_path):
+        return video_decoder.decode_frames(path, fps=fps)
     if os.path.isdir(path):
         files = sorted(f for f in glob.glob(os.path.join(path, "*"))
                        if f.lower().endswith(IMAGE_EXTENSIONS))
