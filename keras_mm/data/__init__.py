@@ -26,3 +26,13 @@ from keras_mm.data.alignment import align_subtitles
 from keras_mm.data.audio_features import AudioFeatures
 from keras_mm.data.check import check_manifest
 from keras_mm.data.image_augmentation import ImageAugmentation
+from keras_mm.data.audio_files import read_audio
+from keras_mm.data.audio_files import resample
+from keras_mm.data.audio_files import write_audio
+from keras_mm.data.video_decoder import clip_media
+from keras_mm.data.video_decoder import decode_frames
+from keras_mm.data.video_decoder import parse_clip_media
+from keras_mm.data.video_decoder import probe_video
+from keras_mm.data.video_writer import write_video
+from keras_mm.data.video_subtitle_pairs import read_video_subtitle_pairs
+from keras_mm.data.video_subtitle_pairs import video_subtitle_pairs
