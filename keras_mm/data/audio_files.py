@@ -7,6 +7,7 @@ naming the file, as for images.
 """
 
 import io
+import math
 import os
 import tempfile
 
@@ -25,7 +26,8 @@ def resample(waveform, rate, target):
     """Band-limited (FFT) resampling of a 1-D waveform to `target` Hz.
 
     Frequencies above the lower Nyquist rate are dropped, so downsampling
-    does not alias (linear interpolation would).
+    does not alias (linear interpolation would). The ends are mirrored
+    (point-symmetrically) before the FFT, so the edges do not ring.
 
     Example:
     ```python
@@ -35,12 +37,20 @@ def resample(waveform, rate, target):
     waveform = np.asarray(waveform, np.float32)
     if rate == target or len(waveform) == 0:
         return waveform
-    n = max(int(round(len(waveform) * target / rate)), 1)
-    spectrum = np.fft.rfft(waveform.astype(np.float64))
+    # Mirror a margin that maps to a whole number of output samples.
+    unit = rate // math.gcd(rate, target)
+    margin = unit * math.ceil(256 / unit)
+    padded = np.pad(waveform.astype(np.float64), margin, mode="reflect",
+                    reflect_type="odd")  # Keeps the slope at the ends.
+    n = max(int(round(len(padded) * target / rate)), 1)
+    spectrum = np.fft.rfft(padded)
     out = np.zeros(n // 2 + 1, np.complex128)
     keep = min(len(spectrum), len(out))
     out[:keep] = spectrum[:keep]
-    return (np.fft.irfft(out, n) * (n / len(waveform))).astype(np.float32)
+    result = np.fft.irfft(out, n) * (n / len(padded))
+    cut = margin * target // rate
+    length = max(int(round(len(waveform) * target / rate)), 1)
+    return result[cut:cut + length].astype(np.float32)
 
 
 def _is_wav(media):

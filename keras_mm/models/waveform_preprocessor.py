@@ -63,8 +63,8 @@ class WaveformPreprocessor:
         from keras_mm.data.audio_files import read_audio
 
         if isinstance(item, (str, bytes, bytearray, os.PathLike)):
-            # Decode a little more than needed: resampling keeps the ends.
-            seconds = (self.length + 1) / self.sample_rate
+            # Decode 0.1 s more than needed, so the cut is not resampled.
+            seconds = self.length / self.sample_rate + 0.1
             waveform, _ = read_audio(item, self.sample_rate,
                                      max_duration=seconds, source=source)
         else:
