@@ -103,19 +103,17 @@ def _decode_with_av(media, source, max_duration):
     return (waveform if limit is None else waveform[:limit]), rate
 
 
-def read_audio(media, sample_rate=None, max_duration=None, source=None):
-    """Reads an audio file as mono float32, resampled if asked.
+def read_audio(media, sample_rate, max_duration=None, source=None):
+    """Reads an audio file as mono float32 at `sample_rate`.
 
     Args:
         media: str (a path) or bytes (an encoded file).
-        sample_rate: int or None. Resample to this rate (None: keep the
-            file's).
+        sample_rate: int. The rate to resample to.
         max_duration: float or None. Read only the first seconds.
         source: str or None. Names the record in errors.
 
     Returns:
-        `(waveform, rate)`: float32 `(samples,)` in [-1, 1] (channels
-        averaged) and its rate (`sample_rate` when given).
+        float32 `(samples,)` in [-1, 1], channels averaged.
 
     Raises:
         DataError: naming the file, when it is missing or undecodable.
@@ -123,12 +121,19 @@ def read_audio(media, sample_rate=None, max_duration=None, source=None):
 
     Example:
     ```python
-    waveform, rate = keras_mm.data.read_audio("speech.flac", 16000)
+    waveform = keras_mm.data.read_audio("speech.flac", 16000)
     ```
     """
-    name = media if isinstance(media, str) else "<bytes>"
+    waveform, rate = read_audio_at_own_rate(media, max_duration, source)
+    return resample(waveform, rate, int(sample_rate))
+
+
+def read_audio_at_own_rate(media, max_duration=None, source=None):
+    """`(waveform, rate)`: mono float32 at the file's own rate (see
+    `read_audio`)."""
     if isinstance(media, os.PathLike):
         media = os.fspath(media)
+    name = media if isinstance(media, str) else "<bytes>"
     if isinstance(media, str) and not os.path.isfile(media):
         raise DataError(source or media, None, f"missing file {media!r}",
                         kind="missing_file")
@@ -148,8 +153,6 @@ def read_audio(media, sample_rate=None, max_duration=None, source=None):
         waveform, rate = _decode_with_av(media, source, max_duration)
     elif max_duration is not None:
         waveform = waveform[:int(np.ceil(max_duration * rate))]
-    if sample_rate is not None and rate != sample_rate:
-        waveform, rate = resample(waveform, rate, sample_rate), sample_rate
     return waveform.astype(np.float32), rate
 
 

@@ -44,7 +44,8 @@ def clip_media(path, start, end):
 
     Example:
     ```python
-    keras_mm.data.clip_media("talk.mp4", 12.0, 15.5)  # 'talk.mp4#t=12.000,15.500'
+    keras_mm.data.clip_media("talk.mp4", 12.0, 15.5)
+    # 'talk.mp4#t=12.000,15.500'
     ```
     """
     if not 0 <= start <= end:
@@ -59,7 +60,8 @@ def parse_clip_media(media):
 
     Example:
     ```python
-    keras_mm.data.parse_clip_media("talk.mp4#t=12,15.5")  # ('talk.mp4', 12.0, 15.5)
+    keras_mm.data.parse_clip_media("talk.mp4#t=12,15.5")
+    # ('talk.mp4', 12.0, 15.5)
     ```
     """
     match = _FRAGMENT.match(media) if isinstance(media, str) else None

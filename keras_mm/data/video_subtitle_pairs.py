@@ -18,6 +18,7 @@ them against).
 
 import os
 
+from keras_mm.data.columns import resolve_columns
 from keras_mm.data.error_report import ErrorReport
 from keras_mm.data.errors import DataError
 from keras_mm.data.errors import check_on_error
@@ -29,7 +30,6 @@ from keras_mm.data.video_decoder import clip_media
 from keras_mm.data.video_decoder import is_video_container
 from keras_mm.data.video_decoder import probe_video
 
-VIDEO_KEYS = ("video", "filepath", "video_path", "path", "file")
 SUBTITLE_KEYS = ("subtitles", "srt", "subtitle", "subtitle_path")
 MANIFEST_EXTENSIONS = (".csv", ".tsv", ".tab", ".jsonl", ".json", ".ndjson")
 
@@ -185,17 +185,17 @@ def video_subtitle_pairs(video, subtitles=None, features=None, window_s=2.0,
     return pairs
 
 
-def _find_key(columns, key, defaults, role, path):
+def _subtitles_key(columns, key, path):
     if key is not None:
         if key not in columns:
-            raise DataError(path, None, f"no {role} column {key!r} "
-                            f"(columns: {sorted(columns)})",
+            raise DataError(path, None, f"no subtitles column {key!r} "
+                            f"(columns found: {', '.join(columns)})",
                             kind="malformed_row")
         return key
-    return next((k for k in defaults if k in columns), None)
+    return next((k for k in SUBTITLE_KEYS if k in columns), None)
 
 
-def _manifest_rows(path):
+def _manifest_rows(path, separator):
     from keras_mm.data.manifest import _rows
     from keras_mm.data.manifest import manifest_format
 
@@ -206,7 +206,7 @@ def _manifest_rows(path):
     except UnicodeDecodeError:
         raise DataError(path, None, "not UTF-8 text",
                         kind="malformed_row") from None
-    return list(_rows(text, manifest_format(path), path))
+    return list(_rows(text, manifest_format(path), path, separator))
 
 
 def _videos_in(folder):
@@ -219,8 +219,8 @@ def _videos_in(folder):
 
 
 def read_video_subtitle_pairs(path, media_key=None, subtitles_key=None,
-                              features=None, window_s=2.0, align_fps=None,
-                              on_error="skip", report=None):
+                              separator=None, features=None, window_s=2.0,
+                              align_fps=None, on_error="skip", report=None):
     """Videos + `.srt` subtitles -> clip–subtitle `Pair`s.
 
     Args:
@@ -229,11 +229,13 @@ def read_video_subtitle_pairs(path, media_key=None, subtitles_key=None,
             - a folder: every video in it (and below), each with its `.srt`
               beside it;
             - a CSV/TSV/JSONL manifest with a video column (`media_key`,
-              or the first of `VIDEO_KEYS` present) and a subtitles column
+              or the first of `keras_mm.data.columns.VIDEO_KEYS` present)
+              and a subtitles column
               (`subtitles_key`, or the first of `SUBTITLE_KEYS`; without
               one, the `.srt` beside each video). Relative paths resolve
               against the manifest's folder; other columns go to `meta`.
         media_key, subtitles_key: str or None. Column names.
+        separator: str or None. CSV delimiter.
         features, window_s, align_fps: re-timing, see
             `video_subtitle_pairs`.
         on_error: `"skip"` (a bad video, subtitle file or cue is dropped
@@ -270,8 +272,8 @@ def read_video_subtitle_pairs(path, media_key=None, subtitles_key=None,
                             f"for {', '.join(VIDEO_EXTENSIONS)})",
                             kind="missing_file")
     elif path.lower().endswith(MANIFEST_EXTENSIONS):
-        jobs = _manifest_jobs(path, media_key, subtitles_key, on_error,
-                              report)
+        jobs = _manifest_jobs(path, media_key, subtitles_key, separator,
+                              on_error, report)
     else:
         jobs = [(path, None, path, {})]
     pairs = []
@@ -286,17 +288,14 @@ def read_video_subtitle_pairs(path, media_key=None, subtitles_key=None,
     return pairs
 
 
-def _manifest_jobs(path, media_key, subtitles_key, on_error, report):
-    rows = _manifest_rows(path)
-    columns = next((set(row) for _, row in rows if isinstance(row, dict)),
-                   set())
-    video_key = _find_key(columns, media_key, VIDEO_KEYS, "video", path)
-    if video_key is None:
-        raise DataError(path, None, "no video column: tried "
-                        f"{', '.join(VIDEO_KEYS)}; found columns "
-                        f"{sorted(columns)}", kind="malformed_row")
-    srt_key = _find_key(columns, subtitles_key, SUBTITLE_KEYS, "subtitles",
-                        path)
+def _manifest_jobs(path, media_key, subtitles_key, separator, on_error,
+                   report):
+    rows = _manifest_rows(path, separator)
+    columns = list(next((row for _, row in rows if isinstance(row, dict)),
+                        {}))
+    video_key = resolve_columns(columns, path, media_key=media_key,
+                                modality="video", need_caption=False).media
+    srt_key = _subtitles_key(columns, subtitles_key, path)
     base = os.path.dirname(os.path.abspath(path))
     jobs = []
     for number, row in rows:

@@ -33,6 +33,7 @@ class WaveformPreprocessor:
     """
 
     output_key = "audio"
+    reads_files = True  # model_dataset hands it paths, not waveforms.
 
     def __init__(self, sample_rate=16000, length=16000):
         if not (isinstance(sample_rate, int) and sample_rate > 0):
@@ -65,8 +66,8 @@ class WaveformPreprocessor:
         if isinstance(item, (str, bytes, bytearray, os.PathLike)):
             # Decode 0.1 s more than needed, so the cut is not resampled.
             seconds = self.length / self.sample_rate + 0.1
-            waveform, _ = read_audio(item, self.sample_rate,
-                                     max_duration=seconds, source=source)
+            waveform = read_audio(item, self.sample_rate,
+                                  max_duration=seconds, source=source)
         else:
             waveform = np.asarray(item, np.float32)
             if waveform.ndim != 1:

@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 
 from keras_mm.data.audio_files import read_audio
+from keras_mm.data.audio_files import read_audio_at_own_rate
 from keras_mm.data.audio_files import resample
 from keras_mm.data.audio_files import write_audio
+from keras_mm.data import media
 from keras_mm.data.errors import DataError
 from keras_mm.data.media import read_wav
 
@@ -20,21 +22,24 @@ def test_flac_reads_back_equal_to_the_wav(tmp_path):
     write_audio(tmp_path / "a.wav", tone, 8000)
     write_audio(tmp_path / "a.flac", tone, 8000)
     assert (tmp_path / "a.flac").read_bytes()[:4] == b"fLaC"
-    wav, wav_rate = read_audio(str(tmp_path / "a.wav"))
-    flac, flac_rate = read_audio(str(tmp_path / "a.flac"))
+    wav, wav_rate = read_audio_at_own_rate(str(tmp_path / "a.wav"))
+    flac, flac_rate = read_audio_at_own_rate(str(tmp_path / "a.flac"))
     assert wav_rate == flac_rate == 8000
     np.testing.assert_allclose(flac, wav, atol=1e-6)  # FLAC is lossless
     np.testing.assert_allclose(wav, read_wav(str(tmp_path / "a.wav"))[0])
+    # The media module's entry point (model_dataset uses it) is the same.
+    np.testing.assert_allclose(media.read_audio(str(tmp_path / "a.flac"),
+                                                8000), wav, atol=1e-6)
     np.testing.assert_allclose(wav, tone, atol=2 / 32768)  # 16-bit
 
 
 def test_resampled_on_read_and_cut_to_a_duration(tmp_path):
     write_audio(tmp_path / "a.flac", _tone(), 8000)
-    up, rate = read_audio(str(tmp_path / "a.flac"), sample_rate=16000)
-    assert rate == 16000 and up.shape == (16000,) and up.dtype == "float32"
+    up = read_audio(str(tmp_path / "a.flac"), sample_rate=16000)
+    assert up.shape == (16000,) and up.dtype == "float32"
     # The last sample lies past the file's last one: extrapolated.
     np.testing.assert_allclose(up[:-1], _tone(16000)[:-1], atol=2e-3)
-    first, _ = read_audio(str(tmp_path / "a.flac"), max_duration=0.25)
+    first = read_audio(str(tmp_path / "a.flac"), 8000, max_duration=0.25)
     assert first.shape == (2000,)
 
 
@@ -66,16 +71,16 @@ def test_stereo_is_averaged_and_bytes_work(tmp_path):
         container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
     with open(path, "rb") as f:
-        mono, _ = read_audio(f.read())
+        mono = read_audio(f.read(), 8000)
     np.testing.assert_allclose(mono, (left + right) / 2, atol=1e-4)
 
 
 def test_missing_and_undecodable_files_name_the_file(tmp_path):
     with pytest.raises(DataError, match="missing file .*none.flac") as info:
-        read_audio(str(tmp_path / "none.flac"))
+        read_audio(str(tmp_path / "none.flac"), 8000)
     assert info.value.kind == "missing_file"
     bad = tmp_path / "bad.flac"
     bad.write_bytes(b"fLaC" + b"\xff" * 64)
     with pytest.raises(DataError, match="bad.flac") as info:
-        read_audio(str(bad))
+        read_audio(str(bad), 8000)
     assert info.value.kind == "undecodable"

@@ -84,8 +84,9 @@ def test_manifests_and_folders(video, tmp_path):
 
 def test_bad_sources_are_one_line_errors(video, tmp_path):
     (tmp_path / "bad.csv").write_text("clip,caption\nsquare.mp4,hi\n")
-    with pytest.raises(DataError, match=r"bad.csv: no video column: tried "
-                       r"video, filepath.*found columns \['caption', 'clip'"):
+    with pytest.raises(DataError, match=r"bad.csv: no video column: expected"
+                       r" one of video, filepath.*columns found: clip, "
+                       r"caption\)"):
         read_video_subtitle_pairs(str(tmp_path / "bad.csv"))
     with pytest.raises(FileNotFoundError, match="nowhere"):
         read_video_subtitle_pairs(str(tmp_path / "nowhere"))
