@@ -42,6 +42,7 @@ from keras_mm.data.video_decoder import decode_frames
 from keras_mm.data.video_decoder import parse_clip_media
 from keras_mm.data.video_decoder import probe_video
 from keras_mm.data.video_writer import write_video
+from keras_mm.data.video_subtitle_pairs import is_video_subtitle_source
 from keras_mm.data.video_subtitle_pairs import read_video_subtitle_pairs
 from keras_mm.data.video_subtitle_pairs import video_subtitle_pairs
 

@@ -218,6 +218,38 @@ def _videos_in(folder):
     return found
 
 
+def is_video_subtitle_source(path, subtitles_key=None, caption_key=None,
+                             separator=None):
+    """Whether `read_video_subtitle_pairs` (not a caption reader) should
+    read `path`: a video file, a folder holding videos, or a manifest with
+    a subtitles column (or `subtitles_key`) or without any caption column.
+    Reads only a manifest's header; no decoding.
+
+    Example:
+    ```python
+    if keras_mm.data.is_video_subtitle_source("videos.csv"):
+        pairs = keras_mm.data.read_video_subtitle_pairs("videos.csv")
+    ```
+    """
+    from keras_mm.data.columns import CAPTION_KEYS
+
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        return bool(_videos_in(path))
+    if not os.path.isfile(path):
+        return False
+    if not path.lower().endswith(MANIFEST_EXTENSIONS):
+        return path.lower().endswith(VIDEO_EXTENSIONS)
+    from keras_mm.data.sources import manifest_columns
+
+    columns = manifest_columns(path, separator)
+    if subtitles_key is not None or any(k in columns for k in SUBTITLE_KEYS):
+        return True
+    if caption_key is not None:
+        return False
+    return not any(k in columns for k in CAPTION_KEYS)
+
+
 def read_video_subtitle_pairs(path, media_key=None, subtitles_key=None,
                               separator=None, features=None, window_s=2.0,
                               align_fps=None, on_error="skip", report=None):

@@ -10,6 +10,7 @@ from keras_mm.data.error_report import ErrorReport
 from keras_mm.data.errors import DataError
 from keras_mm.data.srt import write_srt
 from keras_mm.data.video_decoder import parse_clip_media
+from keras_mm.data.video_subtitle_pairs import is_video_subtitle_source
 from keras_mm.data.video_subtitle_pairs import read_video_subtitle_pairs
 from keras_mm.data.video_subtitle_pairs import video_subtitle_pairs
 from keras_mm.data.video_writer import write_video
@@ -95,3 +96,15 @@ def test_bad_sources_are_one_line_errors(video, tmp_path):
         video_subtitle_pairs(lonely)
     with pytest.raises(ValueError, match="features must be None, 'motion'"):
         video_subtitle_pairs(video, features="colour")
+
+
+def test_which_sources_hold_videos_with_subtitles(video, tmp_path):
+    (tmp_path / "with_srt.csv").write_text("video,srt\nsquare.mp4,s.srt\n")
+    (tmp_path / "beside.csv").write_text("video\nsquare.mp4\n")
+    (tmp_path / "captioned.csv").write_text("video,caption\nsquare.mp4,hi\n")
+    assert is_video_subtitle_source(video)
+    assert is_video_subtitle_source(str(tmp_path))
+    assert is_video_subtitle_source(str(tmp_path / "with_srt.csv"))
+    assert is_video_subtitle_source(str(tmp_path / "beside.csv"))
+    assert not is_video_subtitle_source(str(tmp_path / "captioned.csv"))
+    assert not is_video_subtitle_source(str(tmp_path / "nowhere"))
