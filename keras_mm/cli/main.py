@@ -61,6 +61,11 @@ def main(argv=None):
     except (FileNotFoundError, ValueError) as error:
         print(f"error: keras-mm: {error}", file=sys.stderr)
         return USAGE_ERROR
+    except ImportError as error:  # an optional extra that is not installed
+        if not str(error).rstrip().endswith("]'"):
+            raise
+        print(f"error: keras-mm: {error}", file=sys.stderr)
+        return USAGE_ERROR
     return code or 0
 
 

@@ -34,6 +34,17 @@ from keras_mm.data.model_dataset import model_dataset
 from keras_mm.data.sources import check_source
 from keras_mm.data.sources import read_pairs
 from keras_mm.data.sources import stream_pairs
+from keras_mm.data.audio_files import read_audio
+from keras_mm.data.audio_files import resample
+from keras_mm.data.audio_files import write_audio
+from keras_mm.data.video_decoder import clip_media
+from keras_mm.data.video_decoder import decode_frames
+from keras_mm.data.video_decoder import parse_clip_media
+from keras_mm.data.video_decoder import probe_video
+from keras_mm.data.video_writer import write_video
+from keras_mm.data.video_subtitle_pairs import is_video_subtitle_source
+from keras_mm.data.video_subtitle_pairs import read_video_subtitle_pairs
+from keras_mm.data.video_subtitle_pairs import video_subtitle_pairs
 
 _KERAS_LAYERS = {
     "TextPreprocessor": "text_preprocessor",

@@ -6,7 +6,10 @@ A path is one of:
 - an image folder with one sub-folder per class (torchvision's
   `ImageFolder`): the class name is the caption and the label;
 - WebDataset shards: `shards/{000..099}.tar`, a glob, or a folder of `.tar`
-  files, streamed so they may be larger than memory.
+  files, streamed so they may be larger than memory;
+- with `modality="video"`: a video, a folder of videos or a manifest of
+  videos with `.srt` subtitles, cut into clip–subtitle pairs
+  (`keras_mm.data.video_subtitle_pairs`).
 
 `check_source` answers from the header or first rows only, without
 TensorFlow or Keras, so the CLI refuses bad input at once.
@@ -154,6 +157,9 @@ def check_source(path, media_key=None, caption_key=None, label_key=None,
     keras_mm.data.sources.check_source("train.csv")["columns"].media
     ```
     """
+    if modality == "video" and _is_video_subtitles(path, caption_key,
+                                                   separator):
+        return {"kind": "video_subtitles", "columns": None, "classes": None}
     kind = source_kind(path)
     info = {"kind": kind, "columns": None, "classes": None}
     if kind == "manifest":
@@ -167,6 +173,15 @@ def check_source(path, media_key=None, caption_key=None, label_key=None,
                         "give an image folder or a manifest with a label "
                         "column (--label-key)")
     return info
+
+
+def _is_video_subtitles(path, caption_key, separator):
+    from keras_mm.data.video_subtitle_pairs import is_video_subtitle_source
+
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No data at {path!r}")
+    return is_video_subtitle_source(path, caption_key=caption_key,
+                                    separator=separator)
 
 
 def _image_folder_pairs(path, report, on_error):
@@ -220,9 +235,16 @@ def read_pairs(path, media_key=None, caption_key=None, label_key=None,
     info = check_source(path, media_key, caption_key, label_key, separator,
                         modality)
     kind = info["kind"]
-    if kind == "webdataset":
-        return list(stream_pairs(path, on_error=on_error, report=report)())
-    if kind == "image_folder":
+    if kind == "video_subtitles":
+        from keras_mm.data.video_subtitle_pairs import (
+            read_video_subtitle_pairs)
+
+        pairs = read_video_subtitle_pairs(path, media_key,
+                                          separator=separator,
+                                          on_error=on_error, report=report)
+    elif kind == "webdataset":
+        pairs = list(stream_pairs(path, on_error=on_error, report=report)())
+    elif kind == "image_folder":
         pairs = _image_folder_pairs(path, report, on_error)
     elif kind == "coco":
         from keras_mm.data.coco import read_coco
@@ -262,7 +284,8 @@ def stream_pairs(path, media_key=None, caption_key=None, label_key=None,
     """
     if report is None:
         report = ErrorReport()
-    if source_kind(path) == "webdataset":
+    if check_source(path, media_key, caption_key, label_key, separator,
+                    modality)["kind"] == "webdataset":
         from keras_mm.data.webdataset import iter_webdataset
 
         paths = shard_paths(path)

@@ -3,6 +3,7 @@
 import keras
 
 from keras_mm.evaluation.encoding import encode_batches
+from keras_mm.metrics.retrieval import caption_recall_at_k
 from keras_mm.metrics.retrieval import recall_at_k
 
 _SHORT = {"image_to_text": "i2t", "text_to_image": "t2i"}
@@ -22,6 +23,10 @@ class RetrievalCallback(keras.callbacks.Callback):
             text with an equal label. Defaults to the row index.
         text_labels: optional labels per text row (e.g. caption strings,
             so identical captions count as matches).
+        captions: optional caption string per row. When given, identical
+            captions count as matches and are merged in the text gallery
+            (`keras_mm.metrics.caption_recall_at_k`), so Recall@K means
+            what it says on class-like captions; the labels are unused.
         ks: the K values.
         prefix: str. Prepended to the log keys.
         frequency: int. Evaluate every `frequency` epochs.
@@ -30,15 +35,15 @@ class RetrievalCallback(keras.callbacks.Callback):
     Example:
     ```python
     callback = keras_mm.evaluation.RetrievalCallback(
-        held_out_inputs, text_labels=held_out_captions,
-        image_labels=held_out_captions)
+        held_out_inputs, captions=held_out_captions)
     history = model.fit(train_inputs, epochs=3, callbacks=[callback])
     history.history["val_i2t_R@5"]
     ```
     """
 
     def __init__(self, inputs, image_labels=None, text_labels=None,
-                 ks=(1, 5, 10), prefix="val_", frequency=1, batch_size=256):
+                 ks=(1, 5, 10), prefix="val_", frequency=1, batch_size=256,
+                 captions=None):
         super().__init__()
         if frequency < 1:
             raise ValueError(f"frequency must be >= 1. Received: {frequency}")
@@ -48,6 +53,10 @@ class RetrievalCallback(keras.callbacks.Callback):
                              else list(image_labels))
         self.text_labels = (list(range(count)) if text_labels is None
                             else list(text_labels))
+        self.captions = None if captions is None else list(captions)
+        if self.captions is not None and len(self.captions) != count:
+            raise ValueError(f"Need one caption per row: {count} rows, "
+                             f"{len(self.captions)} captions")
         self.ks = tuple(ks)
         self.prefix = prefix
         self.frequency = frequency
@@ -60,6 +69,8 @@ class RetrievalCallback(keras.callbacks.Callback):
                                 self.batch_size)
         texts = encode_batches(self.model, "text", self.inputs,
                                self.batch_size)
+        if self.captions is not None:
+            return caption_recall_at_k(images, texts, self.captions, self.ks)
         return recall_at_k(images, texts, self.image_labels,
                            self.text_labels, self.ks)
 

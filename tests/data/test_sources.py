@@ -142,3 +142,21 @@ def test_checks_import_neither_keras_nor_tensorflow(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_videos_with_subtitles_become_clip_pairs(tmp_path):
+    import video_files
+
+    from keras_mm.data import write_srt
+    from keras_mm.data.srt import Subtitle
+
+    video_files.write_moving_square(str(tmp_path / "talk.mp4"))
+    write_srt([Subtitle(1, 0.0, 0.9, "the square moves right"),
+               Subtitle(2, 1.0, 1.9, "the square moves down")],
+              str(tmp_path / "talk.srt"))
+    info = check_source(str(tmp_path), modality="video")
+    assert info["kind"] == "video_subtitles"
+    pairs = read_pairs(str(tmp_path), modality="video")
+    assert [p.text for p in pairs] == ["the square moves right",
+                                       "the square moves down"]
+    assert pairs[0].media.startswith(str(tmp_path / "talk.mp4") + "#t=")
