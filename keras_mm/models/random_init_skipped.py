@@ -21,7 +21,7 @@ def random_init_skipped():
     checkpoint replaces it (on jax it also compiles a fill per weight
     shape: 0.8 s of a ViT-B/32 CLIP's 1 s build). TensorFlow's assign
     swaps in a new buffer and frees the old one, so the untouched pages
-    are never resident: a ViT-B/32 CLIP's load peaks 1.19x its weights
+    are never resident: a ViT-B/32 CLIP's load peaks 1.20x its weights
     above the framework instead of 1.66x (the 605 MB of written zeros).
     On torch the assign copies into the variable's memory, which is
     written either way (measured: no gain there).
