@@ -154,9 +154,13 @@ def train(build_model, data, config=None, validation_data=None,
             probe_x, probe_y, config.grad_norm_every,
             log_dir=config.tensorboard_dir or None))
     if config.tensorboard_dir and importlib.util.find_spec("tensorboard"):
+        # Per-epoch scalars (loss, learning_rate, samples_per_second, val_*
+        # and Recall@K from the epoch logs) and weight histograms. Not an
+        # integer `update_freq`: Keras 3.15 then writes epoch scalars only
+        # when the epoch's last batch count is a multiple of it.
         callbacks.append(keras.callbacks.TensorBoard(
             config.tensorboard_dir, histogram_freq=1, write_graph=False,
-            update_freq=max(1, config.checkpoint_every or 10)))
+            update_freq="epoch"))
     elif config.tensorboard_dir:
         print_fn("tensorboard_dir: scalars and histograms need the "
                  "`tensorboard` package (pip install tensorboard); skipped")
