@@ -7,6 +7,7 @@ import keras
 import numpy as np
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.training.epoch_stats import throughput
 
 # Seconds between progress lines when stdout is not a terminal (a log
 # file gets a line now and then, not a redraw per batch).
@@ -14,10 +15,11 @@ _LOG_INTERVAL = 30.0
 
 
 def _format_seconds(seconds):
-    seconds = int(round(seconds))
-    if seconds >= 3600:
-        return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-    return f"{seconds // 60}:{seconds % 60:02d}"
+    seconds = round(seconds)
+    minutes, seconds = divmod(seconds, 60)
+    if minutes >= 60:
+        return f"{minutes // 60}:{minutes % 60:02d}:{seconds:02d}"
+    return f"{minutes}:{seconds:02d}"
 
 
 @keras_mm_export
@@ -66,32 +68,39 @@ class ProgressBar(keras.callbacks.Callback):
         self._last = min(self.steps_per_epoch, self.total_steps - start)
         self._step = self._first
         self._start = self._printed = time.perf_counter()
+        self._first_end = self._end = self._start
         terminal = hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
         self._bar = None
         if terminal and self.verbose == 1:
             print(f"Epoch {epoch + 1}/{self.epochs}", flush=True)
             self._bar = keras.utils.Progbar(self._last, verbose=1)
 
+    def _rate(self):
+        return throughput(self._step - self._first, self._start,
+                          self._first_end, self._end, self.batch_size)
+
     def _values(self, logs, validation=False):
+        # Loss terms; at the epoch's end also validation metrics (Recall@K
+        # but not the mean/median ranks, to keep the line short).
         values = [(k, float(v)) for k, v in (logs or {}).items()
                   if (k == "loss" or k.endswith("_loss")
-                      or validation and k.startswith("val_"))
+                      or validation and k.startswith("val_")
+                      and not k.endswith("_rank"))
                   and np.ndim(v) == 0]
-        seconds = time.perf_counter() - self._start
-        done = self._step - self._first
-        if done and seconds > 0:
-            values.append(("samples/s", done * self.batch_size / seconds))
+        rate = self._rate()
+        if rate is not None:
+            values.append(("samples/s", rate))
         return values
 
     def _line(self, values, final):
         now = time.perf_counter()
-        done = self._step - self._first
+        rate = self._rate()
         text = (f"epoch {self._epoch + 1}/{self.epochs} "
                 f"step {self._step}/{self._last}")
         if final:
             text += f" {_format_seconds(now - self._start)}"
-        elif done:
-            eta = (now - self._start) / done * (self._last - self._step)
+        elif rate:
+            eta = (self._last - self._step) * self.batch_size / rate
             text += f" ETA {_format_seconds(eta)}"
         for name, value in values:
             text += f" {name} {value:.4g}" if name != "samples/s" else (
@@ -101,6 +110,9 @@ class ProgressBar(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self._step += 1
+        self._end = time.perf_counter()
+        if self._step - self._first == 1:
+            self._first_end = self._end
         if self._bar is not None:
             self._bar.update(self._step, self._values(logs), finalize=False)
         elif self.verbose == 1 and (

@@ -26,7 +26,7 @@ class CountBatches(keras.callbacks.Callback):
 def _train(data, callbacks=(), **options):
     messages = []
     config = TrainConfig(batch_size=8, verbose=0, **options)
-    model, report = train(lambda: tiny_clip(seed=None), data, config,
+    _, report = train(lambda: tiny_clip(seed=None), data, config,
                           callbacks=callbacks, print_fn=messages.append)
     return model, report, messages
 
@@ -66,8 +66,8 @@ def test_steps_per_epoch_and_steps_size_the_run_and_schedule():
 
 def test_arrays_keep_working_with_steps():
     counter = CountBatches()
-    _, report, _ = _train(tiny_clip_batch(40), [counter], epochs=2,
-                          steps_per_epoch=2, steps=3)
+    _train(tiny_clip_batch(40), [counter], epochs=2, steps_per_epoch=2,
+           steps=3)
     assert counter.per_epoch == {0: 2, 1: 1}
     with pytest.raises(ValueError, match="steps_per_epoch=9 exceeds"):
         _train(tiny_clip_batch(40), steps_per_epoch=9)
@@ -83,7 +83,7 @@ def test_dataset_validation_and_static_batch_size():
     assert not any("counted" in m for m in messages)
     config = TrainConfig(batch_size=99, verbose=0)  # the dataset's 8 wins
     history = keras.callbacks.History()
-    model, report = train(lambda: tiny_clip(seed=None), data, config,
+    _, report = train(lambda: tiny_clip(seed=None), data, config,
                           validation_data=unknown_length_dataset(16),
                           callbacks=[history], print_fn=lambda m: None)
     assert report["batch_size"] == 8

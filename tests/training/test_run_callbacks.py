@@ -111,3 +111,12 @@ def test_progress_bar_starts_a_resumed_epoch_where_it_stopped(capsys):
     assert "loss 1.25 val_loss 2 samples/s" in lines[0]
     assert lines[1].startswith("epoch 3/3 step 2/2 ")
     assert len(lines) == 2
+
+
+def test_samples_per_second_leaves_out_the_first_batch():
+    from keras_mm.training.epoch_stats import throughput
+
+    # 3 batches of 8; the first (compiling) ends at 1 s, the last at 3 s.
+    assert throughput(3, 0.0, 1.0, 3.0, 8) == 8.0
+    assert throughput(1, 0.0, 2.0, 2.0, 8) == 4.0  # a one-batch epoch
+    assert throughput(0, 0.0, 0.0, 0.0, 8) is None
