@@ -26,7 +26,7 @@ class CountBatches(keras.callbacks.Callback):
 def _train(data, callbacks=(), **options):
     messages = []
     config = TrainConfig(batch_size=8, verbose=0, **options)
-    _, report = train(lambda: tiny_clip(seed=None), data, config,
+    model, report = train(lambda: tiny_clip(seed=None), data, config,
                           callbacks=callbacks, print_fn=messages.append)
     return model, report, messages
 
@@ -84,7 +84,7 @@ def test_dataset_validation_and_static_batch_size():
     config = TrainConfig(batch_size=99, verbose=0)  # the dataset's 8 wins
     history = keras.callbacks.History()
     _, report = train(lambda: tiny_clip(seed=None), data, config,
-                          validation_data=unknown_length_dataset(16),
-                          callbacks=[history], print_fn=lambda m: None)
+                      validation_data=unknown_length_dataset(16),
+                      callbacks=[history], print_fn=lambda m: None)
     assert report["batch_size"] == 8
     assert np.isfinite(history.history["val_loss"][-1])
