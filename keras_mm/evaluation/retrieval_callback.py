@@ -46,6 +46,8 @@ class RetrievalCallback(keras.callbacks.Callback):
             encoded batch by batch in one pass per evaluation.
         image_labels: optional labels per media row; a media row matches
             every text with an equal label. Defaults to the row index.
+            Labels follow the order of the rows as they come, so batched
+            data with labels must not reshuffle between passes.
         text_labels: optional labels per text row (e.g. caption strings,
             so identical captions count as matches).
         ks: the K values.
