@@ -29,7 +29,7 @@ class Embedder:
     """
 
     def __init__(self, model, preprocessor=None):
-        from keras_mm.checkpoints.loaded_checkpoint import LoadedCheckpoint
+        from keras_mm.models.bert.loaded_checkpoint import LoadedCheckpoint
         from keras_mm.models.pretrained_tower import PretrainedTower
 
         # The checkpoint's own preprocessing, by modality.
@@ -66,7 +66,7 @@ class Embedder:
         beside a `.keras` file, or the checkpoint's own, is used.
         """
         import keras_mm
-        from keras_mm.checkpoints.load_checkpoint import load_checkpoint
+        from keras_mm.models.bert.load_checkpoint import load_checkpoint
         from keras_mm.presets import list_presets
 
         from keras_mm.models import is_pretrained_checkpoint

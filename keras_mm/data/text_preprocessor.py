@@ -21,6 +21,10 @@ class TextPreprocessor(PackedTextPreprocessor):
             reserved tokens `[PAD] [UNK] [CLS] [SEP] [MASK]`.
         sequence_length: int. Output length (padded or truncated).
         lowercase: bool. Lowercase text before tokenizing.
+        strip_accents: bool. Remove accent marks before tokenizing ("café"
+            -> "cafe"), as Hugging Face's `BertTokenizer` does whenever it
+            lowercases; off by default so that vocabularies trained here
+            keep tokenizing as they did.
 
     Call arguments:
         texts: a str, a list of str, or a string tensor.
@@ -38,7 +42,7 @@ class TextPreprocessor(PackedTextPreprocessor):
     """
 
     def __init__(self, vocabulary, sequence_length=32, lowercase=True,
-                 **kwargs):
+                 strip_accents=False, **kwargs):
         super().__init__(**kwargs)
         vocabulary = list(vocabulary)
         missing = [t for t in RESERVED_TOKENS if t not in vocabulary]
@@ -49,9 +53,11 @@ class TextPreprocessor(PackedTextPreprocessor):
         self.vocabulary = vocabulary
         self.sequence_length = sequence_length
         self.lowercase = lowercase
+        self.strip_accents = strip_accents
         hub = _keras_hub()
         self.tokenizer = hub.tokenizers.WordPieceTokenizer(
-            vocabulary=vocabulary, lowercase=lowercase, dtype="int32"
+            vocabulary=vocabulary, lowercase=lowercase,
+            strip_accents=strip_accents, dtype="int32"
         )
         self.packer = hub.layers.StartEndPacker(
             sequence_length=sequence_length,
@@ -83,11 +89,12 @@ class TextPreprocessor(PackedTextPreprocessor):
         return cls(vocabulary, sequence_length, lowercase)
 
     @classmethod
-    def from_vocabulary_file(cls, path, sequence_length=32, lowercase=True):
+    def from_vocabulary_file(cls, path, sequence_length=32, lowercase=True,
+                             strip_accents=False):
         """Loads a `vocab.txt` (one token per line), as BERT ships it."""
         with open(path, encoding="utf-8") as f:
             vocabulary = [line.rstrip("\n") for line in f if line.strip()]
-        return cls(vocabulary, sequence_length, lowercase)
+        return cls(vocabulary, sequence_length, lowercase, strip_accents)
 
     def save_vocabulary(self, path):
         with open(path, "w", encoding="utf-8") as f:
@@ -104,4 +111,5 @@ class TextPreprocessor(PackedTextPreprocessor):
             "vocabulary": self.vocabulary,
             "sequence_length": self.sequence_length,
             "lowercase": self.lowercase,
+            "strip_accents": self.strip_accents,
         }

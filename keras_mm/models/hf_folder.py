@@ -28,7 +28,9 @@ def transformer_folder(path):
     """The folder holding `config.json`: `path` itself, or the one a
     sentence-transformers folder names in `modules.json`."""
     if os.path.exists(os.path.join(path, "modules.json")):
-        from keras_mm.checkpoints.hf_bert import read_sentence_transformers
+        from keras_mm.models.bert.sentence_transformers import (
+            read_sentence_transformers,
+        )
 
         try:
             return read_sentence_transformers(path)[0]

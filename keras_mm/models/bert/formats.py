@@ -37,7 +37,7 @@ def load_bert_tower(path, sequence_length=None, pooling=None,
     tower.encoder(tower.preprocessor(["a cat"]))["pooled_output"]
     ```
     """
-    from keras_mm.checkpoints.load_checkpoint import load_checkpoint
+    from keras_mm.models.bert.load_checkpoint import load_checkpoint
 
     checkpoint = load_checkpoint(path, sequence_length, pooling, normalize)
     return PretrainedTower(checkpoint.encoder, checkpoint.preprocessor,

@@ -16,10 +16,12 @@ import os
 
 import numpy as np
 
-from keras_mm.checkpoints.hf_bert import assign_hf_weights
-from keras_mm.checkpoints.hf_bert import encoder_kwargs_from_hf
-from keras_mm.checkpoints.hf_bert import read_sentence_transformers
 from keras_mm.checkpoints.tensor_files import read_tensors
+from keras_mm.models.bert.hf_bert import assign_hf_weights
+from keras_mm.models.bert.hf_bert import encoder_kwargs_from_hf
+from keras_mm.models.bert.sentence_transformers import (
+    read_sentence_transformers,
+)
 from keras_mm.models.hf_folder import model_type
 from keras_mm.models.hf_folder import read_json
 from keras_mm.models.hf_folder import transformer_folder

@@ -3,7 +3,7 @@
 A folder holds `config.json`, weights (`model.safetensors` or
 `pytorch_model.bin`) and `vocab.txt`; a sentence-transformers folder adds
 `modules.json` and `1_Pooling/config.json`, which decide the pooling and the
-normalisation. The checkpoint's own config decides every architectural
+normalisation (read by `sentence_transformers.py`). The checkpoint's own config decides every architectural
 detail: activation (`hidden_act`: exact or tanh GELU), layer norm epsilon,
 sizes. Nothing is downloaded.
 """
@@ -16,13 +16,13 @@ import numpy as np
 from keras_mm.checkpoints.checkpoint_mismatch_error import (
     CheckpointMismatchError,
 )
-from keras_mm.checkpoints.loaded_checkpoint import LoadedCheckpoint
 from keras_mm.checkpoints.tensor_files import read_tensors
+from keras_mm.models.bert.loaded_checkpoint import LoadedCheckpoint
+from keras_mm.models.bert.sentence_transformers import (
+    read_sentence_transformers,
+)
 
 SUPPORTED_MODEL_TYPES = ("bert",)
-ST_POOLING = "sentence_transformers.models.Pooling"
-ST_NORMALIZE = "sentence_transformers.models.Normalize"
-ST_TRANSFORMER = "sentence_transformers.models.Transformer"
 
 
 def _read_json(path):
@@ -30,61 +30,13 @@ def _read_json(path):
         return json.load(f)
 
 
-def is_hf_bert_folder(folder):
-    """Whether `folder` is a Hugging Face or sentence-transformers one."""
+def is_hf_format_folder(folder):
+    """Whether `folder` is a Hugging Face or sentence-transformers one
+    (of any `model_type`; `load_hf_bert` names an unsupported one)."""
     config = os.path.join(folder, "config.json")
     if os.path.exists(os.path.join(folder, "modules.json")):
         return True
     return os.path.exists(config) and "model_type" in _read_json(config)
-
-
-def read_sentence_transformers(folder):
-    """Reads `modules.json`: `(transformer_folder, pooling, normalize, length)`.
-
-    For a plain Hugging Face folder: `(folder, None, False, None)`.
-    """
-    modules_path = os.path.join(folder, "modules.json")
-    if not os.path.exists(modules_path):
-        return folder, None, False, None
-    transformer, pooling, normalize = folder, None, False
-    for module in _read_json(modules_path):
-        kind = module.get("type", "")
-        path = os.path.join(folder, module.get("path", ""))
-        if kind == ST_TRANSFORMER:
-            transformer = path
-        elif kind == ST_POOLING:
-            pooling = _pooling_mode(_read_json(os.path.join(path,
-                                                            "config.json")))
-        elif kind == ST_NORMALIZE:
-            normalize = True
-        else:
-            raise ValueError(
-                f"{modules_path}: sentence-transformers module {kind!r} is "
-                "not supported (supported: Transformer, Pooling, Normalize)"
-            )
-    length = None
-    st_config = os.path.join(transformer, "sentence_bert_config.json")
-    if os.path.exists(st_config):
-        length = _read_json(st_config).get("max_seq_length")
-    return transformer, pooling, normalize, length
-
-
-def _pooling_mode(config):
-    if config.get("pooling_mode"):  # Newer files spell the mode directly.
-        mode = config["pooling_mode"]
-        names = {"mean": "mean", "cls": "cls"}
-        if mode not in names:
-            raise ValueError(f"Pooling mode {mode!r} is not supported "
-                             "(supported: mean, cls)")
-        return names[mode]
-    modes = [k for k, v in config.items()
-             if k.startswith("pooling_mode_") and v]
-    if modes == ["pooling_mode_mean_tokens"]:
-        return "mean"
-    if modes == ["pooling_mode_cls_token"]:
-        return "cls"
-    raise ValueError(f"Pooling {modes} is not supported (supported: "
-                     "pooling_mode_mean_tokens or pooling_mode_cls_token)")
 
 
 def encoder_kwargs_from_hf(config):
@@ -223,7 +175,7 @@ def load_hf_bert(folder, sequence_length=None, pooling=None, normalize=None):
 
     Example:
     ```python
-    checkpoint = keras_mm.checkpoints.load_hf_bert("bert_tiny/")
+    checkpoint = keras_mm.models.bert.load_hf_bert("bert_tiny/")
     checkpoint.embed_texts(["hello world"]).shape  # (1, hidden_dim)
     ```
     """
@@ -254,16 +206,19 @@ def load_hf_bert(folder, sequence_length=None, pooling=None, normalize=None):
     preprocessor = None
     vocab = os.path.join(transformer, "vocab.txt")
     if os.path.exists(vocab):
-        lowercase = True
         tokenizer_config = os.path.join(transformer, "tokenizer_config.json")
-        if os.path.exists(tokenizer_config):
-            lowercase = _read_json(tokenizer_config).get("do_lower_case",
-                                                          True)
+        tokenizer_config = (_read_json(tokenizer_config)
+                            if os.path.exists(tokenizer_config) else {})
+        lowercase = tokenizer_config.get("do_lower_case", True)
+        # transformers' BertTokenizer strips accents whenever it lowercases,
+        # unless `strip_accents` says otherwise.
+        strip_accents = tokenizer_config.get("strip_accents")
+        strip_accents = lowercase if strip_accents is None else strip_accents
         length = sequence_length or st_length or min(
             kwargs["sequence_length"], 512
         )
         preprocessor = TextPreprocessor.from_vocabulary_file(
             vocab, sequence_length=min(length, kwargs["sequence_length"]),
-            lowercase=lowercase,
+            lowercase=lowercase, strip_accents=strip_accents,
         )
     return LoadedCheckpoint(encoder, preprocessor, source, folder)

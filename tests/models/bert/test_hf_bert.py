@@ -1,4 +1,7 @@
-"""A Hugging Face-format BERT folder loads and matches a NumPy reference."""
+"""A Hugging Face-format BERT folder (written by `write_random_hf_bert`,
+without transformers) loads and matches a float64 NumPy reference; bad
+tensors are named. `test_hf_bert_matches_transformers.py` checks the same
+loader against transformers itself."""
 
 import json
 import math
@@ -8,8 +11,8 @@ import numpy as np
 import pytest
 
 from keras_mm.checkpoints import CheckpointMismatchError
-from keras_mm.checkpoints import load_checkpoint
-from keras_mm.checkpoints import write_random_hf_bert
+from keras_mm.models.bert import load_checkpoint
+from keras_mm.models.bert import write_random_hf_bert
 
 _erf = np.vectorize(math.erf)
 
@@ -199,3 +202,15 @@ def test_not_a_checkpoint_folder(tmp_path):
         load_checkpoint(str(tmp_path / "missing"))
     with pytest.raises(ValueError, match="neither"):
         load_checkpoint(str(tmp_path))
+
+
+def test_checkpoints_re_exports_the_bert_loaders():
+    # keras_mm.checkpoints keeps its public names; they are the BERT
+    # family's own objects, not copies.
+    import keras_mm
+    from keras_mm.models import bert
+
+    for name in ("load_checkpoint", "is_checkpoint_folder", "load_hf_bert",
+                 "load_keras_hub_bert", "encoder_from_bert_backbone",
+                 "LoadedCheckpoint", "write_random_hf_bert"):
+        assert getattr(keras_mm.checkpoints, name) is getattr(bert, name)

@@ -1,12 +1,14 @@
-"""One entry point for every local checkpoint format."""
+"""One entry point for the BERT-family checkpoint folders (Hugging Face,
+sentence-transformers, keras-hub `BertBackbone` presets), and the check
+for whether a folder is any checkpoint keras_mm loads."""
 
 import os
 
-from keras_mm.checkpoints.hf_bert import SUPPORTED_MODEL_TYPES
-from keras_mm.checkpoints.hf_bert import is_hf_bert_folder
-from keras_mm.checkpoints.hf_bert import load_hf_bert
-from keras_mm.checkpoints.keras_hub_preset import is_keras_hub_preset
-from keras_mm.checkpoints.keras_hub_preset import load_keras_hub_bert
+from keras_mm.models.bert.hf_bert import SUPPORTED_MODEL_TYPES
+from keras_mm.models.bert.hf_bert import is_hf_format_folder
+from keras_mm.models.bert.hf_bert import load_hf_bert
+from keras_mm.models.bert.keras_hub_bert import is_keras_hub_preset
+from keras_mm.models.bert.keras_hub_bert import load_keras_hub_bert
 
 
 def is_checkpoint_folder(path):
@@ -26,7 +28,7 @@ def is_checkpoint_folder(path):
         return keras_hub_backbone_class(path) == "BertBackbone"
     if os.path.exists(os.path.join(path, "modules.json")):
         return True
-    return is_hf_bert_folder(path) and model_type(path) in (
+    return is_hf_format_folder(path) and model_type(path) in (
         SUPPORTED_MODEL_TYPES)
 
 
@@ -53,7 +55,7 @@ def load_checkpoint(path, sequence_length=None, pooling=None,
         return load_keras_hub_bert(
             path, sequence_length, pooling or "pooler", bool(normalize)
         )
-    if is_hf_bert_folder(path):
+    if is_hf_format_folder(path):
         return load_hf_bert(path, sequence_length, pooling, normalize)
     raise ValueError(
         f"{path} is neither a keras-hub preset folder (metadata.json) nor a "

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from keras_mm.checkpoints import load_checkpoint
+from keras_mm.models.bert import load_checkpoint
 
 VOCABULARY = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "red",
               "blue", "circle", "square"]
@@ -40,8 +40,8 @@ def test_keras_hub_preset_matches_backbone(tmp_path):
 def test_is_checkpoint_folder_only_for_folders_that_load(tmp_path):
     import json
 
-    from keras_mm.checkpoints import is_checkpoint_folder
-    from keras_mm.checkpoints import write_random_hf_bert
+    from keras_mm.models.bert import is_checkpoint_folder
+    from keras_mm.models.bert import write_random_hf_bert
 
     bert = tmp_path / "bert"
     write_random_hf_bert(str(bert))
@@ -57,8 +57,8 @@ def test_load_pretrained_reads_bert_folders_as_text_towers(tmp_path):
     import keras
 
     import keras_mm
-    from keras_mm.checkpoints import load_checkpoint
-    from keras_mm.checkpoints import write_random_hf_bert
+    from keras_mm.models.bert import load_checkpoint
+    from keras_mm.models.bert import write_random_hf_bert
 
     folder = str(tmp_path / "st")
     write_random_hf_bert(folder, sentence_transformers_pooling="mean",

@@ -13,7 +13,7 @@ import numpy as np
 from keras_mm.checkpoints.checkpoint_mismatch_error import (
     CheckpointMismatchError,
 )
-from keras_mm.checkpoints.loaded_checkpoint import LoadedCheckpoint
+from keras_mm.models.bert.loaded_checkpoint import LoadedCheckpoint
 
 
 def is_keras_hub_preset(folder):
@@ -117,7 +117,7 @@ def load_keras_hub_bert(folder, sequence_length=None, pooling="pooler",
 
     Example:
     ```python
-    checkpoint = keras_mm.checkpoints.load_keras_hub_bert("bert_preset/")
+    checkpoint = keras_mm.models.bert.load_keras_hub_bert("bert_preset/")
     ```
     """
     import keras_hub
