@@ -35,7 +35,8 @@ _SUBPACKAGES = (
 def import_all():
     """Imports every subpackage, registering all serializable classes."""
     for name in _SUBPACKAGES:
-        importlib.import_module(f"keras_mm.{name}")
+        module = importlib.import_module(f"keras_mm.{name}")
+        getattr(module, "load_layers", lambda: None)()
 
 
 def load_model(filepath, **kwargs):
