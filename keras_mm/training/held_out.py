@@ -59,15 +59,17 @@ def held_out_zero_shot(model, dataset, modality, labels, class_names,
 
     `labels` gives each pair's class index, in dataset order.
     """
-    from keras_mm.evaluation.zero_shot import zero_shot_classifier
-
     media, _, _ = embed_dataset(model, dataset, modality)
     if len(media) != len(labels):
         raise ValueError(f"{len(labels) - len(media)} held-out samples "
                          "could not be read; zero-shot skipped")
-    classifier = zero_shot_classifier(model, model.preprocessors["text"],
-                                      class_names, templates)
-    scores = media @ classifier.T
+    # Prompt ensembling as CLIP does it: the mean of a class's prompt
+    # embeddings, renormalised. `embed` takes any text preprocessor.
+    prompts = [t.format(name) for name in class_names for t in templates]
+    classes = model.embed("text", prompts).reshape(
+        len(class_names), len(templates), -1).mean(axis=1)
+    classes /= np.linalg.norm(classes, axis=-1, keepdims=True) + 1e-12
+    scores = media @ classes.T
     labels = np.asarray(labels, "int64")
     return {"top1": top_k_accuracy(scores, labels, 1),
             "top5": top_k_accuracy(scores, labels, 5),

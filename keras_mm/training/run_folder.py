@@ -92,13 +92,14 @@ class RunFolder:
                     if not (resume and k in run_options.RESUMABLE_CHANGES)]
         if not blocking:
             return "resume"
-        names = ", ".join(f"{k} ({_show(changed[k][0])} -> "
-                          f"{_show(changed[k][1])})" for k in blocking)
+        names = ", ".join(f"{k} {_show(changed[k][0])} there, "
+                          f"{_show(changed[k][1])} now" for k in blocking)
         hint = ("--resume allows only " + ", ".join(
-            run_options.RESUMABLE_CHANGES) + " to change" if resume else
-            "rerun with the same options, --resume or --overwrite")
-        raise ValueError(f"{self.config} differs from this run in {names}; "
-                         f"{hint}")
+            run_options.RESUMABLE_CHANGES) + " to change; --overwrite "
+            "starts afresh" if resume else
+            "rerun with its options, --resume or --overwrite")
+        raise ValueError(f"{self.path} holds a run with another config "
+                         f"({names}; see {CONFIG}); {hint}")
 
     def prepare(self, config, resume=False, overwrite=False):
         """Applies `decide`: clears the run's files on overwrite and

@@ -87,18 +87,16 @@ TRAIN_HELP = {
     "batch_size": "pairs per optimizer update (with --accumulation-steps "
                   "k, processed as k micro-batches of batch_size/k with "
                   "exact contrastive accumulation)",
-    "learning_rate": "peak learning rate of AdamW (alias --lr)",
+    "learning_rate": "peak learning rate of AdamW",
     "warmup_fraction": "fraction of the steps spent in linear warmup "
                        "before the cosine decay",
-    "weight_decay": "decoupled AdamW weight decay (alias --wd)",
+    "weight_decay": "decoupled AdamW weight decay",
     "layer_decay": "layer-wise learning-rate decay factor (0: off)",
-    "global_clipnorm": "clip gradients to this global norm (0: off; alias "
-                       "--grad-clip-norm)",
+    "global_clipnorm": "clip gradients to this global norm (0: off)",
     "l1": "L1 penalty on kernels",
     "l2": "L2 penalty on kernels",
     "accumulation_steps": "exact contrastive gradient accumulation: split "
-                          "each batch into k micro-batches (alias "
-                          "--accum-freq)",
+                          "each batch into k micro-batches",
     "precision": "float32, mixed_float16 or mixed_bfloat16; open_clip's "
                  "fp32, amp, amp_bf16 accepted",
     "remat": "comma-separated towers to rematerialise (less memory)",
@@ -110,15 +108,17 @@ TRAIN_HELP = {
                        "paths to freeze",
     "lora_rank": "LoRA rank on the attention projections (0: off)",
     "lora_alpha": "LoRA alpha (0: equal to the rank)",
-    "lora_towers": "comma-separated towers that get LoRA (default: all)",
+    "lora_towers": "comma-separated towers that get LoRA (none given: "
+                   "all)",
     "checkpoint_every": "save a resumable checkpoint every N steps under "
-                        "RUN/checkpoints (0: only at the end)",
+                        "RUN/checkpoints (0: once per epoch)",
     "attention_layer": "log this block's attention maps to TensorBoard, "
                        "e.g. image_encoder/block_0",
     "grad_norm_every": "log per-tower gradient norms every N steps",
     "seed": "seed of the initialisation, the data order and the held-out "
             "split",
-    "verbose": "Keras fit verbosity",
+    "verbose": "0 silent, 1 a progress bar with samples/s and ETA, 2 a "
+               "line per epoch",
     "steps": "stop after this many optimizer steps in all (for streamed "
              "data of unknown length)",
     "steps_per_epoch": "optimizer steps per epoch (for streamed data of "
@@ -167,7 +167,9 @@ def add_train_flags(parser):
                "unlocked_blocks": ["--lock-image-unlocked-groups"]}
     for key, default in train_fields().items():
         names = [_flag(key)] + aliases.get(key, [])
-        kwargs = {"dest": key, "help": TRAIN_HELP.get(key, key)}
+        shown = ",".join(default) if isinstance(default, tuple) else default
+        kwargs = {"dest": key, "help": f"{TRAIN_HELP.get(key, key)} "
+                  f"(default: {shown if shown != '' else 'none'})"}
         if key == "precision":
             kwargs["choices"] = sorted(PRECISION_ALIASES)
             kwargs["metavar"] = "PRECISION"
