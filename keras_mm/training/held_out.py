@@ -14,10 +14,13 @@ def embed_dataset(model, dataset, modality):
     share one group."""
     media, text, groups = [], [], []
     text_keys = model.encoders["text"].input_keys
-    for batch in dataset:
+    for batch in dataset.as_numpy_iterator():
         batch = batch[0] if isinstance(batch, tuple) else batch
-        media.append(_numpy(model.encode(modality, batch)))
-        text.append(_numpy(model.encode("text", batch)))
+        # The compiled path (one traced function per batch shape); eager
+        # calls compile every op on jax.
+        outputs = model.predict_on_batch(batch)
+        media.append(_numpy(outputs[f"{modality}_embeddings"]))
+        text.append(_numpy(outputs["text_embeddings"]))
         ids = np.asarray(batch[text_keys[0]])
         groups += [row.tobytes() for row in ids.reshape(len(ids), -1)]
     return np.concatenate(media), np.concatenate(text), groups
