@@ -24,26 +24,6 @@ import tempfile
 import numpy as np
 
 
-def write_tiny_checkpoint(folder):
-    """A random tiny CLIP as a Hugging Face folder, with OpenAI's BPE."""
-    import keras_mm
-    from keras_mm.models.clip import CLIPTextPreprocessor
-    from keras_mm.models.clip.clip_model import OPENAI_MEAN
-    from keras_mm.models.clip.clip_model import OPENAI_STD
-
-    tower = dict(hidden_dim=32, num_layers=2, num_heads=2,
-                 activation="quick_gelu")
-    model = keras_mm.models.clip.build_clip(
-        dict(image_size=32, patch_size=8, image_mean=OPENAI_MEAN,
-             image_std=OPENAI_STD, **tower),
-        dict(vocabulary_size=49408, sequence_length=16, **tower),
-        projection_dim=32,
-        preprocessors={
-            "text": CLIPTextPreprocessor.from_merges_file(16),
-            "image": keras_mm.models.ImagePreprocessor(32, 32)})
-    keras_mm.models.save_pretrained(model, folder, to="hf")
-
-
 def write_tiny_pairs(folder):
     from PIL import Image
 
@@ -98,12 +78,13 @@ def main(argv=None):
     import keras_mm
     from keras_mm.training import enable_lora
     from keras_mm.training.freezing import freeze_tower
+    from keras_mm.testing import write_random_clip
 
     work = tempfile.mkdtemp()
     checkpoint, pairs = args.checkpoint, args.pairs
     if args.tiny:
         checkpoint = os.path.join(work, "tiny_clip")
-        write_tiny_checkpoint(checkpoint)
+        write_random_clip(checkpoint)
         pairs = write_tiny_pairs(work)
     out = args.out or os.path.join(work, "finetuned")
 

@@ -54,14 +54,19 @@ def main(argv=None):
                     "imported; set KERAS_BACKEND instead"
                 )
             os.environ["KERAS_BACKEND"] = args.backend
-        args.run(args)
+        code = args.run(args)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return USAGE_ERROR
     except (FileNotFoundError, ValueError) as error:
         print(f"error: keras-mm: {error}", file=sys.stderr)
         return USAGE_ERROR
-    return 0
+    except ImportError as error:  # an optional extra that is not installed
+        if not str(error).rstrip().endswith("]'"):
+            raise
+        print(f"error: keras-mm: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    return code or 0
 
 
 def console_main():

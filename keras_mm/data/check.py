@@ -49,7 +49,8 @@ def _line(pair):
 
 
 def check_manifest(path, media_key="image", text_key="caption",
-                   max_caption_words=64, decode=True):
+                   max_caption_words=64, decode=True, separator=None,
+                   label_key=None):
     """Checks every row of a manifest; returns a JSON-able report dict.
 
     Example:
@@ -61,7 +62,8 @@ def check_manifest(path, media_key="image", text_key="caption",
     problems = []  # rows the reader itself refused (missing, empty…)
     report_obj = _Collector(problems)
     pairs = read_manifest(path, media_key=media_key, text_key=text_key,
-                          on_error="skip", report=report_obj)
+                          on_error="skip", report=report_obj,
+                          separator=separator, label_key=label_key)
     report = {
         "manifest": str(path),
         "rows_ok": 0,

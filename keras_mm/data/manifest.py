@@ -27,7 +27,11 @@ def manifest_format(path):
     return "csv"
 
 
-def _rows(text, fmt, path):
+def delimiter(fmt):
+    return "\t" if fmt == "tsv" else ","
+
+
+def _rows(text, fmt, path, separator=None):
     """Yields `(line_number, dict or DataError)`.
 
     A bad row (wrong column count, invalid JSON) is yielded as its error so
@@ -48,7 +52,7 @@ def _rows(text, fmt, path):
             yield number, row
         return
     reader = csv.reader(io.StringIO(text, newline=""),
-                        delimiter="\t" if fmt == "tsv" else ",")
+                        delimiter=separator or delimiter(fmt))
     try:
         header = next(reader, None)
         if header is None:
@@ -72,7 +76,7 @@ def _rows(text, fmt, path):
 def parse_manifest(text, path="<manifest>", fmt="csv", media_key="image",
                    text_key="caption", base_dir="", modality="image",
                    check_files=True, max_text_length=None, on_error="raise",
-                   report=None):
+                   report=None, separator=None, label_key=None):
     """Parses manifest text into `Pair`s (see `read_manifest`)."""
     check_on_error(on_error)
     if fmt not in FORMATS:
@@ -80,7 +84,7 @@ def parse_manifest(text, path="<manifest>", fmt="csv", media_key="image",
     if on_error == "skip" and report is None:
         report = ErrorReport()
     pairs = []
-    rows = _rows(text, fmt, path)
+    rows = _rows(text, fmt, path, separator)
     while True:
         try:
             number, row = next(rows)
@@ -97,7 +101,7 @@ def parse_manifest(text, path="<manifest>", fmt="csv", media_key="image",
                 raise row
             pairs.append(_to_pair(row, number, path, media_key, text_key,
                                   base_dir, modality, check_files,
-                                  max_text_length))
+                                  max_text_length, label_key))
         except DataError as error:
             if on_error == "raise":
                 raise
@@ -106,9 +110,11 @@ def parse_manifest(text, path="<manifest>", fmt="csv", media_key="image",
 
 
 def _to_pair(row, number, path, media_key, text_key, base_dir, modality,
-             check_files, max_text_length):
-    for key in (media_key, text_key):
-        if key not in row:
+             check_files, max_text_length, label_key=None):
+    # Without a caption column the class label is the caption.
+    text_key = text_key or label_key
+    for key in (media_key, text_key, label_key):
+        if key is not None and key not in row:
             raise DataError(path, number, f"no column {key!r} (columns: "
                             f"{sorted(map(str, row))})", kind="malformed_row")
     media, text = row[media_key], row[text_key]
@@ -129,12 +135,15 @@ def _to_pair(row, number, path, media_key, text_key, base_dir, modality,
         raise DataError(path, number, f"missing file {media_path!r}",
                         kind="missing_file")
     meta = {k: v for k, v in row.items() if k not in (media_key, text_key)}
+    if label_key:
+        meta["label"] = str(row[label_key]).strip()
     return Pair(media_path, text, f"{path}, line {number}", modality, meta)
 
 
 def read_manifest(path, media_key="image", text_key="caption", fmt=None,
                   modality="image", check_files=True, max_text_length=None,
-                  on_error="raise", report=None):
+                  on_error="raise", report=None, separator=None,
+                  label_key=None):
     """Reads a CSV, TSV or JSONL manifest into a list of `Pair`.
 
     Args:
@@ -151,6 +160,10 @@ def read_manifest(path, media_key="image", text_key="caption", fmt=None,
             reason) or `"skip"` (the row is dropped and counted in
             `report`).
         report: `ErrorReport` or None. Where skipped rows are counted.
+        separator: str or None. The CSV delimiter (default: `,`, or a tab
+            for `.tsv`).
+        label_key: str or None. A class-label column, kept in
+            `Pair.meta["label"]` (and the caption when `text_key` is None).
 
     Example:
     ```python
@@ -172,7 +185,8 @@ def read_manifest(path, media_key="image", text_key="caption", fmt=None,
         media_key=media_key, text_key=text_key,
         base_dir=os.path.dirname(os.path.abspath(path)), modality=modality,
         check_files=check_files, max_text_length=max_text_length,
-        on_error=on_error, report=report,
+        on_error=on_error, report=report, separator=separator,
+        label_key=label_key,
     )
 
 

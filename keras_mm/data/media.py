@@ -75,6 +75,14 @@ def read_wav(media, source=None):
     return x.reshape(-1, channels).mean(axis=1), rate
 
 
+def read_audio(media, sample_rate, max_duration=None, source=None):
+    """WAV, FLAC, MP3… (path or bytes) -> mono float32 at `sample_rate`
+    (see `keras_mm.data.audio_files.read_audio`; non-WAV needs PyAV)."""
+    from keras_mm.data.audio_files import read_audio as read
+
+    return read(media, sample_rate, max_duration=max_duration, source=source)
+
+
 def write_wav(path, waveform, sample_rate):
     """Writes a float waveform in [-1, 1] as 16-bit mono PCM."""
     pcm = (np.clip(waveform, -1, 1) * 32767).astype("<i2")
@@ -86,12 +94,22 @@ def write_wav(path, waveform, sample_rate):
 
 
 def read_frames(path, fps=None):
-    """A video as frames: an `.npy` `(T, H, W, C)` or a folder of images.
+    """A video as frames: a video file, an `.npy` `(T, H, W, C)` or a
+    folder of images.
+
+    A video file (mp4, webm, … decoded with PyAV; a `"#t=start,end"`
+    fragment keeps that span) gives every frame at its own time, or frames
+    sampled at `fps` when given.
 
     Returns:
         `(frames, timestamps)`: uint8 `(T, H, W, 3)` and float64 seconds
         (`t / fps`). A `.npy` may sit beside a `<name>.fps` text file.
     """
+    from keras_mm.data import video_decoder
+
+    clip_path, _, _ = video_decoder.parse_clip_media(path)
+    if video_decoder.is_video_container(clip_path):
+        return video_decoder.decode_frames(path, fps=fps)
     if os.path.isdir(path):
         files = sorted(f for f in glob.glob(os.path.join(path, "*"))
                        if f.lower().endswith(IMAGE_EXTENSIONS))

@@ -24,7 +24,7 @@ def _fit_length(x, length):
     return np.pad(x, (0, length - len(x)))
 
 
-def _resample(x, rate, target):
+def resample(x, rate, target):
     if rate == target or len(x) == 0:
         return x
     n = int(round(len(x) * target / rate))
@@ -120,7 +120,7 @@ def make_dataset(pairs, preprocessor, batch_size=32, modality="image",
                 x = decode_image(path or blob, image_size, source=source)
             else:
                 wave, rate = read_wav(path or blob, source=source)
-                x = _fit_length(_resample(wave, rate, sample_rate),
+                x = _fit_length(resample(wave, rate, sample_rate),
                                 audio_length).astype(np.float32)
             return x, True
         except DataError as error:

@@ -14,6 +14,8 @@ from keras_mm.models import vit  # noqa: F401
 from keras_mm.models import wav2vec2  # noqa: F401
 from keras_mm.models import whisper  # noqa: F401
 from keras_mm.models.image_preprocessor import ImagePreprocessor
+from keras_mm.models.video_clip_preprocessor import VideoClipPreprocessor
+from keras_mm.models.waveform_preprocessor import WaveformPreprocessor
 from keras_mm.models.pretrained_tower import PretrainedTower
 from keras_mm.models.load_pretrained import is_pretrained_checkpoint
 from keras_mm.models.load_pretrained import load_pretrained

@@ -8,6 +8,8 @@ it is part of the image encoder (`keras_mm.layers.ImageNormalization`), so
 an exported or served tower takes plain pixels.
 """
 
+import io
+
 import numpy as np
 
 from keras_mm.api_export import keras_mm_export
@@ -71,10 +73,13 @@ class ImagePreprocessor:
         return np.stack([self.preprocess_one(image) for image in images])
 
     def preprocess_one(self, image):
-        """One image (path, PIL image or array) -> `(height, width, 3)`."""
+        """One image (path, encoded bytes, file object, PIL image or array) -> `(height, width, 3)`."""
         from PIL import Image
 
-        if isinstance(image, (str, bytes)) or hasattr(image, "__fspath__"):
+        if isinstance(image, (bytes, bytearray)):  # an encoded file
+            image = io.BytesIO(image)
+        if isinstance(image, str) or hasattr(image, "__fspath__") or hasattr(
+                image, "read"):
             with Image.open(image) as opened:
                 image = opened.convert("RGB")
         elif isinstance(image, np.ndarray):

@@ -31,3 +31,25 @@ def test_wrong_usage_is_one_line_and_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 3 and all(line.startswith("error:") for line in err)
     assert "nope.csv" in err[1] and "--shard-size" in err[2]
+
+
+def test_check_names_the_columns_and_fails_on_unusable_rows(tmp_path, capsys):
+    from PIL import Image
+
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(tmp_path / "a.png")
+    (tmp_path / "wrong.csv").write_text("picture,words\na.png,a dot\n")
+    assert main(["data", "check", str(tmp_path / "wrong.csv")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "no image column" in error and "picture, words" in error
+    assert len(error.splitlines()) == 1
+    # open_clip's names and flags are understood; a missing file fails it.
+    (tmp_path / "clip.tsv").write_text(
+        "filepath\ttitle\na.png\ta dot\nb.png\tgone\n")
+    assert main(["data", "check", str(tmp_path / "clip.tsv")]) == 1
+    assert "missing files: 1" in capsys.readouterr().out
+    (tmp_path / "semi.csv").write_text("pic;words\na.png;a dot\n")
+    assert main(["data", "check", str(tmp_path / "semi.csv"),
+                 "--csv-img-key", "pic", "--csv-caption-key", "words",
+                 "--csv-separator", ";"]) == 0
+    (tmp_path / "none.csv").write_text("image,caption\nb.png,gone\n")
+    assert main(["data", "check", str(tmp_path / "none.csv")]) == 2

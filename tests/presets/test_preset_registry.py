@@ -13,7 +13,7 @@ from keras_mm.presets import preset_metadata
 from keras_mm.presets import preset_registry
 
 OURS = ("audio-clip-tiny", "clip-bench", "clip-small", "clip-tiny",
-        "siglip-tiny")
+        "siglip-tiny", "video-clip-tiny")
 
 
 def test_list_presets_holds_the_shipped_names():
@@ -23,7 +23,7 @@ def test_list_presets_holds_the_shipped_names():
 
 
 @pytest.mark.parametrize("name", [
-    "audio-clip-tiny", "clip-tiny", "siglip-tiny",
+    "audio-clip-tiny", "clip-tiny", "siglip-tiny", "video-clip-tiny",
     pytest.param("clip-small", marks=pytest.mark.large),
 ])
 def test_preset_builds_with_its_recorded_parameter_count(name):
@@ -74,6 +74,14 @@ def test_audio_clip_tiny_embeds_audio():
                  "token_ids": np.ones((1, 32), "int32"),
                  "padding_mask": np.ones((1, 32), "bool")})
     assert tuple(out["audio_embeddings"].shape) == (1, 64)
+
+
+def test_video_clip_tiny_embeds_clips():
+    model = from_preset("video-clip-tiny")
+    out = model({"frames": np.zeros((1, 8, 32, 32, 3), "float32"),
+                 "token_ids": np.ones((1, 32), "int32"),
+                 "padding_mask": np.ones((1, 32), "bool")})
+    assert tuple(out["video_embeddings"].shape) == (1, 64)
 
 
 def test_wrong_names_fail_loudly():

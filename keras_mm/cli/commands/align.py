@@ -7,10 +7,12 @@ import os
 def register(subparsers):
     p = subparsers.add_parser(
         "align", help="align an .srt subtitle track to a video's frames")
-    p.add_argument("video", help="frames: an .npy (T,H,W,C) or a folder")
+    p.add_argument("video", help="a video file (mp4, webm…), an .npy "
+                   "(T,H,W,C) or a folder of frames")
     p.add_argument("srt")
     p.add_argument("--fps", type=float,
-                   help="frame rate (default: the VIDEO.fps file)")
+                   help="frame rate (default: the video file's own, or "
+                   "the VIDEO.fps file)")
     p.add_argument("--window-s", type=float, default=10.0,
                    help="Sakoe-Chiba window half-width in seconds")
     p.add_argument("--features", choices=("motion", "none"),

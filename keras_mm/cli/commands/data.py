@@ -3,14 +3,21 @@
 import json
 import os
 
+from keras_mm.cli.data_flags import add_data_flags
+from keras_mm.cli.data_flags import data_options
+
+# `data check`: rows that cannot be used make the check fail (exit 1), as a
+# linter does; a manifest with no usable column or row is an error (exit 2).
+UNUSABLE = ("missing_files", "undecodable", "empty_captions",
+            "malformed_rows")
+
 
 def register(subparsers):
     p = subparsers.add_parser("data", help="check, shard or write datasets")
     sub = p.add_subparsers(dest="data_command")
     check = sub.add_parser("check", help="report problems in a manifest")
     check.add_argument("manifest")
-    check.add_argument("--media-key", default="image")
-    check.add_argument("--text-key", default="caption")
+    add_data_flags(check)
     check.add_argument("--max-words", type=int, default=64)
     check.add_argument("--json", help="also write the report here")
     check.set_defaults(run=run_check)
@@ -18,8 +25,7 @@ def register(subparsers):
     shard.add_argument("manifest")
     shard.add_argument("--out", required=True)
     shard.add_argument("--shard-size", type=int, default=1000)
-    shard.add_argument("--media-key", default="image")
-    shard.add_argument("--text-key", default="caption")
+    add_data_flags(shard, label=False)
     shard.set_defaults(run=run_shard)
     write = sub.add_parser("write-builtin",
                            help="write the built-in datasets to disk")
@@ -49,13 +55,25 @@ def run_check(args):
     from keras_mm.data.check import check_manifest
     from keras_mm.data.check import format_check_report
 
+    from keras_mm.data.errors import DataError
+    from keras_mm.data.sources import check_source
+
     _need_file(args.manifest)
-    report = check_manifest(args.manifest, args.media_key, args.text_key,
-                            max_caption_words=args.max_words)
+    options = data_options(args)
+    columns = check_source(args.manifest, **options)["columns"]
+    report = check_manifest(args.manifest, columns.media, columns.caption,
+                            max_caption_words=args.max_words,
+                            separator=options["separator"],
+                            label_key=columns.label)
     print(format_check_report(report))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)
+    bad = sum(report["counts"][k] for k in UNUSABLE)
+    if report["rows_ok"] == 0:
+        raise DataError(args.manifest, None, f"no usable row ({bad} "
+                        "refused; see the report above)")
+    return 1 if bad else 0
 
 
 def run_shard(args):
@@ -65,8 +83,14 @@ def run_shard(args):
 
     if args.shard_size < 1:
         raise UsageError("keras-mm data shard: --shard-size must be >= 1")
+    from keras_mm.data.sources import check_source
+
     _need_file(args.manifest)
-    pairs = read_manifest(args.manifest, args.media_key, args.text_key)
+    options = data_options(args)
+    columns = check_source(args.manifest, **options)["columns"]
+    pairs = read_manifest(args.manifest, columns.media, columns.caption,
+                          separator=options["separator"],
+                          label_key=columns.label)
     paths = write_webdataset(pairs, args.out, args.shard_size)
     print(f"wrote {len(pairs)} samples to {len(paths)} shards in {args.out}")
 
