@@ -25,9 +25,10 @@ CACHE_HELD_OUT = 2000
 STREAM_CORPUS = 20000
 
 
-def _data_kwargs(config):
-    return {k: config[k] for k in ("media_key", "caption_key", "label_key",
-                                   "separator")}
+def _data_kwargs(config, modality, report):
+    return {**{k: config[k] for k in ("media_key", "caption_key",
+                                      "label_key", "separator")},
+            "modality": modality, "report": report}
 
 
 def hold_out(count, fraction, seed):
@@ -41,15 +42,16 @@ def hold_out(count, fraction, seed):
     return np.sort(order[held:]), np.sort(order[:held])
 
 
-def read_data(config, kind, print_fn=print):
+def read_data(config, kind, modality="image", report=None):
     """`(train, validation, note)`: train is a list of Pair or a
-    stream callable; validation a list of Pair."""
+    stream callable; validation a list of Pair. Skipped rows are counted
+    in `report` (`keras_mm.data.ErrorReport`)."""
     import itertools
 
     from keras_mm.data.sources import read_pairs
     from keras_mm.data.sources import stream_pairs
 
-    kwargs = _data_kwargs(config)
+    kwargs = _data_kwargs(config, modality, report)
     path = config["train_data"]
     if kind == "webdataset":
         stream = stream_pairs(path, **kwargs)
@@ -117,6 +119,10 @@ def _history_callback(path):
     return HistoryJson(path)
 
 
+def _counts(counts):
+    return ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+
+
 def _summary(result):
     retrieval = result["retrieval"]
     parts = [f"{direction} R@1 {r['R@1']:.3f} R@5 {r['R@5']:.3f}"
@@ -150,18 +156,23 @@ def run_training(config, out, decision, source_kind="manifest",
     """
     import keras
 
+    from keras_mm.data.error_report import ErrorReport
     from keras_mm.data.model_dataset import model_dataset
     from keras_mm.data.model_dataset import model_modality
     from keras_mm.training.trainer import train
 
     run = run_folder.RunFolder(out)
     tick = time.perf_counter()
-    train_pairs, val_pairs, note = read_data(config, source_kind, print_fn)
-    print_fn(note)
     seed = config["seed"]
     start = config["model"]
-    preset = describe_start(start)["kind"] == "preset"
-    captions = _captions(train_pairs) if preset else ()
+    described = describe_start(start)
+    skipped = ErrorReport(verbose=False)
+    train_pairs, val_pairs, note = read_data(
+        config, source_kind, described["modality"], skipped)
+    print_fn(note)
+    if skipped.totals():
+        print_fn(f"skipped while reading: {_counts(skipped.totals())}")
+    captions = _captions(train_pairs) if described["kind"] == "preset" else ()
     model = build_start(start, captions, seed=seed)
     modality = model_modality(model)
     batch_size = config["batch_size"]
@@ -171,8 +182,9 @@ def run_training(config, out, decision, source_kind="manifest",
                          "training pairs")
     train_data = model_dataset(train_pairs, model, batch_size=batch_size,
                                shuffle=count or 1024, seed=seed,
-                               drop_remainder=True)
-    val_data = model_dataset(val_pairs, model, batch_size=batch_size)
+                               drop_remainder=True, report=skipped)
+    val_data = model_dataset(val_pairs, model, batch_size=batch_size,
+                             report=skipped)
     if len(val_pairs) <= CACHE_HELD_OUT:
         # Passes over the held-out set (before, every epoch, after) then
         # replay memory instead of re-instantiating the pipeline (~2 s).
@@ -235,6 +247,7 @@ def run_training(config, out, decision, source_kind="manifest",
         "validation": note,
         "validation_pairs": len(val_pairs),
         "decision": decision,
+        "skipped": skipped.totals(),
         "before": before,
         "after": after,
         "training": {k: v for k, v in result.items()
