@@ -7,6 +7,14 @@ import dataclasses
 class TrainConfig:
     """Every option of `keras_mm.training.train`.
 
+    With a `tf.data.Dataset` as the training data, `batch_size` is only
+    used for reporting (samples/s) when the dataset's batch dimension is
+    not static: the dataset is fed as batched. `steps_per_epoch` (0: the
+    dataset's cardinality, else counted once) and `steps` (total training
+    steps, i.e. batches; 0: `epochs * steps_per_epoch`) size the run and
+    the learning-rate schedule. `verbose`: 0 silent, 1 a progress bar
+    with samples/s and ETA, 2 one line per epoch.
+
     Example:
     ```python
     config = keras_mm.training.TrainConfig(epochs=2, batch_size=32,
@@ -17,6 +25,8 @@ class TrainConfig:
 
     epochs: int = 1
     batch_size: int = 32
+    steps_per_epoch: int = 0  # 0: all the data (a dataset's length)
+    steps: int = 0  # total batches; 0: epochs * steps_per_epoch
     learning_rate: float = 1e-3
     warmup_fraction: float = 0.1
     weight_decay: float = 0.05
@@ -40,7 +50,7 @@ class TrainConfig:
     attention_layer: str = ""  # e.g. "text_encoder/block_0": maps as images
     grad_norm_every: int = 0
     seed: int = 0
-    verbose: int = 0
+    verbose: int = 1  # 0 silent, 1 progress bar, 2 a line per epoch
 
     def override(self, assignments):
         """A copy with `key=value` strings applied (types from defaults)."""

@@ -32,3 +32,35 @@ def set_precision(policy):
         )
     keras.config.set_dtype_policy(policy)
     return keras.config.dtype_policy()
+
+
+def model_precision(model):
+    """The dtype policy most of `model`'s weight-owning layers run under
+    (a few, e.g. some layer norms, are float32 islands by design)."""
+    import collections
+
+    counts = collections.Counter(
+        layer.dtype_policy.name for layer in model._flatten_layers()
+        if layer._trainable_variables or layer._non_trainable_variables)
+    return counts.most_common(1)[0][0] if counts else (
+        model.dtype_policy.name)
+
+
+def check_model_precision(model, policy):
+    """Raises ValueError when `model` was not built under `policy`.
+
+    A built model keeps the policy it was built under: setting another one
+    afterwards changes nothing, so a mismatch is refused, not ignored.
+
+    Example:
+    ```python
+    keras_mm.training.precision.check_model_precision(model, "float32")
+    ```
+    """
+    found = model_precision(model)
+    if found != policy:
+        raise ValueError(
+            f"precision={policy!r} needs the model built under that policy "
+            f"(this one runs under {found!r}): pass a callable that builds "
+            "or loads it, e.g. lambda: "
+            "keras_mm.models.load_pretrained(path)")

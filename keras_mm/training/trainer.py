@@ -3,13 +3,15 @@
 import importlib.util
 import math
 import time
+import warnings
 
 import keras
-import numpy as np
 
 from keras_mm.training import checkpointing
+from keras_mm.training import epoch_data
 from keras_mm.training.attention_maps import AttentionMapLogger
 from keras_mm.training.config import TrainConfig
+from keras_mm.training.epoch_stats import EpochStats
 from keras_mm.training.freezing import freeze_by_pattern
 from keras_mm.training.freezing import freeze_tower
 from keras_mm.training.freezing import print_parameter_counts
@@ -18,20 +20,10 @@ from keras_mm.training.lora import enable_lora
 from keras_mm.training.nan_guard import NonFiniteGuard
 from keras_mm.training.optimizer import apply_regularization
 from keras_mm.training.optimizer import build_optimizer
+from keras_mm.training.precision import check_model_precision
 from keras_mm.training.precision import set_precision
+from keras_mm.training.progress import ProgressBar
 from keras_mm.training.remat import enable_remat
-
-
-def _take(data, index):
-    return keras.tree.map_structure(lambda a: a[index], data)
-
-
-def _num_examples(data):
-    return len(keras.tree.flatten(data)[0])
-
-
-def _epoch_order(n, epoch, seed):
-    return np.random.default_rng([seed, epoch]).permutation(n)
 
 
 def train(build_model, data, config=None, validation_data=None,
@@ -40,17 +32,49 @@ def train(build_model, data, config=None, validation_data=None,
 
     Args:
         build_model: a callable returning a fresh (uncompiled) model, called
-            after the precision policy and seed are set; or a model (only
-            with `precision="float32"`).
-        data: `x` (dict of arrays, for tasks whose loss needs no labels
-            such as `ContrastiveModel`), `(x, y)` or `(x, y, sample_weight)`.
-        config: `TrainConfig`.
-        validation_data: like `data`; evaluated after each epoch.
-        callbacks: extra Keras callbacks.
+            after the precision policy and seed are set (e.g.
+            `lambda: keras_mm.models.load_pretrained(path)`); or a model,
+            which must have been built under `config.precision` (else
+            ValueError: a built model keeps its policy).
+        data: in memory, `x` (dict of arrays, for tasks whose loss needs
+            no labels such as `ContrastiveModel`), `(x, y)` or
+            `(x, y, sample_weight)`, reordered per epoch by (seed, epoch)
+            and cut into `config.batch_size` batches. Or a
+            `tf.data.Dataset` of such batches (e.g. from
+            `keras_mm.data.model_dataset`), of known or unknown length, fed
+            as it is batched: its batch size is the dataset's own
+            (`config.batch_size` then only serves the samples/s figure when
+            the dataset's batch dimension is not static) and it shuffles by
+            its own seed each time it is iterated (once per epoch).
+        config: `TrainConfig`. Steps per epoch are
+            `config.steps_per_epoch`, else every full batch of the arrays,
+            else the dataset's cardinality, else the dataset's batches
+            counted in one pass (announced via `print_fn`). The run lasts
+            `config.steps` batches when set, else `epochs` epochs; the
+            learning-rate schedule spans the whole run.
+        validation_data: like `data` (arrays or a dataset); evaluated after
+            each epoch.
+        callbacks: extra Keras callbacks, called after `EpochStats` (which
+            adds `learning_rate` and `samples_per_second` to the epoch
+            logs) and before the checkpoint, TensorBoard and progress
+            callbacks, so e.g. `RetrievalCallback` then `HistoryJson` both
+            land in TensorBoard and on the progress bar.
+        print_fn: where messages go (the progress bar prints to stdout;
+            `config.verbose=0` turns it off).
+
+    Resuming (`config.checkpoint_dir` holding a checkpoint, `resume=True`)
+    restores the model and optimizer and goes on from the saved step: the
+    batches already trained on in the interrupted epoch are skipped. With
+    arrays, the resumed run sees exactly the batches of an uninterrupted
+    run; with a dataset, too, when its order is the same on each pass
+    (no shuffle, or a shuffle with a seed and
+    `reshuffle_each_iteration=False`). A dataset that reshuffles on every
+    pass starts a new process with its first pass's order.
 
     Returns:
         `(model, report)`; `report` holds the parameter counts, the loss
-        of every epoch, the steps run and the resume step.
+        of every epoch, the steps run, the steps per epoch, the batch size
+        and the resume step.
 
     Example:
     ```python
@@ -62,11 +86,13 @@ def train(build_model, data, config=None, validation_data=None,
     config = config or TrainConfig()
     keras.utils.set_random_seed(config.seed)
     set_precision(config.precision)
+    builds = callable(build_model) and not isinstance(build_model,
+                                                      keras.Model)
     try:
-        model = build_model() if callable(build_model) and not isinstance(
-            build_model, keras.Model) else build_model
+        model = build_model() if builds else build_model
     finally:
         keras.config.set_dtype_policy("float32")
+    check_model_precision(model, config.precision)
 
     # === Freezing, LoRA, remat, regularisation ===
     for tower in config.freeze:
@@ -81,18 +107,22 @@ def train(build_model, data, config=None, validation_data=None,
     apply_regularization(model, config.l1, config.l2)
     counts = print_parameter_counts(model, print_fn=print_fn)
 
-    # === Optimizer ===
-    n = _num_examples(data)
-    steps_per_epoch = n // config.batch_size
-    if steps_per_epoch < 1:
-        raise ValueError(
-            f"batch_size={config.batch_size} exceeds the {n} examples."
-        )
-    total_steps = steps_per_epoch * config.epochs
+    # === Steps, then the optimizer (its schedule spans the whole run) ===
+    is_dataset = epoch_data.is_dataset(data)
+    batch = config.batch_size
+    if is_dataset:
+        batch = epoch_data.dataset_batch_size(data) or config.batch_size
+    steps_per_epoch = epoch_data.steps_per_epoch(
+        data, batch, config.steps_per_epoch, print_fn)
+    total_steps = config.steps or steps_per_epoch * config.epochs
+    epochs = math.ceil(total_steps / steps_per_epoch)
     exact = hasattr(model, "contrastive_loss")
     k = config.accumulation_steps
+    # Keras' gradient accumulation steps the optimizer (and the schedule)
+    # once per k batches; the exact contrastive one once per batch.
+    updates = total_steps if exact or k <= 1 else max(1, total_steps // k)
     optimizer = build_optimizer(
-        model, total_steps, config.learning_rate, config.warmup_fraction,
+        model, updates, config.learning_rate, config.warmup_fraction,
         config.weight_decay, config.layer_decay or None,
         config.global_clipnorm or None,
         gradient_accumulation_steps=k if (k > 1 and not exact) else None,
@@ -111,49 +141,77 @@ def train(build_model, data, config=None, validation_data=None,
         print_fn(f"resumed from step {start_step} "
                  f"({config.checkpoint_dir})")
 
-    callbacks = list(callbacks) + [NonFiniteGuard(initial_step=start_step)]
+    callbacks = [EpochStats(batch), *callbacks,
+                 NonFiniteGuard(initial_step=start_step)]
     if config.checkpoint_dir and config.checkpoint_every:
         callbacks.append(checkpointing.StepCheckpoint(
             config.checkpoint_dir, config.checkpoint_every, start_step))
     if config.grad_norm_every and hasattr(model, "encoders"):
-        probe = _take(data, slice(0, min(n, config.batch_size)))
+        probe = epoch_data.first_batch(data, batch)
         probe_x, probe_y = (probe[:2] if isinstance(probe, tuple)
                             else (probe, None))
         callbacks.append(ModalityGradientNorms(
             probe_x, probe_y, config.grad_norm_every,
             log_dir=config.tensorboard_dir or None))
     if config.tensorboard_dir and importlib.util.find_spec("tensorboard"):
+        # Per-epoch scalars (loss, learning_rate, samples_per_second, val_*
+        # and Recall@K from the epoch logs) and weight histograms. Not an
+        # integer `update_freq`: Keras 3.15 then writes epoch scalars only
+        # when the epoch's last batch count is a multiple of it.
         callbacks.append(keras.callbacks.TensorBoard(
             config.tensorboard_dir, histogram_freq=1, write_graph=False,
-            update_freq=max(1, config.checkpoint_every or 10)))
+            update_freq="epoch"))
     elif config.tensorboard_dir:
         print_fn("tensorboard_dir: scalars and histograms need the "
                  "`tensorboard` package (pip install tensorboard); skipped")
     if config.tensorboard_dir and config.attention_layer:
-        probe = _take(data, slice(0, min(n, 4)))
+        probe = epoch_data.first_batch(data, 4)
         callbacks.append(AttentionMapLogger(
             probe[0] if isinstance(probe, tuple) else probe,
             config.attention_layer, config.tensorboard_dir))
 
+    if config.verbose:
+        callbacks.append(ProgressBar(epochs, steps_per_epoch, batch,
+                                     start_step, total_steps,
+                                     config.verbose))
+
     # === Fit, epoch by epoch, from the resume step ===
-    # The order of examples is a function of (seed, epoch) only, so a
-    # resumed run sees exactly the batches the killed run would have seen.
+    # In memory, the order of examples is a function of (seed, epoch)
+    # only, so a resumed run sees exactly the batches the killed run would
+    # have seen; a dataset skips the batches already seen in its epoch.
     epoch_losses = []
     tick = time.perf_counter()
-    batch = config.batch_size
-    for epoch in range(start_step // steps_per_epoch, config.epochs):
-        offset = max(0, start_step - epoch * steps_per_epoch)
-        order = _epoch_order(n, epoch, config.seed)[
-            offset * batch: steps_per_epoch * batch]
-        epoch_data = _take(data, order)
-        x, y, weights = (tuple(epoch_data) + (None,))[:3] if isinstance(
-            epoch_data, tuple) else (epoch_data, None, None)
-        history = model.fit(
-            x, y, sample_weight=weights, batch_size=batch, epochs=epoch + 1, initial_epoch=epoch,
-            shuffle=False, callbacks=callbacks, verbose=config.verbose,
-            validation_data=validation_data if validation_data is None
-            or isinstance(validation_data, tuple) else (validation_data,),
-        )
+    if validation_data is not None and not (
+            epoch_data.is_dataset(validation_data)
+            or isinstance(validation_data, tuple)):
+        validation_data = (validation_data,)
+    validation_is_dataset = epoch_data.is_dataset(validation_data)
+    for epoch in range(start_step // steps_per_epoch, epochs):
+        first = max(0, start_step - epoch * steps_per_epoch)
+        last = min(steps_per_epoch, total_steps - epoch * steps_per_epoch)
+        if is_dataset:
+            x = epoch_data.epoch_dataset(data, first, last)
+            y = weights = None
+        else:
+            order = epoch_data.epoch_order(
+                epoch_data.num_examples(data), epoch, config.seed)
+            epoch_rows = epoch_data.take_rows(
+                data, order[first * batch: last * batch])
+            x, y, weights = (tuple(epoch_rows) + (None,))[:3] if isinstance(
+                epoch_rows, tuple) else (epoch_rows, None, None)
+        with warnings.catch_warnings():
+            # Keras warns at the end of every dataset of unknown length
+            # (here: validation; training passes its exact step count).
+            warnings.filterwarnings("ignore", "Your input ran out of data")
+            history = model.fit(
+                x, y, sample_weight=weights,
+                batch_size=None if is_dataset else batch, epochs=epoch + 1,
+                initial_epoch=epoch, shuffle=False, callbacks=callbacks,
+                verbose=0, validation_data=validation_data,
+                validation_batch_size=(None if validation_is_dataset
+                                       else batch),
+                steps_per_epoch=(last - first) if is_dataset else None,
+            )
         epoch_losses.append(float(history.history["loss"][-1]))
     seconds = time.perf_counter() - tick
     if config.checkpoint_dir and config.checkpoint_every:
@@ -163,6 +221,8 @@ def train(build_model, data, config=None, validation_data=None,
         "parameters": counts,
         "epoch_losses": epoch_losses,
         "total_steps": total_steps,
+        "steps_per_epoch": steps_per_epoch,
+        "batch_size": batch,
         "resumed_from_step": start_step,
         "seconds": seconds,
         "final_loss": epoch_losses[-1] if epoch_losses else math.nan,
