@@ -82,8 +82,9 @@ def held_out_zero_shot(model, dataset, modality, labels, class_names,
 
 class HeldOutRecall(keras.callbacks.Callback):
     """Adds held-out Recall@K to the epoch logs (`val_i2t_R@1`,
-    `val_t2i_R@5`, ...; "i" is the media modality), so the history,
-    TensorBoard and the progress bar show it.
+    `val_t2i_R@5`, ...; `a2t` for audio, `v2t` for video), so the
+    history, TensorBoard and the progress bar show it. Identical captions
+    count as one, as in `held_out_retrieval` (and `report.json`).
 
     Args:
         dataset: a `tf.data.Dataset` of model inputs (held-out pairs).
@@ -108,7 +109,9 @@ class HeldOutRecall(keras.callbacks.Callback):
         report = held_out_retrieval(self.model, self.dataset, self.modality,
                                     self.ks)
         m = self.modality
-        for name, short in ((f"{m}_to_text", "i2t"),
-                            (f"text_to_{m}", "t2i")):
+        # The keys of `keras_mm.evaluation.RetrievalCallback`: i2t/t2i for
+        # images, a2t/t2a for audio, v2t/t2v for video.
+        for name, short in ((f"{m}_to_text", f"{m[0]}2t"),
+                            (f"text_to_{m}", f"t2{m[0]}")):
             for k in self.ks:
                 logs[f"val_{short}_R@{k}"] = report[name][f"R@{k}"]
