@@ -45,9 +45,6 @@ _EXPORTS = {
     "train": "trainer",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
 def load_layers():
     """Imports every module here, registering its serializable classes
     (called by `keras_mm.import_all`, e.g. before `load_model`)."""

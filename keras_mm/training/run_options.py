@@ -255,14 +255,12 @@ def read_config_file(path):
         raise FileNotFoundError(f"--config: no such file: {path}")
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    try:
-        if path.lower().endswith(".json"):
-            content = json.loads(text)
-        else:
-            import yaml
+    import yaml
 
-            content = yaml.safe_load(text)
-    except Exception as error:  # yaml.YAMLError or json's ValueError.
+    try:
+        content = (json.loads(text) if path.lower().endswith(".json")
+                   else yaml.safe_load(text))
+    except (ValueError, yaml.YAMLError) as error:
         first = str(error).strip().splitlines()[0] if str(error) else ""
         raise ValueError(f"{path}: not valid YAML/JSON ({first})") from None
     if content is None:

@@ -2,7 +2,6 @@
 a two-tower model on the user's pairs and fills the run folder
 (`keras_mm.training.run_folder`)."""
 
-import os
 import time
 
 import numpy as np
@@ -12,6 +11,7 @@ from keras_mm.training import run_options
 from keras_mm.training.held_out import HeldOutRecall
 from keras_mm.training.held_out import held_out_retrieval
 from keras_mm.training.held_out import held_out_zero_shot
+from keras_mm.training.history_json import HistoryJson
 from keras_mm.training.start import build_start
 from keras_mm.training.start import describe_start
 
@@ -59,7 +59,10 @@ def read_data(config, kind, modality="image", report=None):
             return stream, read_pairs(config["val_data"], **kwargs), (
                 f"validation: {config['val_data']}")
         validation = list(itertools.islice(stream(), STREAM_HELD_OUT))
-        train = lambda: itertools.islice(stream(), STREAM_HELD_OUT, None)  # noqa: E731
+
+        def train():
+            return itertools.islice(stream(), STREAM_HELD_OUT, None)
+
         return train, validation, (
             f"validation: the first {len(validation)} pairs of {path} "
             "(held out of training; no --val-data)")
@@ -109,14 +112,6 @@ def _evaluate(model, dataset, modality, labels, class_names):
         except ValueError as error:
             result["zero_shot"] = {"skipped": str(error)}
     return result
-
-
-def _history_callback(path):
-    try:
-        from keras_mm.training.history_json import HistoryJson
-    except ImportError:  # Before keras_mm.training has it.
-        return None
-    return HistoryJson(path)
 
 
 def _counts(counts):
@@ -198,14 +193,17 @@ def run_training(config, out, decision, source_kind="manifest",
         count // batch_size if count else None)
     total = config.get("steps") or (
         steps_per_epoch * config["epochs"] if steps_per_epoch else None)
-    warmup = {}
+    # Known lengths are given to `train`, which then needs no counting
+    # pass over the data (it repeats the dataset, so skipped samples
+    # cannot end an epoch early).
+    derived = {"steps_per_epoch": steps_per_epoch or 0}
     if config["warmup_steps"]:
         if not total:
             raise ValueError("--warmup STEPS on streamed data needs --steps "
                              "or --steps-per-epoch")
-        warmup["warmup_fraction"] = min(1.0, config["warmup_steps"] / total)
+        derived["warmup_fraction"] = min(1.0, config["warmup_steps"] / total)
     train_config = run_options.train_config(
-        {**config, **warmup}, checkpoint_dir=run.checkpoints,
+        {**config, **derived}, checkpoint_dir=run.checkpoints,
         tensorboard_dir=run.logs, resume=decision == "resume")
     if not train_config.checkpoint_every:
         # Resumable by default: one checkpoint per epoch (or 100 steps).
@@ -226,8 +224,8 @@ def run_training(config, out, decision, source_kind="manifest",
 
     # Recall@K first, so the history, TensorBoard and the progress bar
     # all see it.
-    callbacks = [HeldOutRecall(val_data, modality)] + [
-        c for c in [_history_callback(run.history)] if c]
+    callbacks = [HeldOutRecall(val_data, modality),
+                 HistoryJson(run.history)]
     trained, result = train(build_model, train_data, train_config,
                             validation_data=val_data, callbacks=callbacks,
                             print_fn=print_fn)
@@ -235,9 +233,6 @@ def run_training(config, out, decision, source_kind="manifest",
     after = _evaluate(trained, val_data, modality, labels, class_names)
     print_fn(f"held-out after training: {_summary(after)}")
     run_folder.save_model(trained, run.model)
-    if not os.path.exists(run.history):
-        run_folder.write_json(run.history, {
-            "loss": result.get("epoch_losses", [])})
     report = {
         "backend": keras.config.backend(),
         "start": start,

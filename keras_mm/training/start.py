@@ -49,8 +49,8 @@ def _folder_kind(path):
         return None, f"a Hugging Face {model_type!r} folder"
     if os.path.isfile(os.path.join(path, "modules.json")):
         return None, "a sentence-transformers folder (one text tower)"
-    return None, "a folder with no checkpoint config (config.json, " \
-        f"{OPEN_CLIP_CONFIG} or epoch_N.pt)"
+    return None, ("a folder with no checkpoint config (config.json, "
+                  f"{OPEN_CLIP_CONFIG} or epoch_N.pt)")
 
 
 def describe_start(start):
@@ -76,8 +76,9 @@ def describe_start(start):
         elif start.endswith(OPEN_CLIP_SUFFIXES):
             kind, what = "pretrained", "open_clip checkpoint file"
         else:
-            kind, what = None, "a file that is no checkpoint (expected " \
-                "a .keras file, or .pt/.pth/.bin/.safetensors of open_clip)"
+            kind, what = None, ("a file that is no checkpoint (expected "
+                                "a .keras file, or .pt/.pth/.bin/"
+                                ".safetensors of open_clip)")
     elif start in list_presets():
         kind, what = "preset", "keras_mm preset (random init)"
     else:
