@@ -140,7 +140,8 @@ def build_start(start, captions=(), seed=0, preprocessors=None):
     description = describe_start(start)
     kind, path = description["kind"], description["path"]
     if kind == "keras":
-        model = keras_mm.load_model(path, compile=False)
+        model = _under_global_policy(keras_mm.load_model(path,
+                                                         compile=False))
     elif kind == "pretrained":
         from keras_mm.models.load_pretrained import load_pretrained
 
@@ -152,6 +153,44 @@ def build_start(start, captions=(), seed=0, preprocessors=None):
             preset_preprocessors(model, captions))
     _check_trainable(model, start)
     return model
+
+
+def _under_global_policy(model):
+    """`model` rebuilt under the global dtype policy (a `.keras` file
+    records each layer's policy, so loading under `mixed_bfloat16` still
+    gives float32 layers), with its weights."""
+    import keras
+
+    policy = keras.config.dtype_policy().name
+    if policy == "float32":
+        return model
+    config = keras.saving.serialize_keras_object(model)
+    # Preprocessors keep their vocabularies as assets, not in the config:
+    # the loaded ones are carried over.
+    config["config"].pop("preprocessors", None)
+    rebuilt = keras.saving.deserialize_keras_object(
+        _without_float32_policies(config))
+    rebuilt.set_weights(model.get_weights())
+    rebuilt.preprocessors = dict(getattr(model, "preprocessors", {}))
+    return rebuilt
+
+
+def _without_float32_policies(value):
+    """A serialized config without its `float32` dtype policies, so its
+    layers take the global one."""
+    if isinstance(value, list):
+        return [_without_float32_policies(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    return {k: _without_float32_policies(v) for k, v in value.items()
+            if not (k == "dtype" and _is_float32_policy(v))}
+
+
+def _is_float32_policy(value):
+    # Only layer policies: a plain "float32" string is an input's dtype.
+    return (isinstance(value, dict)
+            and value.get("class_name") == "DTypePolicy"
+            and value.get("config", {}).get("name") == "float32")
 
 
 def preset_preprocessors(model, captions):

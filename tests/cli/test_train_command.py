@@ -181,6 +181,20 @@ def test_preset_start_from_a_config_file(tmp_path, pairs, capsys):
     assert main(["train", "--config", os.path.join(run, "config.yaml"),
                  "--out", run]) == 0
     assert "resuming" in capsys.readouterr().out
+    # The run's model.keras is itself a start, here under open_clip's
+    # --precision amp_bf16 (its float32 layers are rebuilt as mixed).
+    from keras_mm.training.precision import model_precision
+
+    again = str(tmp_path / "again")
+    assert main(["train", "--model", os.path.join(run, "model.keras"),
+                 "--train-data", pairs["train"], "--out", again,
+                 "--batch-size", "4", "--precision", "amp_bf16",
+                 "--verbose", "0"]) == 0
+    assert ".keras model" in capsys.readouterr().out
+    assert _report(again)["validation_pairs"] == 2
+    model = keras_mm.load_model(os.path.join(again, "model.keras"))
+    assert model_precision(model) == "mixed_bfloat16"
+    assert model.embed("text", ["a red circle"]).shape == (1, 64)
 
 
 def _cli(*argv):
