@@ -2,7 +2,9 @@
 a two-tower model on the user's pairs and fills the run folder
 (`keras_mm.training.run_folder`)."""
 
+import itertools
 import time
+import zlib
 
 import numpy as np
 
@@ -17,8 +19,6 @@ from keras_mm.training.start import describe_start
 
 # Held out from the training data when there is no --val-data.
 MIN_HELD_OUT, MAX_HELD_OUT = 2, 1000
-# Streamed sources are not counted: their first pairs are held out.
-STREAM_HELD_OUT = 200
 # Held-out sets up to this size are cached in memory after the first pass.
 CACHE_HELD_OUT = 2000
 # Captions read from a stream to build a preset's tokenizer.
@@ -46,8 +46,6 @@ def read_data(config, kind, modality="image", report=None):
     """`(train, validation, note)`: train is a list of Pair or a
     stream callable; validation a list of Pair. Skipped rows are counted
     in `report` (`keras_mm.data.ErrorReport`)."""
-    import itertools
-
     from keras_mm.data.sources import read_pairs
     from keras_mm.data.sources import stream_pairs
 
@@ -58,14 +56,7 @@ def read_data(config, kind, modality="image", report=None):
         if config["val_data"]:
             return stream, read_pairs(config["val_data"], **kwargs), (
                 f"validation: {config['val_data']}")
-        validation = list(itertools.islice(stream(), STREAM_HELD_OUT))
-
-        def train():
-            return itertools.islice(stream(), STREAM_HELD_OUT, None)
-
-        return train, validation, (
-            f"validation: the first {len(validation)} pairs of {path} "
-            "(held out of training; no --val-data)")
+        return _hold_out_of_stream(stream, config, path)
     pairs = read_pairs(path, **kwargs)
     if not pairs:
         raise ValueError(f"{path}: no readable pairs")
@@ -80,9 +71,34 @@ def read_data(config, kind, modality="image", report=None):
         "--val-data)")
 
 
-def _captions(train):
-    import itertools
+def _held(pair, fraction, seed):
+    # A stable choice per sample (its shard and key), independent of order.
+    digest = zlib.crc32(f"{seed}:{pair.source}:{pair.text}".encode())
+    return digest % 10000 < fraction * 10000
 
+
+def _hold_out_of_stream(stream, config, path):
+    """Holds out a fixed fraction of a stream's samples (by a hash of
+    their shard and key, at most MAX_HELD_OUT, found in one pass that
+    stops at that many), and streams the rest for training."""
+    fraction, seed = config["val_fraction"], config["seed"]
+    validation = list(itertools.islice(
+        (p for p in stream() if _held(p, fraction, seed)), MAX_HELD_OUT))
+    if len(validation) < MIN_HELD_OUT:
+        raise ValueError(f"{path}: too few pairs to hold out "
+                         f"{fraction:g} of them; give --val-data")
+    held = {(p.source, p.text) for p in validation}
+
+    def train():
+        return (p for p in stream() if (p.source, p.text) not in held)
+
+    return train, validation, (
+        f"validation: {len(validation)} pairs of {path} held out "
+        f"({fraction:g} by a hash of each sample, seed {seed}; no "
+        "--val-data)")
+
+
+def _captions(train):
     pairs = train() if callable(train) else train
     return [p.text for p in itertools.islice(pairs, STREAM_CORPUS)]
 

@@ -12,6 +12,7 @@ import yaml
 
 from keras_mm.cli.main import main
 from train_fixtures import write_pairs
+from train_fixtures import write_tones
 from train_fixtures import write_tiny_hf_clip
 
 
@@ -195,6 +196,40 @@ def test_preset_start_from_a_config_file(tmp_path, pairs, capsys):
     model = keras_mm.load_model(os.path.join(again, "model.keras"))
     assert model_precision(model) == "mixed_bfloat16"
     assert model.embed("text", ["a red circle"]).shape == (1, 64)
+
+
+@pytest.mark.large
+def test_audio_preset_and_streamed_shards(tmp_path, pairs, hf_clip, capsys):
+    # Audio–text pairs train the same way from an audio start.
+    tones = write_tones(str(tmp_path / "tones"))
+    run = str(tmp_path / "audio_run")
+    assert main(["train", "--model", "audio-clip-tiny", "--train-data",
+                 tones, "--out", run, "--batch-size", "4",
+                 "--verbose", "0"]) == 0
+    report = _report(run)
+    assert report["modality"] == "audio"
+    assert 0 <= report["after"]["retrieval"]["audio_to_text"]["R@1"] <= 1
+    with open(os.path.join(run, "config.yaml")) as f:
+        config = yaml.safe_load(f)
+    assert (config["media_key"], config["caption_key"]) == (
+        "audio", "transcript")
+
+    # WebDataset shards stream; a fraction of their samples is held out.
+    from keras_mm.data.sources import read_pairs
+    from keras_mm.data.webdataset import write_webdataset
+
+    shards = str(tmp_path / "shards")
+    write_webdataset(read_pairs(pairs["train"]), shards, shard_size=8)
+    run = str(tmp_path / "shard_run")
+    assert main(["train", "--model", hf_clip, "--train-data", shards,
+                 "--out", run, "--batch-size", "4", "--steps", "2",
+                 "--warmup", "1", "--val-fraction", "0.3",
+                 "--verbose", "0"]) == 0
+    assert "by a hash of each sample" in capsys.readouterr().out
+    report = _report(run)
+    assert report["train_pairs"] is None
+    assert report["training"]["total_steps"] == 2
+    assert report["validation_pairs"] >= 2
 
 
 def _cli(*argv):

@@ -69,3 +69,25 @@ def write_tiny_hf_clip(folder):
                        "image": keras_mm.models.ImagePreprocessor(32, 32)})
     keras_mm.models.save_pretrained(model, folder, to="hf")
     return folder
+
+
+def write_tones(folder, count=12, sample_rate=16000):
+    """An `audio,transcript` CSV of `count` half-second WAV tones at three
+    pitches; returns its path."""
+    from keras_mm.data.media import write_wav
+
+    os.makedirs(folder, exist_ok=True)
+    rows = []
+    times = np.arange(sample_rate // 2) / sample_rate
+    for i in range(count):
+        pitch = 220 * (1 + i % 3)
+        path = os.path.join(folder, f"tone_{i}.wav")
+        write_wav(path, 0.5 * np.sin(2 * np.pi * pitch * times),
+                  sample_rate)
+        rows.append((path, f"a tone at {pitch} hertz"))
+    manifest = os.path.join(folder, "tones.csv")
+    with open(manifest, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(("audio", "transcript"))
+        writer.writerows(rows)
+    return manifest
