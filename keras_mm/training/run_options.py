@@ -327,6 +327,27 @@ def _data_flag_values(args):
             "separator": options.get("separator")}
 
 
+COLUMN_KEYS = ("media_key", "caption_key", "label_key", "separator")
+
+
+def val_data_keys(config, modality="image"):
+    """The column keys `--val-data` is read with: the training data's, less
+    its label column when the validation manifest has none (labels are
+    optional). Checks the validation data (no Keras); raises one line."""
+    from keras_mm.data.errors import DataError
+    from keras_mm.data.sources import check_source
+
+    keys = {k: config[k] for k in COLUMN_KEYS}
+    try:
+        check_source(config["val_data"], modality=modality, **keys)
+    except DataError:
+        if not keys["label_key"]:
+            raise
+        keys["label_key"] = None
+        check_source(config["val_data"], modality=modality, **keys)
+    return keys
+
+
 def train_config(config, **run_managed):
     """The `TrainConfig` of a resolved run config, plus the run-managed
     fields (`checkpoint_dir=...`)."""

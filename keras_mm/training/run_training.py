@@ -26,8 +26,7 @@ STREAM_CORPUS = 20000
 
 
 def _data_kwargs(config, modality, report):
-    return {**{k: config[k] for k in ("media_key", "caption_key",
-                                      "label_key", "separator")},
+    return {**{k: config[k] for k in run_options.COLUMN_KEYS},
             "modality": modality, "report": report}
 
 
@@ -54,14 +53,14 @@ def read_data(config, kind, modality="image", report=None):
     if kind == "webdataset":
         stream = stream_pairs(path, **kwargs)
         if config["val_data"]:
-            return stream, read_pairs(config["val_data"], **kwargs), (
+            return stream, _read_val(config, modality, report), (
                 f"validation: {config['val_data']}")
         return _hold_out_of_stream(stream, config, path)
     pairs = read_pairs(path, **kwargs)
     if not pairs:
         raise ValueError(f"{path}: no readable pairs")
     if config["val_data"]:
-        return pairs, read_pairs(config["val_data"], **kwargs), (
+        return pairs, _read_val(config, modality, report), (
             f"validation: {config['val_data']}")
     train, held = hold_out(len(pairs), config["val_fraction"],
                            config["seed"])
@@ -69,6 +68,14 @@ def read_data(config, kind, modality="image", report=None):
         f"validation: {len(held)} of the {len(pairs)} pairs of {path} "
         f"held out ({config['val_fraction']:g}, seed {config['seed']}; no "
         "--val-data)")
+
+
+def _read_val(config, modality, report):
+    from keras_mm.data.sources import read_pairs
+
+    keys = run_options.val_data_keys(config, modality)
+    return read_pairs(config["val_data"], modality=modality, report=report,
+                      **keys)
 
 
 def _held(pair, fraction, seed):

@@ -108,3 +108,15 @@ def test_train_config_and_diff():
     recorded = dict(config)
     del recorded["l1"]
     assert run_options.diff(recorded, config) == {}
+
+
+def test_val_data_is_read_with_the_training_columns(tmp_path):
+    val = tmp_path / "val.csv"
+    val.write_text("img,words\na.png,a cat\n")
+    config = {**run_options.defaults(), "val_data": str(val),
+              "media_key": "img", "caption_key": "words",
+              "label_key": "label"}
+    # No label column in the validation manifest: read without labels.
+    assert run_options.val_data_keys(config)["label_key"] is None
+    with pytest.raises(ValueError, match="picture"):
+        run_options.val_data_keys({**config, "media_key": "picture"})

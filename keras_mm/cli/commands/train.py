@@ -112,27 +112,22 @@ def check_run(args):
                          "on --train-data")
     start = describe_start(config["model"])
     config["model"] = start["path"]
-    columns = {"media_key": config["media_key"],
-               "caption_key": config["caption_key"],
-               "label_key": config["label_key"],
-               "separator": config["separator"]}
-    kinds = {}
-    for key in ("train_data", "val_data"):
-        if not config[key]:
-            continue
-        info = check_source(config[key], modality=start["modality"],
-                            **columns)
-        kinds[key] = info["kind"]
-        config[key] = _absolute(config[key])
-        found = info.get("columns")
-        if key == "train_data" and found is not None:
-            # Record the columns read, so config.yaml names them.
-            config["media_key"] = found.media
-            config["caption_key"] = found.caption
-            config["label_key"] = found.label
+    info = check_source(config["train_data"], modality=start["modality"],
+                        **{k: config[k] for k in run_options.COLUMN_KEYS})
+    config["train_data"] = _absolute(config["train_data"])
+    found = info.get("columns")
+    if found is not None:
+        # Record the columns read, so config.yaml names them.
+        config["media_key"] = found.media
+        config["caption_key"] = found.caption
+        config["label_key"] = found.label
+    if config["val_data"]:
+        # Read with the training data's columns.
+        run_options.val_data_keys(config, start["modality"])
+        config["val_data"] = _absolute(config["val_data"])
     decision = RunFolder(args.out).decide(config, args.resume,
                                           args.overwrite)
-    return config, start, kinds["train_data"], decision
+    return config, start, info["kind"], decision
 
 
 def _run_on_data(args):
