@@ -20,7 +20,7 @@ from keras_mm.encoders.vision_transformer_encoder import (
 )
 from keras_mm.export.litert import export_litert
 from keras_mm.export.litert import parity_report
-from keras_mm.metrics.retrieval import recall_at_k
+from keras_mm.metrics.retrieval import caption_recall_at_k
 from keras_mm.tasks.contrastive_model import ContrastiveModel
 
 # Per size: number of pairs per split, epochs, and the model's width/depth.
@@ -150,8 +150,8 @@ def run_quickstart(out_dir="quickstart_out", size="full", seed=0,
     test = inputs["test"]
     captions = splits["test"]["captions"]
     embeddings = model.predict(test, batch_size=256, verbose=0)
-    retrieval = recall_at_k(embeddings["image_embeddings"],
-                            embeddings["text_embeddings"], captions, captions)
+    retrieval = caption_recall_at_k(embeddings["image_embeddings"],
+                                    embeddings["text_embeddings"], captions)
     timings["evaluate"] = time.perf_counter() - tick
 
     # === Save ===
@@ -177,9 +177,9 @@ def run_quickstart(out_dir="quickstart_out", size="full", seed=0,
             )
             for modality, keys in towers.items()
         }
-        lite_retrieval = recall_at_k(
+        lite_retrieval = caption_recall_at_k(
             reports["image"].pop("embeddings"),
-            reports["text"].pop("embeddings"), captions, captions,
+            reports["text"].pop("embeddings"), captions,
         )
         cosine = min(r["cosine_min"] for r in reports.values())
         if cosine < MIN_COSINE[mode]:

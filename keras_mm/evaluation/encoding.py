@@ -37,16 +37,23 @@ def encode_batches(model, modality, inputs, batch_size=64):
     return np.concatenate(outputs).astype("float32")
 
 
+def _numpy(x, dtype):
+    # Tokenizers hand back TensorFlow tensors on some paths; np.asarray
+    # reads those, and convert_to_numpy the current backend's own tensors.
+    try:
+        return np.asarray(x, dtype)
+    except (TypeError, RuntimeError):
+        return np.asarray(keras.ops.convert_to_numpy(x), dtype)
+
+
 def text_inputs(preprocessor, texts):
-    """`{"token_ids", "padding_mask"}` as NumPy; warns on truncation."""
-    warn_if_truncated(preprocessor, texts)
+    """`{"token_ids", "padding_mask"}` as NumPy; warns on truncation where
+    the preprocessor can count tokens (`tokenize`)."""
+    if hasattr(preprocessor, "tokenize"):
+        warn_if_truncated(preprocessor, texts)
     out = preprocessor(list(texts))
-    return {
-        "token_ids": np.asarray(keras.ops.convert_to_numpy(out["token_ids"]),
-                                "int32"),
-        "padding_mask": np.asarray(
-            keras.ops.convert_to_numpy(out["padding_mask"]), "bool"),
-    }
+    return {"token_ids": _numpy(out["token_ids"], "int32"),
+            "padding_mask": _numpy(out["padding_mask"], "bool")}
 
 
 def encode_texts(model, preprocessor, texts, batch_size=64):

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from keras_mm.evaluation.encoding import encode_batches
+from keras_mm.metrics.retrieval import caption_recall_at_k
 from keras_mm.metrics.retrieval import recall_at_k
 
 
@@ -25,8 +26,9 @@ def _as_numpy(batch):
 
 
 def _text_groups(token_ids):
-    """One label per row: rows with equal token ids share it."""
-    return [row.tobytes() for row in np.ascontiguousarray(token_ids)]
+    """One caption key per row: rows with equal token ids share it (hex,
+    which `caption_recall_at_k`'s case folding leaves distinct)."""
+    return [row.tobytes().hex() for row in np.ascontiguousarray(token_ids)]
 
 
 class RetrievalCallback(keras.callbacks.Callback):
@@ -46,22 +48,27 @@ class RetrievalCallback(keras.callbacks.Callback):
             encoded batch by batch in one pass per evaluation.
         image_labels: optional labels per media row; a media row matches
             every text with an equal label. Defaults to the row index.
+            Labels follow the order of the rows as they come, so batched
+            data with labels must not reshuffle between passes.
         text_labels: optional labels per text row (e.g. caption strings,
             so identical captions count as matches).
+        captions: optional caption string per row. When given, identical
+            captions count as matches and are merged in the text gallery
+            (`keras_mm.metrics.caption_recall_at_k`), so Recall@K means
+            what it says on class-like captions; the labels are unused.
         ks: the K values.
         prefix: str. Prepended to the log keys.
         frequency: int. Evaluate every `frequency` epochs.
         batch_size: int. Batch size of the forward passes (dict inputs).
-        same_text_matches: bool. Without labels, texts with identical
-            token ids count as one caption: a media row matches each of
-            them, so class-like captions do not fill the top k with
-            "misses".
+        same_text_matches: bool. For data without caption strings (e.g.
+            a dataset of token ids): rows with identical token ids count as
+            one caption, as with `captions` (matched, and merged in the
+            text gallery).
 
     Example:
     ```python
     callback = keras_mm.evaluation.RetrievalCallback(
-        held_out_inputs, text_labels=held_out_captions,
-        image_labels=held_out_captions)
+        held_out_inputs, captions=held_out_captions)
     history = model.fit(train_inputs, epochs=3, callbacks=[callback])
     history.history["val_i2t_R@5"]
     ```
@@ -69,7 +76,7 @@ class RetrievalCallback(keras.callbacks.Callback):
 
     def __init__(self, inputs, image_labels=None, text_labels=None,
                  ks=(1, 5, 10), prefix="val_", frequency=1, batch_size=256,
-                 same_text_matches=False):
+                 captions=None, same_text_matches=False):
         super().__init__()
         if frequency < 1:
             raise ValueError(f"frequency must be >= 1. Received: {frequency}")
@@ -78,6 +85,12 @@ class RetrievalCallback(keras.callbacks.Callback):
                              else list(image_labels))
         self.text_labels = (None if text_labels is None
                             else list(text_labels))
+        self.captions = None if captions is None else list(captions)
+        if isinstance(inputs, dict) and self.captions is not None:
+            count = len(next(iter(inputs.values())))
+            if len(self.captions) != count:
+                raise ValueError(f"Need one caption per row: {count} rows, "
+                                 f"{len(self.captions)} captions")
         self.ks = tuple(ks)
         self.prefix = prefix
         self.frequency = frequency
@@ -114,14 +127,18 @@ class RetrievalCallback(keras.callbacks.Callback):
         set, with direction keys named after the media modality."""
         media_embeddings, text_embeddings, tokens = self.embeddings()
         count = len(media_embeddings)
-        if self.same_text_matches and tokens is not None and (
-                self.image_labels is None and self.text_labels is None):
-            image_labels = text_labels = _text_groups(tokens)
+        captions = self.captions
+        if captions is None and self.same_text_matches and (
+                tokens is not None):
+            captions = _text_groups(tokens)
+        if captions is not None:
+            report = caption_recall_at_k(media_embeddings, text_embeddings,
+                                         captions, self.ks)
         else:
-            image_labels = self.image_labels or list(range(count))
-            text_labels = self.text_labels or list(range(count))
-        report = recall_at_k(media_embeddings, text_embeddings,
-                             image_labels, text_labels, self.ks)
+            report = recall_at_k(
+                media_embeddings, text_embeddings,
+                self.image_labels or list(range(count)),
+                self.text_labels or list(range(count)), self.ks)
         media = media_modality(self.model)
         return {name.replace("image", media): entry
                 for name, entry in report.items()}

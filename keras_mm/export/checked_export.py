@@ -21,6 +21,7 @@ from keras_mm.export.litert import LiteRTRunner
 from keras_mm.export.litert import export_litert
 from keras_mm.export.op_report import non_int8_ops
 from keras_mm.metrics.cosine import row_cosine
+from keras_mm.metrics.retrieval import caption_recall_at_k
 from keras_mm.metrics.retrieval import recall_at_k
 from keras_mm.metrics.retrieval import recall_drop
 
@@ -39,6 +40,13 @@ ONNX_QUANTIZE = {"none": ("float32",), "dynamic": ("dynamic",),
 MIN_COSINE = {"float32": 0.999, "float16": 0.999}
 DEFAULT_MIN_COSINE = 0.99
 
+
+def pair_recall_at_k(first, second, labels):
+    """Recall@K of row-paired embeddings: captions (str) are merged when
+    identical (`caption_recall_at_k`); other labels group as given."""
+    if all(isinstance(label, str) for label in labels):
+        return caption_recall_at_k(first, second, list(labels))
+    return recall_at_k(first, second, labels, labels)
 
 def choose_fastest(entries, modes, tie=LATENCY_TIE):
     """The fastest of `modes` (`entries[mode]` has `latency_ms` and
@@ -198,9 +206,9 @@ def export_checked(model, out_dir, quantize="int8", eval_inputs=None,
     towers = _tower_keys(keras_model)
     reference = keras_model.predict(eval_inputs, batch_size=256, verbose=0)
     first, second = list(towers)[:2]  # Retrieval between the first two.
-    keras_retrieval = recall_at_k(reference[f"{first}_embeddings"],
-                                  reference[f"{second}_embeddings"],
-                                  labels, labels)
+    keras_retrieval = pair_recall_at_k(reference[f"{first}_embeddings"],
+                                       reference[f"{second}_embeddings"],
+                                       labels)
     os.makedirs(out_dir, exist_ok=True)
     candidates_dir = os.path.join(out_dir, "candidates")
     if format == "onnx":
@@ -249,9 +257,9 @@ def export_checked(model, out_dir, quantize="int8", eval_inputs=None,
         candidates[modality] = entries
 
     def retrieval_of(picks):
-        return recall_at_k(lite_embeddings[(first, picks[first])],
-                           lite_embeddings[(second, picks[second])],
-                           labels, labels)
+        return pair_recall_at_k(lite_embeddings[(first, picks[first])],
+                                lite_embeddings[(second, picks[second])],
+                                labels)
 
     def r1_drop_of(picks):
         return recall_drop(keras_retrieval, retrieval_of(picks))

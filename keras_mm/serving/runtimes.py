@@ -148,6 +148,33 @@ class LiteRTRuntime:
             )
         return cls(paths, num_threads=num_threads)
 
+    @classmethod
+    def from_export_folder(cls, directory, num_threads=2):
+        """The towers named by a `keras-mm export` folder's `export.json`.
+
+        Example:
+        ```python
+        runtime = LiteRTRuntime.from_export_folder("export/")
+        runtime.description["preprocessing"]["text"]["sequence_length"]
+        ```
+        """
+        from keras_mm.export.export_folder import read_export_json
+
+        description = read_export_json(directory)
+        if description.get("format") != "litert":
+            raise ValueError(
+                f"{directory} holds {description.get('format')} towers; the "
+                "litert runtime serves LiteRT (.tflite) exports")
+        paths = {m: os.path.join(directory, tower["file"])
+                 for m, tower in description["towers"].items()}
+        for path in paths.values():
+            if not os.path.isfile(path):
+                raise FileNotFoundError(
+                    f"No tower file at {path} (named in export.json)")
+        runtime = cls(paths, num_threads=num_threads)
+        runtime.description = description
+        return runtime
+
     @property
     def modalities(self):
         return tuple(self.runners)

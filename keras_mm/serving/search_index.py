@@ -1,61 +1,71 @@
 """An image–caption index for `/search`: built once, saved, reloaded.
 
-A manifest is a CSV (with a header) or JSONL file with an image path column
-(`image`, `image_path`, `path` or `file`) and a caption column (`caption`
-or `text`); image paths are relative to the manifest. `"builtin"` is the
-built-in test split (`make_image_text_pairs(64, seed=2)`, the quickstart's
-test split at seed 0).
+The pairs come from `keras_mm.data.sources.read_pairs` (a CSV/TSV/JSONL
+manifest, an image folder, COCO captions or WebDataset shards) with the
+same column options as every command (`media_key`, `caption_key`, ...).
+`"builtin"` is the built-in test split (`make_image_text_pairs(64,
+seed=2)`, the quickstart's test split at seed 0). The index is saved where
+the caller says (`keras-mm serve`: under the model's folder), never beside
+the data.
 """
 
-import csv
 import hashlib
 import json
 import os
+import re
 
 import numpy as np
 
 from keras_mm.serving import preprocessing as pp
 
-IMAGE_COLUMNS = ("image", "image_path", "path", "file")
-CAPTION_COLUMNS = ("caption", "text")
 BUILTIN = "builtin"
 BUILTIN_SIZE = 64
 BUILTIN_SEED = 2
 
 
-def read_manifest(path):
-    """Rows of `{"image": absolute path, "caption": str}`."""
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"No manifest at {path}")
-    with open(path, encoding="utf-8") as f:
-        if path.endswith((".jsonl", ".json")):
-            rows = [json.loads(line) for line in f if line.strip()]
-        else:
-            rows = list(csv.DictReader(f))
-    if not rows:
-        raise ValueError(f"Manifest {path} has no rows.")
-    image_col = next((c for c in IMAGE_COLUMNS if c in rows[0]), None)
-    caption_col = next((c for c in CAPTION_COLUMNS if c in rows[0]), None)
-    if image_col is None or caption_col is None:
-        raise ValueError(
-            f"Manifest {path} needs an image column (one of "
-            f"{IMAGE_COLUMNS}) and a caption column (one of "
-            f"{CAPTION_COLUMNS}); it has {sorted(rows[0])}."
-        )
-    base = os.path.dirname(os.path.abspath(path))
-    return [{"image": os.path.join(base, row[image_col]),
-             "caption": str(row[caption_col])} for row in rows]
+def read_index_pairs(source, data_options=None, report=None):
+    """The image–caption pairs of `source`, unreadable rows skipped."""
+    from keras_mm.data.sources import read_pairs
+
+    return read_pairs(source, modality="image", on_error="skip",
+                      report=report, **(data_options or {}))
 
 
-def _fingerprint(source, runtime_name, model_id):
+def _hash_source(digest, source):
+    """Content of a file; names, sizes and times of a folder's files."""
+    if os.path.isfile(source):
+        with open(source, "rb") as f:
+            digest.update(f.read())
+    elif os.path.isdir(source):
+        for root, dirs, files in os.walk(source):
+            dirs.sort()
+            for name in sorted(files):
+                path = os.path.join(root, name)
+                stat = os.stat(path)
+                digest.update(f"{os.path.relpath(path, source)}:"
+                              f"{stat.st_size}:{stat.st_mtime_ns}|".encode())
+    else:  # A shard pattern.
+        digest.update(source.encode())
+
+
+def _fingerprint(source, runtime_name, model_id, data_options=None):
     digest = hashlib.sha256()
     if source == BUILTIN:
         digest.update(f"builtin:{BUILTIN_SIZE}:{BUILTIN_SEED}".encode())
     else:
-        with open(source, "rb") as f:
-            digest.update(f.read())
-    digest.update(f"|{runtime_name}|{model_id}".encode())
+        _hash_source(digest, source)
+    options = json.dumps(data_options or {}, sort_keys=True)
+    digest.update(f"|{runtime_name}|{model_id}|{options}".encode())
     return digest.hexdigest()
+
+
+def index_stem(source):
+    """The index's file name stem: the data's name, made file-safe."""
+    if source == BUILTIN:
+        return BUILTIN
+    name = os.path.basename(os.path.normpath(source))
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", os.path.splitext(name)[0])
+    return stem.strip("._") or "data"
 
 
 class SearchIndex:
@@ -83,13 +93,17 @@ class SearchIndex:
         self.captions = list(captions)
         self.image_captions = list(image_captions)
         self.fingerprint = fingerprint
+        # Pairs of the source that could not be read (not indexed).
+        self.skipped = 0
 
     def __len__(self):
         return len(self.images)
 
     @classmethod
-    def build(cls, service, source, fingerprint="", batch_size=32):
-        """Embeds every image and distinct caption (blocking)."""
+    def build(cls, service, source, fingerprint="", batch_size=32,
+              data_options=None):
+        """Embeds every image and distinct caption (blocking); images go
+        through the service's image preprocessor (the model's own)."""
         if source == BUILTIN:
             from keras_mm.datasets.shapes import make_image_text_pairs
 
@@ -98,17 +112,32 @@ class SearchIndex:
             pixels = list(pairs["images"])
             images = [f"builtin:{i}" for i in range(len(pixels))]
             image_captions = pairs["captions"]
+            skipped = 0
         else:
-            rows = read_manifest(source)
-            pixels = []
-            for row in rows:
-                if not os.path.exists(row["image"]):
-                    raise FileNotFoundError(f"No image at {row['image']}")
-                with open(row["image"], "rb") as f:
-                    pixels.append(pp.decode_image(f.read(),
-                                                  service.image_size))
-            images = [row["image"] for row in rows]
-            image_captions = [row["caption"] for row in rows]
+            from keras_mm.data.error_report import ErrorReport
+
+            report = ErrorReport(verbose=False)
+            pixels, images, image_captions = [], [], []
+            skipped = 0
+            for pair in read_index_pairs(source, data_options, report):
+                media = pair.media
+                if isinstance(media, str):
+                    with open(media, "rb") as f:
+                        media = f.read()
+                try:
+                    pixels.append(pp.decode_image(
+                        media, service.image_size,
+                        service.image_preprocessor))
+                except pp.RequestError:
+                    skipped += 1  # Unreadable images are skipped, counted.
+                    continue
+                images.append(pair.media if isinstance(pair.media, str)
+                              else pair.source)
+                image_captions.append(pair.text)
+            skipped += sum(report.totals().values())
+            if not pixels:
+                raise ValueError(f"{source}: no readable image–caption "
+                                 "pairs to index")
         lowercase = service.text_preprocessor.lowercase
         captions = list(dict.fromkeys(
             pp.normalize_text(c, lowercase, 10**6) for c in image_captions
@@ -120,43 +149,53 @@ class SearchIndex:
                 for i in range(0, len(items), batch_size)
             ])
 
-        return cls(embed("image", pixels), images, embed("text", captions),
-                   captions, image_captions, fingerprint)
+        index = cls(embed("image", pixels), images, embed("text", captions),
+                    captions, image_captions, fingerprint)
+        index.skipped = skipped
+        return index
 
     @classmethod
-    def build_or_load(cls, service, source, index_dir, model_id=""):
+    def build_or_load(cls, service, source, index_dir, model_id="",
+                      data_options=None):
         """Loads the saved index for `source` if it matches, else builds
-        and saves it. Returns `(index, loaded: bool)`."""
-        fingerprint = _fingerprint(source, service.runtime.name, model_id)
-        stem = ("builtin" if source == BUILTIN else
-                os.path.splitext(os.path.basename(source))[0])
-        path = os.path.join(index_dir, f"{stem}.index")
+        and saves it into `index_dir`. Returns `(index, loaded: bool)`."""
+        fingerprint = _fingerprint(source, service.runtime.name, model_id,
+                                   data_options)
+        path = os.path.join(index_dir, f"{index_stem(source)}.index")
         if os.path.exists(path + ".json"):
             index = cls.load(path)
             if index.fingerprint == fingerprint:
                 return index, True
-        index = cls.build(service, source, fingerprint)
+        index = cls.build(service, source, fingerprint,
+                          data_options=data_options)
         index.save(path)
         return index, False
 
     def save(self, path):
-        """Writes `path.npz` (embeddings) and `path.json` (names)."""
+        """Writes `path.npz` (embeddings) and `path.json` (names), each
+        through a temporary file, so a failed write keeps the old index."""
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        np.savez(path + ".npz", image_embeddings=self.image_embeddings,
-                 caption_embeddings=self.caption_embeddings)
-        with open(path + ".json", "w", encoding="utf-8") as f:
+        with open(path + ".npz.tmp", "wb") as f:
+            np.savez(f, image_embeddings=self.image_embeddings,
+                     caption_embeddings=self.caption_embeddings)
+        with open(path + ".json.tmp", "w", encoding="utf-8") as f:
             json.dump({"images": self.images, "captions": self.captions,
                        "image_captions": self.image_captions,
-                       "fingerprint": self.fingerprint}, f)
+                       "fingerprint": self.fingerprint,
+                       "skipped": self.skipped}, f)
+        os.replace(path + ".npz.tmp", path + ".npz")
+        os.replace(path + ".json.tmp", path + ".json")
 
     @classmethod
     def load(cls, path):
         with open(path + ".json", encoding="utf-8") as f:
             meta = json.load(f)
         with np.load(path + ".npz") as arrays:
-            return cls(arrays["image_embeddings"], meta["images"],
-                       arrays["caption_embeddings"], meta["captions"],
-                       meta["image_captions"], meta["fingerprint"])
+            index = cls(arrays["image_embeddings"], meta["images"],
+                        arrays["caption_embeddings"], meta["captions"],
+                        meta["image_captions"], meta["fingerprint"])
+        index.skipped = meta.get("skipped", 0)
+        return index
 
     @staticmethod
     def _top_k(matrix, query, k):

@@ -13,12 +13,12 @@ from keras_mm.serving.embedding_service import EmbeddingService
 from keras_mm.serving.runtimes import DEFAULT_BUCKETS
 from keras_mm.serving.runtimes import KerasRuntime
 from keras_mm.serving.runtimes import LiteRTRuntime
-from keras_mm.serving.search_index import BUILTIN
 from keras_mm.serving.search_index import SearchIndex
 
 
 def _model_files(model):
-    """`--model` is a `.keras` file or a quickstart folder."""
+    """`--model` is a `.keras` file, a run or quickstart folder (holding
+    `model.keras`) or an export folder (holding `export.json`)."""
     if os.path.isdir(model):
         directory, path = model, os.path.join(model, "model.keras")
     else:
@@ -26,56 +26,86 @@ def _model_files(model):
     return directory, path
 
 
-def load_service(model, runtime="keras", vocabulary=None,
+INDEX_FOLDER = "serve_index"
+
+
+def load_service(model, runtime=None, vocabulary=None,
                  litert_mode="float32", index=None, index_dir=None,
-                 buckets=DEFAULT_BUCKETS, warmup=True, **service_kwargs):
+                 data_options=None, buckets=DEFAULT_BUCKETS, warmup=True,
+                 **service_kwargs):
     """Builds a ready `EmbeddingService` from files on disk.
 
     Args:
-        model: str. A `.keras` file or a quickstart output folder (holding
-            `model.keras`, `vocab.txt` and `litert/`).
-        runtime: str. `"keras"` or `"litert"`.
-        vocabulary: str. `vocab.txt`; default: next to the model.
-        litert_mode: str. Which `<modality>_<mode>.tflite` files to serve.
-        index: str. A manifest path or `"builtin"`; None: no `/search`.
-        index_dir: str. Where the index is saved; default: next to the
-            manifest (`builtin`: next to the model).
+        model: str. A `.keras` file (e.g. `RUN/model.keras`), a run or
+            quickstart folder (holding `model.keras`; a quickstart folder
+            also `vocab.txt` and `litert/`), or a `keras-mm export` folder
+            (holding `export.json`, the towers and their preprocessing).
+        runtime: str. `"keras"` or `"litert"`; default `"litert"` for an
+            export folder, else `"keras"`.
+        vocabulary: str. `vocab.txt` of a model without its own tokenizer;
+            default: next to the model.
+        litert_mode: str. Which `litert/<modality>_<mode>.tflite` files of
+            a quickstart folder to serve.
+        index: str. Pairs to index for `/search` (a manifest, image folder,
+            COCO JSON or shards; see `keras_mm.data.sources.read_pairs`) or
+            `"builtin"`; None: no `/search`.
+        index_dir: str. Where the index is saved; default
+            `serve_index/` in the model's folder (never beside the data).
+        data_options: dict of `read_pairs` column options for `index`
+            (`media_key`, `caption_key`, `label_key`, `separator`).
         buckets: batch sizes the Keras runtime compiles.
         warmup: bool. Compile and run every bucket before serving.
         **service_kwargs: passed to `EmbeddingService`.
 
     Example:
     ```python
-    service = load_service("quickstart_out", index="builtin")
+    service = load_service("run/model.keras", index="pairs.csv",
+                           data_options={"media_key": "filepath"})
+    service = load_service("export/", index="pairs.csv")  # LiteRT
     ```
     """
-    from keras_mm.data.text_preprocessor import TextPreprocessor
+    from keras_mm.export.export_folder import is_export_folder
 
     directory, path = _model_files(model)
-    if runtime == "keras":
+    exported = os.path.isdir(model) and is_export_folder(model)
+    runtime = runtime or ("litert" if exported else "keras")
+    own = {}
+    if exported:
+        if runtime != "litert":
+            raise ValueError(
+                f"{model} is an export folder (no .keras model); serve it "
+                "with --runtime litert")
+        from keras_mm.export.preprocessing_assets import load_preprocessors
+
+        backend = LiteRTRuntime.from_export_folder(directory)
+        own = load_preprocessors(directory, backend.modalities)
+        model_id = ",".join(sorted(backend.paths.values()))
+        model_file = os.path.join(directory, "export.json")
+    elif runtime == "keras":
         backend = KerasRuntime(path, buckets=buckets)
-        model_id = path
+        model_id = model_file = path
+        # A self-contained model (a pretrained start, a run's model.keras)
+        # carries its tokenizer and image preprocessing.
+        own = dict(getattr(backend.model, "preprocessors", None) or {})
     elif runtime == "litert":
         backend = LiteRTRuntime.from_directory(
             os.path.join(directory, "litert"), mode=litert_mode
         )
         model_id = ",".join(sorted(backend.paths.values()))
+        model_file = model_id.split(",")[0]
     else:
         raise ValueError(
             f"runtime must be 'keras' or 'litert'. Received: {runtime!r}"
         )
-    model_file = path if runtime == "keras" else model_id.split(",")[0]
     model_id += f"@{os.path.getmtime(model_file)}"
     preprocessor = None
-    # A model loaded from a pretrained checkpoint carries its tokenizer and
-    # image preprocessing; the service uses them.
-    own = dict(getattr(getattr(backend, "model", None), "preprocessors",
-                       None) or {})
     if "image" in own:
         service_kwargs.setdefault("image_preprocessor", own["image"])
     if "text" in own and vocabulary is None:
         preprocessor = own["text"]
     elif "text" in backend.modalities:
+        from keras_mm.data.text_preprocessor import TextPreprocessor
+
         vocabulary = vocabulary or os.path.join(directory, "vocab.txt")
         if not os.path.exists(vocabulary):
             raise FileNotFoundError(f"No vocabulary at {vocabulary}")
@@ -87,11 +117,9 @@ def load_service(model, runtime="keras", vocabulary=None,
     if warmup:
         service.warmup()
     if index is not None:
-        if index_dir is None:
-            index_dir = (directory if index == BUILTIN else
-                         os.path.dirname(os.path.abspath(index)))
+        index_dir = index_dir or os.path.join(directory, INDEX_FOLDER)
         service.index, service.index_loaded = SearchIndex.build_or_load(
-            service, index, os.path.join(index_dir, "serve_index"), model_id
+            service, index, index_dir, model_id, data_options
         )
     return service
 

@@ -3,7 +3,10 @@
 Freezing, LoRA, AdamW + warmup-cosine + layer-wise decay, exact contrastive
 gradient accumulation, mixed precision, remat, resumable checkpoints,
 monitoring callbacks, staged recipes and hyperparameter search, behind one
-`train(...)` entry point.
+`train(...)` entry point, on in-memory arrays or `tf.data` datasets of
+unknown length. For a run folder: `HistoryJson` (per-epoch JSON),
+`EpochStats` (learning rate and samples/s in the epoch logs, added by
+`train`), `ProgressBar` (the default display) and TensorBoard scalars.
 
 Names load on first access, so that the Keras-free modules here
 (`config`, `run_options`, `run_folder`, `start`) can be imported by the CLI

@@ -189,6 +189,8 @@ def train(build_model, data, config=None, validation_data=None,
     for epoch in range(start_step // steps_per_epoch, epochs):
         first = max(0, start_step - epoch * steps_per_epoch)
         last = min(steps_per_epoch, total_steps - epoch * steps_per_epoch)
+        if first >= last:  # a finished run, rerun: nothing left
+            continue
         if is_dataset:
             x = epoch_data.epoch_dataset(data, first, last)
             y = weights = None

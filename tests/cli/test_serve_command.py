@@ -55,3 +55,93 @@ def test_serve_builds_a_warm_service_and_hands_it_to_uvicorn(
     out = capsys.readouterr().out
     assert "search index built and saved: 64 images" in out
     service.close()
+
+
+def _fake_uvicorn(monkeypatch):
+    from keras_mm.serving import server
+
+    served = {}
+    monkeypatch.setattr(server, "serve",
+                        lambda service, **kw: served.update(service=service))
+    return served
+
+
+def test_index_of_user_data_goes_beside_the_model_not_the_data(
+        tmp_path, monkeypatch, capsys):
+    import os
+    import sys
+
+    import numpy as np
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
+                                    "export"))
+    import export_fixture as fixture
+
+    model = fixture.write_self_contained_clip(str(tmp_path / "run"))
+    manifest = fixture.write_png_manifest(str(tmp_path / "data"),
+                                          num_pairs=5)
+    before = sorted(os.listdir(tmp_path / "data"))
+    served = _fake_uvicorn(monkeypatch)
+    argv = ["serve", "--model", model, "--index", manifest,
+            "--csv-img-key", "filepath", "--csv-caption-key", "title",
+            "--max-batch-size", "4"]
+    assert main(argv) == 0
+    service = served.pop("service")
+    try:
+        assert sorted(os.listdir(tmp_path / "data")) == before
+        assert (tmp_path / "run" / "serve_index" / "pairs.index.json").exists()
+        # The model's own image preprocessing (resize + crop of 40x52).
+        image = str(tmp_path / "data" / "images" / "001.png")
+        own = service.runtime.model.preprocessors["image"]([image])
+        expected = service.embed_now("image", [own[0]])
+        np.testing.assert_allclose(service.index.image_embeddings[1],
+                                   expected[0], atol=1e-5)
+    finally:
+        service.close()
+    assert "search index built and saved: 5 images" in capsys.readouterr().out
+    # --index-dir puts it elsewhere, and the saved one is then reused.
+    argv += ["--index-dir", str(tmp_path / "indexes")]
+    assert main(argv) == 0
+    served.pop("service").close()
+    assert (tmp_path / "indexes" / "pairs.index.npz").exists()
+    assert main(argv) == 0
+    served.pop("service").close()
+    assert "search index loaded: 5 images" in capsys.readouterr().out
+
+
+def test_manifest_without_usable_columns_exits_2_before_keras(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    import zipfile
+
+    model = tmp_path / "model.keras"
+    with zipfile.ZipFile(model, "w") as archive:
+        archive.writestr("config.json", json.dumps({
+            "class_name": "ContrastiveModel",
+            "config": {"encoders": {"image": {}, "text": {}},
+                       "preprocessors": {"image": {}, "text": {}}}}))
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("picture,words\na.png,a cat\n")
+    code = ("import sys; from keras_mm.cli.main import main; "
+            f"rc = main(['serve', '--model', {str(model)!r}, '--index', "
+            f"{str(wrong)!r}]); "
+            "assert 'keras' not in sys.modules, 'Keras was loaded'; "
+            "sys.exit(rc)")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [os.getcwd(), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run([sys.executable, "-c", code], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    err = result.stderr.strip()
+    assert len(err.splitlines()) == 1 and "wrong.csv" in err
+    assert "picture" in err and "Traceback" not in err
+
+
+def test_export_folder_with_keras_runtime_is_one_line(tmp_path, capsys):
+    (tmp_path / "export.json").write_text("{}")
+    assert main(["serve", "--model", str(tmp_path), "--runtime",
+                 "keras"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--runtime litert" in err

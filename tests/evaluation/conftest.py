@@ -56,3 +56,21 @@ def tiny_byte_preprocessor():
 @pytest.fixture(scope="session")
 def tiny_byte_model(tiny_byte_preprocessor):
     return _tiny_model(tiny_byte_preprocessor.vocabulary_size)
+
+
+@pytest.fixture(scope="session")
+def tiny_clip():
+    """A self-contained tiny CLIP (its own tokenizer and image
+    preprocessor), see tests/eval_fixtures.py."""
+    from eval_fixtures import build_tiny_clip
+
+    return build_tiny_clip()
+
+
+@pytest.fixture(scope="session")
+def class_folder(tmp_path_factory):
+    """`(folder, [(png path, class), …])`: 3 classes × 4 real PNGs."""
+    from eval_fixtures import write_class_folder
+
+    folder = tmp_path_factory.mktemp("classes")
+    return str(folder), write_class_folder(str(folder))

@@ -35,3 +35,21 @@ def test_callback_logs_recall_during_fit(tiny_model, tiny_preprocessor,
     assert 0.0 <= history.history["val_t2i_R@1"][-1] <= 1.0
     assert callback.get_config()["ks"] == (1, 5)
     np.testing.assert_array_less(0, history.history["loss"])
+
+
+def test_captions_merge_identical_ones(tiny_model, tiny_preprocessor,
+                                       tiny_pairs):
+    from keras_mm.metrics.retrieval import caption_recall_at_k
+
+    images = tiny_pairs["images"][:8].astype("float32")
+    captions = ["a red circle", "a blue square"] * 4  # class-like
+    inputs = {"images": images, **text_inputs(tiny_preprocessor, captions)}
+    callback = RetrievalCallback(inputs, captions=captions, ks=(1, 5))
+    callback.set_model(tiny_model)
+    report = callback.evaluate()
+    assert report == caption_recall_at_k(
+        encode_images(tiny_model, images),
+        encode_texts(tiny_model, tiny_preprocessor, captions), captions,
+        ks=(1, 5))
+    # Two distinct captions: the true one is always within the top 5.
+    assert report["image_to_text"]["R@5"] == 1.0

@@ -29,14 +29,20 @@ def test_onnx_export_of_model_trained_on_this_backend(quickstart_run,
     out_dir, _ = quickstart_run
     model_path = str(out_dir / "model.keras")
     # float32 through the CLI.
-    code = main(["export", "--model", model_path, "--out",
-                 str(tmp_path / "float"), "--format", "onnx",
+    code = main(["export", "--model", model_path, "--data", "builtin",
+                 "--out", str(tmp_path / "float"), "--format", "onnx",
                  "--quantize", "none", "--eval-size", "32",
                  "--max-r1-drop", "0.1"])
     assert code == 0
     printed = capsys.readouterr().out
     assert "onnxruntime image→text" in printed
     assert not (tmp_path / "float" / "candidates").exists()
+    # The ONNX folder has the same layout as a LiteRT one.
+    description = keras_mm.export.read_export_json(str(tmp_path / "float"))
+    assert description["format"] == "onnx"
+    assert description["towers"]["text"]["file"] == "text.onnx"
+    assert {i["name"] for i in description["towers"]["text"]["inputs"]} == {
+        "token_ids", "padding_mask"}
     # int8 weights through the Python API.
     model = keras_mm.load_model(model_path, compile=False)
     eval_inputs, captions, _ = builtin_export_data(
@@ -70,8 +76,9 @@ def test_onnx_export_of_model_trained_on_this_backend(quickstart_run,
 
 
 def test_onnx_float16_is_a_usage_error(tmp_path, capsys):
-    code = main(["export", "--model", "m.keras", "--out", str(tmp_path),
-                 "--format", "onnx", "--quantize", "float16"])
+    code = main(["export", "--model", "m.keras", "--data", "builtin",
+                 "--out", str(tmp_path), "--format", "onnx", "--quantize",
+                 "float16"])
     assert code == 2
     err = capsys.readouterr().err
     assert "--format onnx" in err and "Traceback" not in err

@@ -3,6 +3,9 @@
 import numpy as np
 import pytest
 
+from keras_mm.metrics.retrieval import caption_groups
+from keras_mm.metrics.retrieval import caption_recall_at_k
+from keras_mm.metrics.retrieval import normalize_caption
 from keras_mm.metrics.retrieval import recall_at_k
 from keras_mm.metrics.retrieval import recall_drop
 from keras_mm.metrics.retrieval import retrieval_ranks
@@ -101,3 +104,67 @@ def test_recall_drop_is_the_larger_loss_over_both_directions():
     assert recall_drop(other, {"image_to_text": {"R@1": 0.98},
                                "text_to_image": {"R@1": 0.9}}) == (
         pytest.approx(-0.09))
+
+
+def _class_like(num_classes=3, per_class=10, wrong=(0, 11, 25)):
+    """Images of a few classes, each pair captioned with its class's one
+    caption; the images in `wrong` lie nearer another class's caption."""
+    prototypes = np.eye(num_classes, dtype="float32")
+    labels = np.repeat(np.arange(num_classes), per_class)
+    images = prototypes[labels] * 0.9 + 0.05
+    for i in wrong:
+        images[i] = prototypes[(labels[i] + 1) % num_classes]
+    images /= np.linalg.norm(images, axis=1, keepdims=True)
+    captions = [f"a photo of a {['cat', 'dog', 'bird'][c]}." for c in labels]
+    return images, prototypes[labels], captions, labels
+
+
+def test_per_row_labels_collapse_recall_on_class_like_captions():
+    # The old reading: every copy of the wrong caption outranks the right
+    # one, so a missed image misses at every K up to the class size.
+    images, texts, captions, _ = _class_like()
+    old = recall_at_k(images, texts, captions, captions)["image_to_text"]
+    assert old["R@1"] == old["R@5"] == old["R@10"] == pytest.approx(27 / 30)
+
+
+def test_identical_captions_are_merged_in_the_gallery():
+    images, texts, captions, labels = _class_like()
+    report = caption_recall_at_k(images, texts, captions)
+    i2t = report["image_to_text"]
+    # The 3 images nearest another class find their caption second.
+    assert i2t["R@1"] == pytest.approx(27 / 30)
+    assert i2t["R@5"] == i2t["R@10"] == 1.0
+    assert i2t["median_rank"] == 1.0
+    # The same from a brute force over the 3 distinct captions.
+    distinct = np.eye(3, dtype="float32")
+    ranks = _brute_force_ranks(images, distinct, labels, [0, 1, 2])
+    assert i2t["mean_rank"] == pytest.approx(float(np.mean(ranks + 1)))
+    # text→image: one query per distinct caption; hits are all its images.
+    t2i = report["text_to_image"]
+    expected = _brute_force_ranks(distinct, images, [0, 1, 2], labels)
+    assert t2i["R@1"] == pytest.approx(np.mean(expected < 1))
+    assert t2i["mean_rank"] == pytest.approx(float(np.mean(expected + 1)))
+    # Distinct-caption embeddings alone give the same report.
+    assert caption_recall_at_k(images, distinct, captions) == report
+
+
+def test_captions_are_compared_after_normalising_case_and_spaces():
+    assert normalize_caption("  A photo of\ta  Cat. ") == "a photo of a cat."
+    first, groups = caption_groups(["a cat", "a dog", "A  cat", "a dog."])
+    assert first == [0, 1, 3] and groups.tolist() == [0, 1, 0, 2]
+    with pytest.raises(ValueError, match="one row per caption"):
+        caption_recall_at_k(np.eye(4), np.eye(2), ["a cat", "a dog", "x",
+                                                  "y"])
+
+
+def test_ranks_in_blocks_equal_ranks_at_once():
+    rng = np.random.default_rng(4)
+    queries, candidates = _quantized(rng, (9, 4)), _quantized(rng, (7, 4))
+    groups = [i % 7 for i in range(9)]
+    whole = retrieval_ranks(queries, candidates, groups, range(7))
+    blocks = retrieval_ranks(queries, candidates, groups, range(7),
+                             block_size=2)
+    assert blocks.tolist() == whole.tolist()
+    with pytest.raises(ValueError, match="Query 8 has no relevant"):
+        retrieval_ranks(queries, candidates, groups[:8] + [9], range(7),
+                        block_size=4)

@@ -7,7 +7,8 @@ import pytest
 from keras_mm.datasets.shapes import make_image_text_pairs
 from keras_mm.serving.preprocessing import encode_png
 from keras_mm.serving.search_index import SearchIndex
-from keras_mm.serving.search_index import read_manifest
+from keras_mm.serving.search_index import index_stem
+from keras_mm.serving.search_index import read_index_pairs
 
 
 def write_manifests(root, count=5):
@@ -71,9 +72,30 @@ def test_search_ranks_by_cosine():
 
 
 def test_bad_manifests_raise_clear_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="No manifest"):
-        read_manifest(str(tmp_path / "missing.csv"))
+    from keras_mm.data.errors import DataError
+
+    with pytest.raises(FileNotFoundError, match="missing.csv"):
+        read_index_pairs(str(tmp_path / "missing.csv"))
     bad = tmp_path / "bad.csv"
-    bad.write_text("file_name,label\na.png,x\n")
-    with pytest.raises(ValueError, match="needs an image column"):
-        read_manifest(str(bad))
+    bad.write_text("picture,label\na.png,x\n")
+    with pytest.raises(DataError, match="picture"):
+        read_index_pairs(str(bad))
+
+
+def test_column_options_pick_the_columns(tmp_path):
+    write_manifests(str(tmp_path))
+    renamed = tmp_path / "renamed.tsv"
+    lines = (tmp_path / "pairs.csv").read_text().splitlines()
+    renamed.write_text("\n".join(["pic\twords"] + [
+        line.replace(",", "\t", 1).replace('"', "") for line in lines[1:]]))
+    pairs = read_index_pairs(str(renamed), {"media_key": "pic",
+                                            "caption_key": "words"})
+    assert [p.media for p in pairs] == [str(tmp_path / f"images/{i}.png")
+                                        for i in range(5)]
+
+
+def test_index_stem_is_the_data_name_made_file_safe():
+    assert index_stem("data/pairs.csv") == "pairs"
+    assert index_stem("photos/") == "photos"
+    assert index_stem("shards/{000..009}.tar") == "000..009"
+    assert index_stem("builtin") == "builtin"

@@ -88,3 +88,13 @@ def test_dataset_validation_and_static_batch_size():
                       callbacks=[history], print_fn=lambda m: None)
     assert report["batch_size"] == 8
     assert np.isfinite(history.history["val_loss"][-1])
+
+
+def test_rerunning_a_finished_run_trains_no_more(tmp_path):
+    options = {"steps": 7, "steps_per_epoch": 3, "checkpoint_every": 2,
+               "checkpoint_dir": str(tmp_path / "ckpt")}
+    _train(unknown_length_dataset(40), **options)
+    counter = CountBatches()
+    _, report, _ = _train(unknown_length_dataset(40), [counter], **options)
+    assert report["resumed_from_step"] == 7
+    assert counter.per_epoch == {} and report["epoch_losses"] == []

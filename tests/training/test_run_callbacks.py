@@ -40,7 +40,7 @@ def test_history_tensorboard_and_progress_of_a_dataset_run(tmp_path,
     log_dir = str(tmp_path / "tb")
     config = TrainConfig(epochs=2, batch_size=8, verbose=2,
                          tensorboard_dir=log_dir)
-    model, report = train(
+    _, report = train(
         lambda: tiny_clip(seed=None), unknown_length_dataset(40), config,
         validation_data=validation,
         callbacks=[RetrievalCallback(validation), HistoryJson(path)],

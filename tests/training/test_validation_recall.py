@@ -6,6 +6,7 @@ import numpy as np
 from dataset_helpers import unknown_length_dataset
 from keras_mm.evaluation import RetrievalCallback
 from keras_mm.evaluation.encoding import encode_batches
+from keras_mm.metrics.retrieval import caption_recall_at_k
 from keras_mm.metrics.retrieval import recall_at_k
 from keras_mm.testing import tiny_clip
 from keras_mm.testing import tiny_clip_batch
@@ -46,10 +47,16 @@ def test_identical_captions_count_as_one():
     for key in ("token_ids", "padding_mask"):  # rows 6..11 repeat 0..5
         held_out[key][6:] = held_out[key][:6]
     images, texts = _embeddings(model, held_out)
-    groups = [i % 6 for i in range(12)]
-    expected = recall_at_k(images, texts, groups, groups, (1, 5))
+    captions = [f"caption {i % 6}" for i in range(12)]
+    expected = caption_recall_at_k(images, texts, captions, (1, 5))
     callback = RetrievalCallback(held_out, ks=(1, 5),
                                  same_text_matches=True)
+    callback.set_model(model)
+    assert callback.evaluate() == expected
+    # Caption strings give the same report, on batched data too.
+    batches = [{k: v[i:i + 5] for k, v in held_out.items()}
+               for i in range(0, 12, 5)]
+    callback = RetrievalCallback(batches, ks=(1, 5), captions=captions)
     callback.set_model(model)
     assert callback.evaluate() == expected
     plain = RetrievalCallback(held_out, ks=(1, 5))

@@ -4,18 +4,26 @@ BACKENDS = ("jax", "tensorflow", "torch")
 
 
 def register(subparsers):
+    from keras_mm.cli.data_flags import add_data_flags
+
     p = subparsers.add_parser(
         "serve",
         help="serve embeddings and /search over HTTP (needs the serve extra)",
     )
     p.add_argument("--model", required=True,
-                   help="a .keras file or a quickstart output folder")
+                   help="a .keras file (e.g. RUN/model.keras), a run or "
+                   "quickstart folder, or a `keras-mm export` folder")
     p.add_argument("--index", default=None,
-                   help="manifest (CSV/JSONL: image path + caption) or "
-                   "'builtin', indexed once for /search")
+                   help="image-caption pairs (manifest, image folder, COCO "
+                   "JSON or shards) or 'builtin', indexed once for /search")
+    add_data_flags(p)
+    p.add_argument("--index-dir", default=None,
+                   help="where the index is saved (default: serve_index/ "
+                   "in the model's folder; never the data's folder)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--runtime", choices=("keras", "litert"), default="keras")
+    p.add_argument("--runtime", choices=("keras", "litert"), default=None,
+                   help="default: litert for an export folder, else keras")
     p.add_argument("--litert-mode", choices=("float32", "int8"),
                    default="float32")
     p.add_argument("--vocab", default=None,
@@ -55,15 +63,47 @@ def _check(args):
                          "'keras_mm[serve]'") from None
 
 
-def run(args):
+def _check_files(args):
+    """The model and the index data, checked before Keras loads."""
     import os
 
-    _check(args)
+    from keras_mm.cli.data_flags import data_options
+    from keras_mm.cli.errors import UsageError
+
     if not os.path.exists(args.model):
         raise FileNotFoundError(f"No model at {args.model}")
-    if args.index not in (None, "builtin") and not os.path.exists(args.index):
-        raise FileNotFoundError(f"No manifest at {args.index}")
+    exported = os.path.isfile(os.path.join(args.model, "export.json"))
+    if exported and args.runtime == "keras":
+        raise UsageError(f"keras-mm serve: {args.model} is an export folder "
+                         "(no .keras model); serve it with --runtime litert")
+    if args.index not in (None, "builtin"):
+        pattern = any(c in args.index for c in "{*?[")  # Shard specs.
+        if not pattern and not os.path.exists(args.index):
+            raise FileNotFoundError(f"No manifest at {args.index}")
+        from keras_mm.data.sources import check_source
 
+        check_source(args.index, modality="image", **data_options(args))
+    if not exported and args.runtime != "litert":
+        from keras_mm.cli.commands.export import model_file
+        from keras_mm.cli.commands.export import saved_model_summary
+
+        path = model_file(args.model)
+        summary = saved_model_summary(path)
+        vocab = args.vocab or os.path.join(os.path.dirname(path),
+                                           "vocab.txt")
+        if ("text" in summary["modalities"]
+                and "text" not in summary["preprocessors"]
+                and not os.path.exists(vocab)):
+            raise FileNotFoundError(
+                f"No vocabulary at {vocab}: {path} has no tokenizer of its "
+                "own (use --vocab)")
+
+
+def run(args):
+    _check(args)
+    _check_files(args)
+
+    from keras_mm.cli.data_flags import data_options
     from keras_mm.serving import server
 
     buckets = tuple(sorted({1, *(b for b in (4, 8, 16, 32)
@@ -71,7 +111,9 @@ def run(args):
                             args.max_batch_size}))
     config = dict(
         model=args.model, runtime=args.runtime, vocabulary=args.vocab,
-        litert_mode=args.litert_mode, index=args.index, buckets=buckets,
+        litert_mode=args.litert_mode, index=args.index,
+        index_dir=args.index_dir, data_options=data_options(args),
+        buckets=buckets,
         max_batch_size=args.max_batch_size, max_wait_ms=args.max_wait_ms,
         cache_size=args.cache_size, cache_ttl_s=args.cache_ttl_s,
     )
@@ -80,13 +122,16 @@ def run(args):
     service = server.load_service(**config, warmup=args.workers == 1)
     if service.index is not None:
         state = "loaded" if service.index_loaded else "built and saved"
-        print(f"[serve] search index {state}: {len(service.index)} images",
-              flush=True)
+        skipped = (f" ({service.index.skipped} unreadable pairs skipped)"
+                   if service.index.skipped else "")
+        print(f"[serve] search index {state}: {len(service.index)} "
+              f"images{skipped}", flush=True)
     if args.workers > 1:
         modalities = ", ".join(service.modalities)
+        runtime = service.runtime.name
         service.close()
         del service
-        print(f"[serve] starting {args.workers} workers ({args.runtime} "
+        print(f"[serve] starting {args.workers} workers ({runtime} "
               f"runtime, per-worker cache and metrics); serving "
               f"{modalities} on http://{args.host}:{args.port}", flush=True)
         server.serve_workers(
@@ -94,7 +139,7 @@ def run(args):
             host=args.host, port=args.port, workers=args.workers,
         )
         return
-    print(f"[serve] {args.runtime} runtime warmed up; serving "
+    print(f"[serve] {service.runtime.name} runtime warmed up; serving "
           f"{', '.join(service.modalities)} on "
           f"http://{args.host}:{args.port}", flush=True)
     server.serve(service, host=args.host, port=args.port,

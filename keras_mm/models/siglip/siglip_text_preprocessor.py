@@ -64,6 +64,11 @@ class SigLIPTextPreprocessor(keras.layers.Layer):
         self.normalize_whitespace = normalize_whitespace
         self._packer = None
 
+    @property
+    def lowercase(self):
+        """Whether texts are lower-cased (what serving's cache keys use)."""
+        return bool(self.lower_case)
+
     def _pack(self, token_ids):
         # Built on first use: a reloaded tokenizer gets its proto (saved as
         # an asset) only after `from_config`.
