@@ -139,7 +139,7 @@ def _run_on_data(args):
     run_folder.prepare(config, args.resume, args.overwrite)
     print({"start": f"training from {config['model']} ({start['what']}) "
                     f"into {run_folder.path}",
-           "resume": f"resuming {run_folder.path} (same config)",
+           "resume": f"resuming {run_folder.path} from its checkpoint",
            "overwrite": f"--overwrite: starting afresh in "
                         f"{run_folder.path}"}[decision])
     from keras_mm.training.run_training import run_training
