@@ -7,35 +7,63 @@ monitoring callbacks, staged recipes and hyperparameter search, behind one
 unknown length. For a run folder: `HistoryJson` (per-epoch JSON),
 `EpochStats` (learning rate and samples/s in the epoch logs, added by
 `train`), `ProgressBar` (the default display) and TensorBoard scalars.
+
+Names load on first access, so that the Keras-free modules here
+(`config`, `run_options`, `run_folder`, `start`) can be imported by the CLI
+to check its arguments before Keras loads.
 """
 
-from keras_mm.training.attention_maps import AttentionMapLogger
-from keras_mm.training.checkpointing import StepCheckpoint
-from keras_mm.training.checkpointing import restore_checkpoint
-from keras_mm.training.checkpointing import save_checkpoint
-from keras_mm.training.config import TrainConfig
-from keras_mm.training.epoch_stats import EpochStats
-from keras_mm.training.freezing import freeze_by_pattern
-from keras_mm.training.freezing import freeze_tower
-from keras_mm.training.freezing import parameter_counts
-from keras_mm.training.freezing import print_parameter_counts
-from keras_mm.training.gradient_norms import ModalityGradientNorms
-from keras_mm.training.gradient_norms import modality_gradient_norms
-from keras_mm.training.history_json import HistoryJson
-from keras_mm.training.lora import enable_lora
-from keras_mm.training.lora import load_lora_adapter
-from keras_mm.training.lora import merge_lora
-from keras_mm.training.lora import save_lora_adapter
-from keras_mm.training.nan_guard import NonFiniteGuard
-from keras_mm.training.nan_guard import NonFiniteLossError
-from keras_mm.training.optimizer import ScaledAdamW
-from keras_mm.training.optimizer import apply_regularization
-from keras_mm.training.optimizer import build_optimizer
-from keras_mm.training.optimizer import decoupled_adamw
-from keras_mm.training.optimizer import layer_decay_multipliers
-from keras_mm.training.optimizer import warmup_cosine
-from keras_mm.training.precision import set_precision
-from keras_mm.training.progress import ProgressBar
-from keras_mm.training.remat import enable_remat
-from keras_mm.training.search import hyperparameter_search
-from keras_mm.training.trainer import train
+import importlib
+
+_EXPORTS = {
+    "AttentionMapLogger": "attention_maps",
+    "StepCheckpoint": "checkpointing",
+    "restore_checkpoint": "checkpointing",
+    "save_checkpoint": "checkpointing",
+    "TrainConfig": "config",
+    "EpochStats": "epoch_stats",
+    "freeze_by_pattern": "freezing",
+    "freeze_tower": "freezing",
+    "parameter_counts": "freezing",
+    "print_parameter_counts": "freezing",
+    "ModalityGradientNorms": "gradient_norms",
+    "modality_gradient_norms": "gradient_norms",
+    "HistoryJson": "history_json",
+    "enable_lora": "lora",
+    "load_lora_adapter": "lora",
+    "merge_lora": "lora",
+    "save_lora_adapter": "lora",
+    "NonFiniteGuard": "nan_guard",
+    "NonFiniteLossError": "nan_guard",
+    "ScaledAdamW": "optimizer",
+    "apply_regularization": "optimizer",
+    "build_optimizer": "optimizer",
+    "decoupled_adamw": "optimizer",
+    "layer_decay_multipliers": "optimizer",
+    "warmup_cosine": "optimizer",
+    "set_precision": "precision",
+    "ProgressBar": "progress",
+    "enable_remat": "remat",
+    "hyperparameter_search": "search",
+    "train": "trainer",
+}
+
+def load_layers():
+    """Imports every module here, registering its serializable classes
+    (called by `keras_mm.import_all`, e.g. before `load_model`)."""
+    for module in sorted(set(_EXPORTS.values())):
+        importlib.import_module(f"{__name__}.{module}")
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(
+            f"module 'keras_mm.training' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

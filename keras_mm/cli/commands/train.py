@@ -1,14 +1,30 @@
-"""`keras-mm train`: a recipe plus options, e.g. `--set learning_rate=3e-4`.
+"""`keras-mm train`: fine-tune a start on your pairs, or run a recipe.
 
-Recipes: `clip` (the quickstart CLIP on the built-in data, every option of
-`keras_mm.training.TrainConfig`) and `staged` (unimodal pretraining →
-alignment → fine-tuning, with its report).
+    keras-mm train --model START --train-data PATH [--val-data PATH] --out RUN
+
+START is a pretrained checkpoint (Hugging Face CLIP/SigLIP folder,
+open_clip folder or file, keras-hub preset folder), a `.keras` file from an
+earlier run, or a preset name (random init, tokenizer built from the
+training captions). RUN receives config.yaml (rerun with `--config
+RUN/config.yaml`), checkpoints/, logs/ (TensorBoard), history.json,
+model.keras and report.json (held-out retrieval before and after). A rerun
+into RUN resumes when the config matches; `--resume` also allows a new
+length (epochs, steps) or checkpoint/log interval; `--overwrite` starts
+afresh. Without --val-data a fixed fraction of the training pairs is held
+out (--val-fraction, chosen by --seed).
+
+Without --model/--train-data/--config, `--recipe clip` (the quickstart CLIP
+on the built-in data) or `--recipe staged` (unimodal pretraining →
+alignment → fine-tuning, with its report) runs as before.
 """
 
+import argparse
 import json
 import os
 
-from keras_mm.cli.main import UsageError
+from keras_mm.cli.data_flags import add_data_flags
+from keras_mm.cli.errors import UsageError
+from keras_mm.training import run_options
 
 BACKENDS = ("jax", "tensorflow", "torch")
 RECIPES = ("clip", "staged")
@@ -16,40 +32,34 @@ SIZES = ("tiny", "small")
 
 
 def register(subparsers):
-    p = subparsers.add_parser("train", help="train with a recipe (clip, "
-                              "staged) and fine-tuning options")
-    p.add_argument("--recipe", choices=RECIPES, default="clip")
-    p.add_argument("--size", choices=SIZES, default="tiny")
-    p.add_argument("--backend", choices=BACKENDS)
-    p.add_argument("--out", default="train_out")
+    p = subparsers.add_parser(
+        "train", help="fine-tune a start on your data (--model, "
+        "--train-data, --out RUN), or run a recipe (clip, staged)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", default="train_out",
+                   help="the run folder (default: train_out)")
+    p.add_argument("--resume", action="store_true",
+                   help="resume RUN even if epochs, steps or the "
+                   "checkpoint/log intervals changed")
+    p.add_argument("--overwrite", action="store_true",
+                   help="start afresh in RUN, removing its earlier run")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="any TrainConfig option, e.g. --set lora_rank=4")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--learning-rate", type=float)
-    p.add_argument("--accumulation-steps", type=int)
-    p.add_argument("--precision",
-                   choices=("float32", "mixed_float16", "mixed_bfloat16"))
-    p.add_argument("--freeze", help="comma-separated towers to freeze")
-    p.add_argument("--lora-rank", type=int)
-    p.add_argument("--checkpoint-every", type=int)
+                   help="any option by its config name, e.g. --set "
+                   "lora_rank=4 (applied last)")
+    p.add_argument("--recipe", choices=RECIPES, default="clip",
+                   help="without --train-data: the recipe on the built-in "
+                   "data")
+    p.add_argument("--size", choices=SIZES, default="tiny",
+                   help="recipe size")
+    p.add_argument("--backend", choices=BACKENDS)
     p.add_argument("--distribution", choices=("none", "data", "model"),
                    default="none")
     p.add_argument("--mesh", help="device mesh, e.g. 2x4 (with "
                    "--distribution data|model)")
-    p.add_argument("--seed", type=int, default=0)
+    run_options.add_train_flags(p)
+    add_data_flags(p)
     p.set_defaults(run=run)
-
-
-def _assignments(args):
-    flags = {"epochs": args.epochs, "batch_size": args.batch_size,
-             "learning_rate": args.learning_rate,
-             "accumulation_steps": args.accumulation_steps,
-             "precision": args.precision, "freeze": args.freeze,
-             "lora_rank": args.lora_rank,
-             "checkpoint_every": args.checkpoint_every}
-    return [f"{k}={v}" for k, v in flags.items() if v is not None] + list(
-        args.set)
 
 
 def _configure_distribution(kind, mesh):
@@ -66,9 +76,106 @@ def _configure_distribution(kind, mesh):
     return configure_distribution(kind, mesh)
 
 
+def _uses_data(args):
+    return any(getattr(args, k, None) for k in ("model", "train_data",
+                                                 "val_data", "config"))
+
+
 def run(args):
+    if _uses_data(args):
+        return _run_on_data(args)
+    return _run_recipe(args)
+
+
+# === Fine-tuning on the user's data ===
+
+def _absolute(path):
+    return os.path.abspath(path) if path else path
+
+
+def check_run(args):
+    """Everything checked before Keras loads: the options, START, the data
+    and the run folder. Returns `(config, start, source_kind, decision)`;
+    raises UsageError / FileNotFoundError / ValueError (one line each)."""
+    from keras_mm.data.sources import check_source
+    from keras_mm.training.run_folder import RunFolder
+    from keras_mm.training.start import describe_start
+
+    try:
+        config = run_options.resolve_options(args)
+        run_options.check_options(config)
+    except ValueError as error:
+        raise UsageError(f"keras-mm train: {error}") from None
+    if args.recipe == "staged":
+        raise UsageError("keras-mm train: --recipe staged runs on the "
+                         "built-in data only; drop --recipe to fine-tune "
+                         "on --train-data")
+    start = describe_start(config["model"])
+    config["model"] = start["path"]
+    info = check_source(config["train_data"], modality=start["modality"],
+                        **{k: config[k] for k in run_options.COLUMN_KEYS})
+    config["train_data"] = _absolute(config["train_data"])
+    found = info.get("columns")
+    if found is not None:
+        # Record the columns read, so config.yaml names them.
+        config["media_key"] = found.media
+        config["caption_key"] = found.caption
+        config["label_key"] = found.label
+    if config["val_data"]:
+        # Read with the training data's columns.
+        run_options.val_data_keys(config, start["modality"])
+        config["val_data"] = _absolute(config["val_data"])
+    decision = RunFolder(args.out).decide(config, args.resume,
+                                          args.overwrite)
+    return config, start, info["kind"], decision
+
+
+def _run_on_data(args):
+    config, start, source_kind, decision = check_run(args)
+    _configure_distribution(args.distribution, args.mesh)
+    from keras_mm.training.run_folder import RunFolder
+
+    run_folder = RunFolder(args.out)
+    run_folder.prepare(config, args.resume, args.overwrite)
+    print({"start": f"training from {config['model']} ({start['what']}) "
+                    f"into {run_folder.path}",
+           "resume": f"resuming {run_folder.path} from its checkpoint",
+           "overwrite": f"--overwrite: starting afresh in "
+                        f"{run_folder.path}"}[decision])
+    from keras_mm.training.run_training import run_training
+
+    run_training(config, run_folder.path, decision, source_kind)
+
+
+# === Recipes on the built-in data ===
+
+def _assignments(args):
+    fields = run_options.train_fields()
+    assignments = []
+    for key in fields:
+        value = getattr(args, key, None)
+        if value is None:
+            continue
+        if key == "precision":
+            value = run_options.PRECISION_ALIASES[value]
+        assignments.append(f"{key}={value}")
+    freeze = [t for t, on in (("image", args.lock_image),
+                              ("text", args.lock_text)) if on]
+    if freeze:
+        assignments.append("freeze=" + ",".join(
+            ([args.freeze] if args.freeze else []) + freeze))
+    return assignments + [
+        f"{run_options.canonical_key(item.split('=', 1)[0])}="
+        f"{item.split('=', 1)[1]}" if "=" in item else item
+        for item in args.set]
+
+
+def _run_recipe(args):
     from keras_mm.training.config import TrainConfig
 
+    if args.resume or args.overwrite:
+        raise UsageError("keras-mm train: --resume and --overwrite apply "
+                         "to runs on --train-data")
     assignments = _assignments(args)
     try:
         TrainConfig().override(assignments)
@@ -76,15 +183,16 @@ def run(args):
         raise UsageError(f"keras-mm train: {error}") from None
     _configure_distribution(args.distribution, args.mesh)
     os.makedirs(args.out, exist_ok=True)
+    seed = args.seed or 0
     if args.recipe == "staged":
         from keras_mm.training.recipes.staged import run_staged
 
-        run_staged(args.out, size=args.size, seed=args.seed,
+        run_staged(args.out, size=args.size, seed=seed,
                    overrides=assignments)
         return
     from keras_mm.training.recipes.clip import run_clip
 
-    report = run_clip(args.out, size=args.size, seed=args.seed,
+    report = run_clip(args.out, size=args.size, seed=seed,
                       overrides=assignments)
     print(json.dumps({k: report[k] for k in ("parameters", "epoch_losses",
                                              "resumed_from_step")}))
