@@ -113,7 +113,12 @@ class KerasHubImagePreprocessor:
         `(N, H, W, 3)` array) -> `(N, height, width, 3)` float32."""
         if isinstance(images, np.ndarray) and images.ndim == 3:
             images = [images]
-        return np.stack([self._resize(_pixels(image)) for image in images])
+        return np.stack([self.preprocess_one(image) for image in images])
+
+    def preprocess_one(self, image):
+        """One image (path, encoded bytes, file object, PIL image or
+        array) -> `(height, width, 3)` float32 (as serving calls it)."""
+        return self._resize(_pixels(image))
 
     def get_config(self):
         return {"image_size": self.image_size,
@@ -147,6 +152,11 @@ def statistics_from_converter(scale, offset):
 
     `(x / 255 - mean) / std == x * scale + offset` gives
     `std = 1 / (255 * scale)` and `mean = -offset * std`.
+
+    Example:
+    ```python
+    statistics_from_converter(1 / 127.5, -1.0)  # ([0.5] * 3, [0.5] * 3)
+    ```
     """
     scale = np.broadcast_to(np.asarray(
         1.0 if scale is None else scale, np.float64), (3,))

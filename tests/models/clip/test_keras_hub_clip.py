@@ -123,3 +123,30 @@ def test_saves_as_hf_and_open_clip_with_the_nearest_pil_resize(preset,
     cfg = open_clip_config_from_model(model)["preprocess_cfg"]
     assert (cfg["resize_mode"], cfg["interpolation"]) == ("shortest",
                                                           "bilinear")
+
+
+def test_training_pipeline_gets_keras_hub_pixels(preset, tmp_path):
+    """model_dataset (tf.data) runs the same resize on files and on
+    encoded bytes (as tar shards hold them)."""
+    import keras_hub
+
+    import keras_mm
+    from keras_mm.data import Pair
+    from keras_mm.data import model_dataset
+    from odd_size_images import keras_hub_converted
+    from odd_size_images import write_odd_size_images
+
+    folder, _, _ = preset
+    paths = write_odd_size_images(str(tmp_path))
+    converter = keras_hub.layers.CLIPImageConverter(
+        image_size=(32, 32))  # the preset's resize, without its scaling
+    model = keras_mm.models.load_pretrained(folder)
+    with open(paths[1], "rb") as f:
+        blob = f.read()
+    pairs = [Pair(media=p, text="a photo", source=p) for p in paths] + [
+        Pair(media=blob, text="a photo", source="blob")]
+    batch = next(iter(model_dataset(pairs, model, batch_size=4,
+                                    on_error="raise")))
+    expected = keras_hub_converted(converter, paths + paths[1:2])
+    np.testing.assert_allclose(np.asarray(batch["images"]), expected,
+                               atol=1e-4)
