@@ -92,8 +92,8 @@ def test_keras_hub_preset_matches_keras_hub(tmp_path, options):
                                                       **options)
     tower = keras_mm.models.load_pretrained(str(tmp_path))
     assert tower.source == "keras-hub vit"
-    # Images already at the model's size: keras-hub's Resizing and PIL
-    # then both leave the pixels as they are.
+    # Pixels at the model's size straight into the encoder (files of
+    # other sizes: test_keras_hub_preset_image_files_match_keras_hub).
     pixels = np.random.default_rng(2).integers(
         0, 256, (2, 32, 32, 3)).astype("float32")
     reference = keras.ops.convert_to_numpy(backbone(converter(pixels)))
