@@ -14,6 +14,9 @@ from keras_mm.models import vit  # noqa: F401
 from keras_mm.models import wav2vec2  # noqa: F401
 from keras_mm.models import whisper  # noqa: F401
 from keras_mm.models.image_preprocessor import ImagePreprocessor
+from keras_mm.models.keras_hub_image_preprocessor import (
+    KerasHubImagePreprocessor,
+)
 from keras_mm.models.video_clip_preprocessor import VideoClipPreprocessor
 from keras_mm.models.waveform_preprocessor import WaveformPreprocessor
 from keras_mm.models.pretrained_tower import PretrainedTower

@@ -6,6 +6,7 @@ import os
 from keras_mm.models import weight_mapping as wm
 from keras_mm.models.clip.hf_clip import hf_clip_entries
 from keras_mm.models.atomic_folder import atomic_folder
+from keras_mm.models.keras_hub_image_preprocessor import pil_images
 
 # keras_mm's activation names -> Hugging Face's `hidden_act`.
 HF_ACTIVATIONS = {"quick_gelu": "quick_gelu", "gelu": "gelu",
@@ -65,6 +66,11 @@ def _check_convertible(model):
     if "text" not in model.preprocessors or "image" not in (
             model.preprocessors):
         problems.append("the model has no text and image preprocessors")
+    else:
+        try:
+            pil_images(model.preprocessors["image"])
+        except ValueError as e:
+            problems.append(str(e))
     if problems:
         raise ValueError("Only a CLIP-shaped ContrastiveModel saves as a "
                          "Hugging Face CLIP folder: " + "; ".join(problems))
@@ -88,7 +94,7 @@ def save_hf_clip(model, folder):
 
     _check_convertible(model)
     text_preprocessor = model.preprocessors["text"]
-    images = model.preprocessors["image"]
+    images = pil_images(model.preprocessors["image"])
     image = model.encoders["image"]
     tokenizer = text_preprocessor.tokenizer
     with atomic_folder(folder) as tmp:

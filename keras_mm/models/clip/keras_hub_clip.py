@@ -15,7 +15,12 @@ from keras_mm.models import weight_mapping as wm
 from keras_mm.models.clip.clip_model import build_clip
 from keras_mm.models.clip.clip_text_preprocessor import CLIPTextPreprocessor
 from keras_mm.models.clip.hf_clip import hf_clip_entries
-from keras_mm.models.image_preprocessor import ImagePreprocessor
+from keras_mm.models.keras_hub_image_preprocessor import (
+    KerasHubImagePreprocessor,
+)
+from keras_mm.models.keras_hub_image_preprocessor import (
+    statistics_from_converter,
+)
 from keras_mm.models.keras_hub_preset_folder import keras_hub_backbone_class
 
 
@@ -97,20 +102,17 @@ def keras_hub_clip_tensors(backbone):
 
 def _image_preprocessing(converter, image_size, source):
     """keras-hub's `x * scale + offset` as CLIP's mean/std, and its
-    resize."""
+    resize (`keras.layers.Resizing`, as the converter runs it)."""
     if converter is None:
         raise FileNotFoundError(f"No image converter in {source} (keras-hub "
                                 "writes image_converter.json)")
-    scale = np.broadcast_to(np.asarray(converter.scale, np.float64), (3,))
-    offset = np.broadcast_to(np.asarray(
-        converter.offset if converter.offset is not None else 0.0,
-        np.float64), (3,))
-    std = 1.0 / (255.0 * scale)
-    mean = -offset * std
-    resample = {"bilinear": "bilinear", "bicubic": "bicubic",
-                "nearest": "nearest"}.get(converter.interpolation, "bilinear")
-    return (ImagePreprocessor((image_size, image_size), resample=resample),
-            [float(m) for m in mean], [float(s) for s in std])
+    mean, std = statistics_from_converter(converter.scale, converter.offset)
+    images = KerasHubImagePreprocessor.from_converter(converter, source)
+    if images.output_size != (image_size, image_size):
+        raise ValueError(f"{source}: the image converter resizes to "
+                         f"{images.output_size}; the vision encoder takes "
+                         f"{(image_size, image_size)}")
+    return images, mean, std
 
 
 def load_keras_hub_clip(folder):

@@ -14,6 +14,7 @@ import math
 from keras_mm.models.clip.clip_model import OPENAI_MEAN
 from keras_mm.models.clip.clip_model import OPENAI_STD
 from keras_mm.models.image_preprocessor import ImagePreprocessor
+from keras_mm.models.keras_hub_image_preprocessor import pil_images
 
 SUPPORTED_TOWERS = (
     "open_clip's VisionTransformer image tower and TextTransformer text "
@@ -305,6 +306,7 @@ def _preprocess_cfg(model, image):
     images = model.preprocessors.get("image")
     if images is None:
         return cfg
+    images = pil_images(images)
     if images.resample not in ("bicubic", "bilinear"):
         _not_writable(f"image resample {images.resample!r} (open_clip: "
                       "bicubic or bilinear)")

@@ -10,7 +10,7 @@ from keras_mm.models.clip.hf_clip_writer import write_json
 from keras_mm.models.image_preprocessor import RESAMPLE
 from keras_mm.models.image_preprocessor import ImagePreprocessor
 from keras_mm.models.siglip.hf_siglip import hf_siglip_entries
-from keras_mm.models.siglip.keras_hub_image_preprocessor import (
+from keras_mm.models.keras_hub_image_preprocessor import (
     KerasHubImagePreprocessor,
 )
 

@@ -18,8 +18,11 @@ import numpy as np
 from keras_mm.models import weight_mapping as wm
 from keras_mm.models.clip.clip_model import set_logit_scale
 from keras_mm.models.siglip.hf_siglip import hf_siglip_entries
-from keras_mm.models.siglip.keras_hub_image_preprocessor import (
+from keras_mm.models.keras_hub_image_preprocessor import (
     KerasHubImagePreprocessor,
+)
+from keras_mm.models.keras_hub_image_preprocessor import (
+    statistics_from_converter,
 )
 from keras_mm.models.siglip.siglip_model import build_siglip
 from keras_mm.models.siglip.siglip_text_preprocessor import (
@@ -178,12 +181,6 @@ def siglip_kwargs_from_backbone(backbone, source):
     )
 
 
-def _per_channel(value, default):
-    if value is None:
-        return np.full(3, default, np.float64)
-    return np.broadcast_to(np.asarray(value, np.float64), (3,))
-
-
 def preprocessors_from_preset(folder, sequence_length):
     """keras-hub's tokenizer and image converter of the preset, as
     keras_mm preprocessors; also the image mean and std."""
@@ -212,17 +209,9 @@ def preprocessors_from_preset(folder, sequence_length):
         end_token=tokenizer.end_token, pad_token=tokenizer.pad_token,
         lower_case="ascii" if canonicalize else False,
         remove_punctuation=canonicalize, normalize_whitespace=canonicalize)
-    images = KerasHubImagePreprocessor(
-        converter.image_size, interpolation=converter.interpolation,
-        antialias=converter.antialias,
-        crop_to_aspect_ratio=converter.crop_to_aspect_ratio,
-        pad_to_aspect_ratio=converter.pad_to_aspect_ratio)
-    # x * scale + offset on [0, 255] pixels == (x / 255 - mean) / std.
-    scale = _per_channel(converter.scale, 1.0)
-    offset = _per_channel(converter.offset, 0.0)
-    std = 1.0 / (255.0 * scale)
-    mean = -offset * std
-    return text, images, tuple(mean.tolist()), tuple(std.tolist())
+    images = KerasHubImagePreprocessor.from_converter(converter, folder)
+    mean, std = statistics_from_converter(converter.scale, converter.offset)
+    return text, images, tuple(mean), tuple(std)
 
 
 def load_keras_hub_siglip(folder):

@@ -15,7 +15,12 @@ import os
 
 import numpy as np
 
-from keras_mm.models.image_preprocessor import ImagePreprocessor
+from keras_mm.models.keras_hub_image_preprocessor import (
+    KerasHubImagePreprocessor,
+)
+from keras_mm.models.keras_hub_image_preprocessor import (
+    statistics_from_converter,
+)
 from keras_mm.models.pretrained_tower import PretrainedTower
 
 SOURCE = "keras-hub vit"
@@ -39,20 +44,6 @@ def is_keras_hub_vit_preset(path):
                 and "keras_hub_version" in _read_json(metadata))
     except (OSError, ValueError):
         return False
-
-
-def statistics_from_converter(scale, offset):
-    """keras-hub's `x * scale + offset` as mean/std in [0, 1] units.
-
-    `(x / 255 - mean) / std == x * scale + offset` gives
-    `std = 1 / (255 * scale)` and `mean = -offset * std`.
-    """
-    scale = np.broadcast_to(np.asarray(
-        1.0 if scale is None else scale, np.float64), (3,))
-    offset = np.broadcast_to(np.asarray(
-        0.0 if offset is None else offset, np.float64), (3,))
-    std = 1.0 / (255.0 * scale)
-    return [float(m) for m in -offset * std], [float(s) for s in std]
 
 
 def encoder_kwargs_from_backbone(backbone, source):
@@ -126,11 +117,9 @@ def load_keras_hub_vit(folder):
     """Builds a ViT image tower from a local keras-hub `ViTBackbone` preset.
 
     The preset's `image_converter.json` (when saved) gives the image size,
-    interpolation and scale/offset; without one, keras-hub ViT presets'
-    `[-1, 1]` scaling is assumed. Images are resized with PIL (as
-    `keras_mm.models.ImagePreprocessor` does), where keras-hub resizes
-    with `keras.layers.Resizing`: pixels equal only for images already at
-    the model's size.
+    resize and scale/offset; without one, keras-hub ViT presets'
+    `[-1, 1]` scaling is assumed. Images are resized as the converter
+    resizes them (`KerasHubImagePreprocessor`: `keras.layers.Resizing`).
 
     Example:
     ```python
@@ -146,16 +135,22 @@ def load_keras_hub_vit(folder):
 
     backbone = keras_hub.models.Backbone.from_preset(folder)
     kwargs = encoder_kwargs_from_backbone(backbone, folder)
-    converter_path = os.path.join(folder, CONVERTER_FILE)
-    scale, offset, resample = 1.0 / 127.5, -1.0, "bilinear"
-    if os.path.exists(converter_path):
-        converter = _read_json(converter_path).get("config", {})
-        scale, offset = converter.get("scale"), converter.get("offset")
-        resample = converter.get("interpolation", resample)
-    mean, std = statistics_from_converter(scale, offset)
+    size = kwargs["image_size"]
+    if os.path.exists(os.path.join(folder, CONVERTER_FILE)):
+        converter = keras_hub.layers.ViTImageConverter.from_preset(folder)
+        mean, std = statistics_from_converter(converter.scale,
+                                              converter.offset)
+        images = KerasHubImagePreprocessor.from_converter(converter, folder)
+        if images.output_size != (size, size):
+            raise ValueError(f"{folder}: the image converter resizes to "
+                             f"{images.output_size}; the backbone takes "
+                             f"{(size, size)}")
+    else:
+        # keras-hub ViT presets scale to [-1, 1]; the resize is an
+        # `ImageConverter`'s default.
+        mean, std = statistics_from_converter(1.0 / 127.5, -1.0)
+        images = KerasHubImagePreprocessor((size, size))
     encoder = VisionTransformerEncoder(
         **kwargs, image_mean=mean, image_std=std, name="vit_image_encoder")
     copy_backbone_weights(backbone, encoder)
-    size = kwargs["image_size"]
-    images = ImagePreprocessor((size, size), resample=resample)
     return PretrainedTower(encoder, images, "image", SOURCE, folder)

@@ -75,3 +75,78 @@ def test_embeddings_match_keras_hub(preset, tmp_path):
                                text_ref, atol=1e-4)
     np.testing.assert_allclose(model.embed("image", images), image_ref,
                                atol=1e-4)
+
+
+def test_image_files_of_other_sizes_match_keras_hub(preset, tmp_path):
+    """Files that need a resize get keras-hub's resize (its
+    `CLIPImageConverter`), here and after a `.keras` round trip."""
+    import keras_hub
+
+    import keras_mm
+    from odd_size_images import keras_hub_converted
+    from odd_size_images import unit
+    from odd_size_images import write_odd_size_images
+
+    folder, backbone, _ = preset
+    paths = write_odd_size_images(str(tmp_path))
+    converter = keras_hub.layers.CLIPImageConverter.from_preset(folder)
+    reference = unit(backbone.get_vision_embeddings(
+        keras_hub_converted(converter, paths)))
+    model = keras_mm.models.load_pretrained(folder)
+    np.testing.assert_allclose(model.embed("image", paths), reference,
+                               atol=1e-4)
+    path = str(tmp_path / "clip.keras")
+    model.save(path)
+    reloaded = keras_mm.load_model(path)
+    assert isinstance(reloaded.preprocessors["image"],
+                      keras_mm.models.KerasHubImagePreprocessor)
+    np.testing.assert_allclose(reloaded.embed("image", paths), reference,
+                               atol=1e-4)
+
+
+def test_saves_as_hf_and_open_clip_with_the_nearest_pil_resize(preset,
+                                                               tmp_path):
+    """Hugging Face and open_clip resize with PIL: keras-hub's crop to the
+    aspect ratio is written as a shortest-side resize and centre crop."""
+    import keras_mm
+    from keras_mm.models.clip.open_clip_config import (
+        open_clip_config_from_model,
+    )
+
+    folder, _, _ = preset
+    model = keras_mm.models.load_pretrained(folder)
+    keras_mm.models.save_pretrained(model, str(tmp_path / "hf"), to="hf")
+    with open(tmp_path / "hf" / "preprocessor_config.json") as f:
+        config = json.load(f)
+    assert (config["size"], config["crop_size"], config["resample"]) == (
+        {"shortest_edge": 32}, {"height": 32, "width": 32}, 2)
+    cfg = open_clip_config_from_model(model)["preprocess_cfg"]
+    assert (cfg["resize_mode"], cfg["interpolation"]) == ("shortest",
+                                                          "bilinear")
+
+
+def test_training_pipeline_gets_keras_hub_pixels(preset, tmp_path):
+    """model_dataset (tf.data) runs the same resize on files and on
+    encoded bytes (as tar shards hold them)."""
+    import keras_hub
+
+    import keras_mm
+    from keras_mm.data import Pair
+    from keras_mm.data import model_dataset
+    from odd_size_images import keras_hub_converted
+    from odd_size_images import write_odd_size_images
+
+    folder, _, _ = preset
+    paths = write_odd_size_images(str(tmp_path))
+    converter = keras_hub.layers.CLIPImageConverter(
+        image_size=(32, 32))  # the preset's resize, without its scaling
+    model = keras_mm.models.load_pretrained(folder)
+    with open(paths[1], "rb") as f:
+        blob = f.read()
+    pairs = [Pair(media=p, text="a photo", source=p) for p in paths] + [
+        Pair(media=blob, text="a photo", source="blob")]
+    batch = next(iter(model_dataset(pairs, model, batch_size=4,
+                                    on_error="raise")))
+    expected = keras_hub_converted(converter, paths + paths[1:2])
+    np.testing.assert_allclose(np.asarray(batch["images"]), expected,
+                               atol=1e-4)

@@ -160,9 +160,11 @@ def reference_keras_hub_siglip(folder, texts, image_paths):
         "prompts": texts,
         "images": np.zeros((len(texts), IMAGE_SIZE, IMAGE_SIZE, 3)),
     })["token_ids"]
+    # Decoded as keras.utils.img_to_array gives them (float32): a uint8
+    # array would come out of keras' Resizing rounded back to uint8.
     pixels = np.concatenate([
         keras.ops.convert_to_numpy(preprocessor.image_converter(
-            np.asarray(Image.open(p).convert("RGB"))[None]))
+            np.asarray(Image.open(p).convert("RGB"), np.float32)[None]))
         for p in image_paths])
 
     def unit(x):

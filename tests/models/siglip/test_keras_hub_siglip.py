@@ -59,3 +59,26 @@ def test_preset_without_tokenizer_names_the_file(siglip_preset, tmp_path):
     os.remove(os.path.join(broken, "tokenizer.json"))
     with pytest.raises(FileNotFoundError, match="tokenizer.json"):
         keras_mm.models.load_pretrained(broken)
+
+
+def test_png_and_jpeg_files_of_other_sizes_match_keras_hub(siglip_preset,
+                                                          tmp_path):
+    import keras_hub
+
+    import keras_mm
+    from odd_size_images import keras_hub_converted
+    from odd_size_images import unit
+    from odd_size_images import write_odd_size_images
+
+    folder, _ = siglip_preset
+    paths = write_odd_size_images(str(tmp_path),
+                                  sizes=((30, 45, "PNG"), (52, 30, "JPEG"),
+                                         (fixture.IMAGE_SIZE,
+                                          fixture.IMAGE_SIZE, "PNG")))
+    backbone = keras_hub.models.SigLIPBackbone.from_preset(folder)
+    converter = keras_hub.layers.SigLIPImageConverter.from_preset(folder)
+    reference = unit(backbone.get_vision_embeddings(
+        keras_hub_converted(converter, paths)))
+    model = keras_mm.models.load_pretrained(folder)
+    np.testing.assert_allclose(model.embed("image", paths), reference,
+                               atol=1e-4)

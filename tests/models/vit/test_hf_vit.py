@@ -92,8 +92,8 @@ def test_keras_hub_preset_matches_keras_hub(tmp_path, options):
                                                       **options)
     tower = keras_mm.models.load_pretrained(str(tmp_path))
     assert tower.source == "keras-hub vit"
-    # Images already at the model's size: keras-hub's Resizing and PIL
-    # then both leave the pixels as they are.
+    # Pixels at the model's size straight into the encoder (files of
+    # other sizes: test_keras_hub_preset_image_files_match_keras_hub).
     pixels = np.random.default_rng(2).integers(
         0, 256, (2, 32, 32, 3)).astype("float32")
     reference = keras.ops.convert_to_numpy(backbone(converter(pixels)))
@@ -112,3 +112,30 @@ def test_other_image_size_interpolates_positions(vit_folder):
     out = _outputs(tower, images)
     assert out["sequence_output"].shape == (3, 1 + 6 * 6, 32)
     assert np.all(np.isfinite(out["pooled_output"]))
+
+
+@pytest.mark.parametrize("options", [
+    {},
+    {"use_class_token": False, "use_mha_bias": False, "use_mlp_bias": False},
+])
+def test_keras_hub_preset_image_files_match_keras_hub(tmp_path, options):
+    """PNG/JPEG files of other sizes get the preset's `ViTImageConverter`
+    resize (keras' `Resizing`, cropping to the aspect ratio)."""
+    import keras_mm
+    from odd_size_images import keras_hub_converted
+    from odd_size_images import unit
+    from odd_size_images import write_odd_size_images
+
+    keras_hub = pytest.importorskip("keras_hub")
+    preset = tmp_path / "preset"
+    preset.mkdir()
+    backbone, _ = fixture.write_keras_hub_vit(str(preset), **options)
+    paths = write_odd_size_images(str(tmp_path))
+    converter = keras_hub.layers.ViTImageConverter.from_preset(str(preset))
+    reference = unit(backbone(keras_hub_converted(converter, paths)))
+    tower = keras_mm.models.load_pretrained(str(preset))
+    assert isinstance(tower.preprocessor,
+                      keras_mm.models.KerasHubImagePreprocessor)
+    out = _outputs(tower, paths)
+    np.testing.assert_allclose(unit(out["sequence_output"]), reference,
+                               atol=1e-4)
