@@ -122,10 +122,13 @@ class RetrievalCallback(keras.callbacks.Callback):
         return (np.concatenate(parts[media]), np.concatenate(parts["text"]),
                 tokens)
 
-    def evaluate(self):
+    def evaluate(self, embeddings=None):
         """The `recall_at_k` report of the current model on the held-out
-        set, with direction keys named after the media modality."""
-        media_embeddings, text_embeddings, tokens = self.embeddings()
+        set, with direction keys named after the media modality
+        (`embeddings`: `self.embeddings()`'s result, when already
+        computed)."""
+        media_embeddings, text_embeddings, tokens = (
+            embeddings or self.embeddings())
         count = len(media_embeddings)
         captions = self.captions
         if captions is None and self.same_text_matches and (

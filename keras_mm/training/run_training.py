@@ -8,9 +8,9 @@ import zlib
 
 import numpy as np
 
+from keras_mm.evaluation.retrieval_callback import RetrievalCallback
 from keras_mm.training import run_folder
 from keras_mm.training import run_options
-from keras_mm.training.held_out import HeldOutRecall
 from keras_mm.training.held_out import held_out_retrieval
 from keras_mm.training.held_out import held_out_zero_shot
 from keras_mm.training.history_json import HistoryJson
@@ -247,7 +247,7 @@ def run_training(config, out, decision, source_kind="manifest",
 
     # Recall@K first, so the history, TensorBoard and the progress bar
     # all see it.
-    callbacks = [HeldOutRecall(val_data, modality),
+    callbacks = [RetrievalCallback(val_data, same_text_matches=True),
                  HistoryJson(run.history)]
     trained, result = train(build_model, train_data, train_config,
                             validation_data=val_data, callbacks=callbacks,
