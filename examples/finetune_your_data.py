@@ -11,7 +11,9 @@ on your data":
     keras-mm train --model START --train-data data/train.csv \\
         --csv-img-key filepath --csv-caption-key title --out run ...
     keras-mm eval --model run/model.keras --data data/heldout.csv \\
-        --zero-shot-data data/heldout --out run/eval
+        --zero-shot-data data/heldout --templates "a photo of a {}." \\
+        --templates "a picture of the {}." --templates "{}, close up." \\
+        --out run/eval
     keras-mm export --model run/model.keras --data data/heldout.csv \\
         --out run/export
     keras-mm serve --model run/export --runtime litert --index data/heldout.csv
@@ -141,8 +143,11 @@ def main(argv=None):
                                   hidden_dim=32, num_layers=1)
     run = os.path.join(work, "run")
 
+    # Zero-shot prompts: the phrasings of the captions (open_clip's
+    # ensembling averages them per class).
+    templates = [arg for t in CAPTIONS for arg in ("--templates", t)]
     keras_mm_cli("eval", "--model", start, "--data", heldout_csv,
-                 "--zero-shot-data", heldout_dir,
+                 "--zero-shot-data", heldout_dir, *templates,
                  "--out", os.path.join(work, "eval_before"))
     keras_mm_cli("train", "--model", start, "--train-data", train_csv,
                  "--val-data", heldout_csv, "--csv-img-key", "filepath",
@@ -151,7 +156,7 @@ def main(argv=None):
                  "--lr", "2e-3", "--wd", "0.05", "--warmup", "4")
     model = os.path.join(run, "model.keras")
     keras_mm_cli("eval", "--model", model, "--data", heldout_csv,
-                 "--zero-shot-data", heldout_dir,
+                 "--zero-shot-data", heldout_dir, *templates,
                  "--out", os.path.join(work, "eval_after"))
     before = zero_shot_top1(os.path.join(work, "eval_before"))
     after = zero_shot_top1(os.path.join(work, "eval_after"))
