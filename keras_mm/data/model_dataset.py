@@ -10,7 +10,6 @@ are tokenized per batch in the `tf.data` graph.
 """
 
 import io
-import os
 
 import numpy as np
 
@@ -18,6 +17,7 @@ from keras_mm.data.autotune_thread import without_autotune_thread
 from keras_mm.data.error_report import ErrorReport
 from keras_mm.data.errors import DataError
 from keras_mm.data.errors import check_on_error
+from keras_mm.data.pipeline import pair_columns
 
 # What a decoder may raise on a bad file besides DataError.
 _DECODE_ERRORS = (DataError, OSError, ValueError, SyntaxError)
@@ -73,26 +73,10 @@ def media_loader(modality, preprocessor):
 
 
 def _waveform(media, rate):
-    from keras_mm.data import media as media_io
+    from keras_mm.data.audio_files import read_audio
 
-    reader = getattr(media_io, "read_audio", None)
-    if reader is not None:  # WAV, FLAC and the containers PyAV reads.
-        return reader(media, rate)
-    from keras_mm.data.pipeline import resample
-
-    wave, source_rate = media_io.read_wav(media)
-    return resample(wave, source_rate, rate).astype(np.float32)
-
-
-def _fields(pairs):
-    paths, blobs, texts, sources = [], [], [], []
-    for p in pairs:
-        is_path = isinstance(p.media, (str, os.PathLike))
-        paths.append(str(p.media) if is_path else "")
-        blobs.append(b"" if is_path else bytes(p.media))
-        texts.append(p.text)
-        sources.append(p.source or (str(p.media) if is_path else "<bytes>"))
-    return paths, blobs, texts, sources
+    # WAV, FLAC and the containers PyAV reads, resampled to `rate`.
+    return read_audio(media, rate)
 
 
 def _probe(load, pairs):
@@ -159,7 +143,7 @@ def model_dataset(pairs, model, batch_size=32, modality=None, shuffle=None,
         spec = _probe(load, [first] if first is not None else [])
 
         def generate():
-            for row in zip(*_fields(pairs())):
+            for row in zip(*pair_columns(pairs())):
                 yield row
 
         dataset = tf.data.Dataset.from_generator(
@@ -170,7 +154,7 @@ def model_dataset(pairs, model, batch_size=32, modality=None, shuffle=None,
             raise ValueError("model_dataset needs at least one pair.")
         spec = _probe(load, pairs)
         dataset = tf.data.Dataset.from_tensor_slices(tuple(
-            tf.constant(c, tf.string) for c in _fields(pairs)))
+            tf.constant(c, tf.string) for c in pair_columns(pairs)))
         if shuffle:
             dataset = dataset.shuffle(len(pairs), seed=seed,
                                       reshuffle_each_iteration=True)

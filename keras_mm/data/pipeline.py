@@ -31,7 +31,9 @@ def resample(x, rate, target):
     return np.interp(np.linspace(0, len(x) - 1, n), np.arange(len(x)), x)
 
 
-def _columns(pairs):
+def pair_columns(pairs):
+    """`(paths, blobs, texts, sources)`: the string columns `tf.data`
+    carries for `Pair`s (a path, or the encoded bytes of shard media)."""
     paths, blobs, texts, sources = [], [], [], []
     for p in pairs:
         is_path = isinstance(p.media, (str, os.PathLike))
@@ -96,7 +98,7 @@ def make_dataset(pairs, preprocessor, batch_size=32, modality="image",
     string = tf.TensorSpec((), tf.string)
     if callable(pairs):
         def generate():
-            for row in zip(*_columns(pairs())):
+            for row in zip(*pair_columns(pairs())):
                 yield row
 
         ds = tf.data.Dataset.from_generator(
@@ -106,7 +108,7 @@ def make_dataset(pairs, preprocessor, batch_size=32, modality="image",
         if not pairs:
             raise ValueError("make_dataset needs at least one pair.")
         ds = tf.data.Dataset.from_tensor_slices(tuple(
-            tf.constant(c, tf.string) for c in _columns(pairs)))
+            tf.constant(c, tf.string) for c in pair_columns(pairs)))
 
     if modality == "image":
         shape, dtype = (image_size, image_size, 3), np.uint8
