@@ -128,7 +128,8 @@ def _check_towers(model, start):
 
 
 def _evaluate(model, data, metric):
-    x, y, w = data if isinstance(data, tuple) else (data, None, None)
+    x, y, w = (data + (None, None))[:3] if isinstance(data, tuple) else (
+        data, None, None)
     result = model.evaluate(x, y, sample_weight=w, verbose=0,
                             return_dict=True, batch_size=64)
     return float(result[metric])
