@@ -77,6 +77,17 @@ def test_staged_recipe_on_an_image_folder(tmp_path, capsys):
     # The run is recorded: a rerun of the same config resumes.
     assert main(argv) == 0
     assert "resuming" in capsys.readouterr().out
+    # A run's model.keras starts another staged run (its own tokenizer).
+    again = str(tmp_path / "again")
+    start = os.path.join(run, "model.keras")
+    assert main(["train", "--recipe", "staged", "--model", start,
+                 "--train-data", train, "--out", again, "--batch-size", "8",
+                 "--epochs", "1", "--verbose", "0"]) == 0
+    with open(os.path.join(again, "report.json")) as f:
+        stages = json.load(f)["stages"]
+    assert stages["unimodal"]["start"] == start
+    assert stages["unimodal"]["data"] == os.path.abspath(train)
+    assert stages["finetune"]["validation_pairs"] >= 2
 
 
 def _cli(*argv):
