@@ -70,7 +70,7 @@ def _inputs(pairs, model, skipped):
     from keras_mm.data.model_dataset import model_preprocessor
 
     load = media_loader("image", model_preprocessor(model, "image"))
-    image_key = list(model.encoders["image"].input_keys)[0]
+    image_key = next(iter(model.encoders["image"].input_keys))
     images, kept = [], []
     for pair in pairs:
         try:
@@ -203,8 +203,17 @@ def run_staged_on_data(config, out, decision="start", print_fn=print):
     _check_towers(model, start)
     image_encoder = model.encoders["image"]
     text_encoder = model.encoders["text"]
-    arrays = {stage: tuple(_inputs(pairs, model, skipped)
-                           for pairs in data[stage][:2]) for stage in data}
+    # Stages reading the same pairs (by default all three) decode once.
+    decoded = {}
+
+    def inputs(pairs):
+        key = tuple((p.source, str(p.media), p.text) for p in pairs)
+        if key not in decoded:
+            decoded[key] = _inputs(pairs, model, skipped)
+        return decoded[key]
+
+    arrays = {stage: tuple(inputs(pairs) for pairs in data[stage][:2])
+              for stage in data}
 
     base = run_options.train_config(config, resume=decision == "resume")
     if not base.checkpoint_every:

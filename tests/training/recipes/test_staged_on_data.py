@@ -94,11 +94,11 @@ def _cli(*argv):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     return subprocess.run(
         [sys.executable, "-c",
-         "import sys; from keras_mm.cli.main import main; "
-         "code = main(sys.argv[1:]); "
-         "assert 'keras' not in sys.modules, 'Keras loaded'; "
-         "sys.exit(code)", *argv],
-        capture_output=True, text=True, env=env, timeout=60)
+         ("import sys; from keras_mm.cli.main import main; "
+          "code = main(sys.argv[1:]); "
+          "assert 'keras' not in sys.modules, 'Keras loaded'; "
+          "sys.exit(code)"), *argv],
+        check=False, capture_output=True, text=True, env=env, timeout=60)
 
 
 def test_staged_data_errors_exit_2_before_keras_loads(tmp_path):
