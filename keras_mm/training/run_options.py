@@ -31,6 +31,9 @@ RUN_KEYS = {
     "label_key": None,
     "separator": None,
     "warmup_steps": 0,
+    "recipe": None,
+    "unimodal_data": None,
+    "finetune_data": None,
 }
 RUN_KEY_TYPES = {"val_fraction": float, "warmup_steps": int}
 RUN_KEY_HELP = {
@@ -46,6 +49,13 @@ RUN_KEY_HELP = {
     "val_fraction": "fraction of --train-data held out when there is no "
                     "--val-data (default 0.1; at least 2, at most 1000 "
                     "pairs; chosen by --seed)",
+    "unimodal_data": "with --recipe staged: the pairs whose images and "
+                     "captions stage 1 pretrains the towers on (masked "
+                     "patches, masked tokens); default: --train-data",
+    "finetune_data": "with --recipe staged: the labelled pairs stage 3 "
+                     "fine-tunes a classifier on (an image folder with "
+                     "one sub-folder per class, or a manifest with a "
+                     "--label-key column); default: --train-data",
     "warmup_steps": "learning-rate warmup in optimizer steps (open_clip's "
                     "--warmup); overrides --warmup-fraction",
 }
@@ -153,7 +163,8 @@ def add_train_flags(parser):
     unless a flag overrides it. The data column flags come from
     `keras_mm.cli.data_flags.add_data_flags`.
     """
-    for key in ("model", "train_data", "val_data"):
+    for key in ("model", "train_data", "val_data", "unimodal_data",
+                "finetune_data"):
         parser.add_argument(_flag(key), dest=key, metavar="PATH",
                             help=RUN_KEY_HELP[key])
     parser.add_argument("--val-fraction", dest="val_fraction", type=float,
@@ -380,6 +391,9 @@ def check_options(config):
             f"--batch-size {config['batch_size']} must be a multiple of "
             f"--accumulation-steps {k} (each batch is split into {k} "
             "micro-batches)")
+    if config.get("recipe") not in (None, "clip", "staged"):
+        raise ValueError("recipe must be clip or staged. Received: "
+                         f"{config['recipe']!r}")
     if config["warmup_steps"] < 0:
         raise ValueError("--warmup must be >= 0. Received: "
                          f"{config['warmup_steps']}")

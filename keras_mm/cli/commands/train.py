@@ -13,9 +13,17 @@ length (epochs, steps) or checkpoint/log interval; `--overwrite` starts
 afresh. Without --val-data a fixed fraction of the training pairs is held
 out (--val-fraction, chosen by --seed).
 
+`--recipe staged` with --model and --train-data runs three stages on the
+user's data: unimodal pretraining (masked patches on the images, masked
+tokens on the captions; --unimodal-data, default the train data),
+alignment (contrastive, on the train pairs) and fine-tuning (a classifier
+on the class labels, patch embedding frozen; --finetune-data, default the
+train data). RUN/report.json holds each stage's data, start and metric
+before and after; RUN/model.keras is the aligned, fine-tuned model.
+
 Without --model/--train-data/--config, `--recipe clip` (the quickstart CLIP
 on the built-in data) or `--recipe staged` (unimodal pretraining →
-alignment → fine-tuning, with its report) runs as before.
+alignment → fine-tuning, with its report) runs on the built-in data.
 """
 
 import argparse
@@ -47,9 +55,9 @@ def register(subparsers):
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any option by its config name, e.g. --set "
                    "lora_rank=4 (applied last)")
-    p.add_argument("--recipe", choices=RECIPES, default="clip",
-                   help="without --train-data: the recipe on the built-in "
-                   "data")
+    p.add_argument("--recipe", choices=RECIPES,
+                   help="clip (default) or staged; without --train-data "
+                   "on the built-in data")
     p.add_argument("--size", choices=SIZES, default="tiny",
                    help="recipe size")
     p.add_argument("--backend", choices=BACKENDS)
@@ -77,8 +85,9 @@ def _configure_distribution(kind, mesh):
 
 
 def _uses_data(args):
-    return any(getattr(args, k, None) for k in ("model", "train_data",
-                                                 "val_data", "config"))
+    return any(getattr(args, k, None) for k in (
+        "model", "train_data", "val_data", "unimodal_data", "finetune_data",
+        "config"))
 
 
 def run(args):
@@ -106,10 +115,8 @@ def check_run(args):
         run_options.check_options(config)
     except ValueError as error:
         raise UsageError(f"keras-mm train: {error}") from None
-    if args.recipe == "staged":
-        raise UsageError("keras-mm train: --recipe staged runs on the "
-                         "built-in data only; drop --recipe to fine-tune "
-                         "on --train-data")
+    if config["recipe"] == "clip":
+        config["recipe"] = None  # Fine-tuning on the data is the default.
     start = describe_start(config["model"])
     config["model"] = start["path"]
     info = check_source(config["train_data"], modality=start["modality"],
@@ -125,6 +132,18 @@ def check_run(args):
         # Read with the training data's columns.
         run_options.val_data_keys(config, start["modality"])
         config["val_data"] = _absolute(config["val_data"])
+    if config["recipe"] == "staged":
+        from keras_mm.training.recipes.staged_checks import check_staged
+
+        try:
+            check_staged(config, start, info["kind"])
+        except ValueError as error:
+            raise UsageError(f"keras-mm train: {error}") from None
+    else:
+        for key in ("unimodal_data", "finetune_data"):
+            if config[key]:
+                raise UsageError(f"keras-mm train: --{key.replace('_', '-')}"
+                                 " applies to --recipe staged")
     decision = RunFolder(args.out).decide(config, args.resume,
                                           args.overwrite)
     return config, start, info["kind"], decision
@@ -142,6 +161,13 @@ def _run_on_data(args):
            "resume": f"resuming {run_folder.path} from its checkpoint",
            "overwrite": f"--overwrite: starting afresh in "
                         f"{run_folder.path}"}[decision])
+    if config["recipe"] == "staged":
+        from keras_mm.training.recipes.staged_on_data import (
+            run_staged_on_data,
+        )
+
+        run_staged_on_data(config, run_folder.path, decision)
+        return
     from keras_mm.training.run_training import run_training
 
     run_training(config, run_folder.path, decision, source_kind)
@@ -184,7 +210,7 @@ def _run_recipe(args):
     _configure_distribution(args.distribution, args.mesh)
     os.makedirs(args.out, exist_ok=True)
     seed = args.seed or 0
-    if args.recipe == "staged":
+    if (args.recipe or "clip") == "staged":
         from keras_mm.training.recipes.staged import run_staged
 
         run_staged(args.out, size=args.size, seed=seed,

@@ -60,13 +60,19 @@ def masked_token_model(text_encoder):
     return model
 
 
-def masked_token_data(text, ratio=0.15, seed=0):
-    """`(x, y, sample_weight)`: 15% of real tokens become `[MASK]`."""
+def masked_token_data(text, ratio=0.15, seed=0, mask_token_id=MASK_TOKEN_ID,
+                      vocabulary_size=None):
+    """`(x, y, sample_weight)`: 15% of real tokens become `[MASK]`, or
+    random tokens below `vocabulary_size` when `mask_token_id` is None (a
+    tokenizer without a mask token)."""
     rng = np.random.default_rng(seed)
     token_ids = np.asarray(text["token_ids"], "int32")
     padding = np.asarray(text["padding_mask"], "bool")
     mask = (rng.random(token_ids.shape) < ratio) & padding
-    corrupted = np.where(mask, MASK_TOKEN_ID, token_ids).astype("int32")
+    replacement = mask_token_id
+    if mask_token_id is None:
+        replacement = rng.integers(0, vocabulary_size, token_ids.shape)
+    corrupted = np.where(mask, replacement, token_ids).astype("int32")
     return ({"token_ids": corrupted, "padding_mask": padding}, token_ids,
             mask.astype("float32"))
 
@@ -76,13 +82,18 @@ ATTRIBUTES = {"shape": SHAPES, "color": tuple(COLORS)}
 
 def shape_classifier(image_encoder, attribute="shape"):
     """Classifies an attribute (`"shape"` or `"color"`) of a shape."""
+    return image_classifier(image_encoder, len(ATTRIBUTES[attribute]),
+                            name=f"{attribute}_classifier")
+
+
+def image_classifier(image_encoder, num_classes, name="image_classifier"):
+    """A linear classifier on the image encoder's pooled output."""
     size = image_encoder.image_size
     images = keras.Input((size, size, 3), name="images")
     pooled = image_encoder({"images": images})["pooled_output"]
-    logits = keras.layers.Dense(len(ATTRIBUTES[attribute]), dtype="float32",
+    logits = keras.layers.Dense(num_classes, dtype="float32",
                                 name="classifier")(pooled)
-    model = keras.Model({"images": images}, logits,
-                        name=f"{attribute}_classifier")
+    model = keras.Model({"images": images}, logits, name=name)
     model.compile_kwargs = {
         "loss": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         "metrics": ["accuracy"],
