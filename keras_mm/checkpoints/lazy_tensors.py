@@ -22,6 +22,8 @@ import os
 
 import numpy as np
 
+from keras_mm.dependency_error import MissingDependencyError
+
 SAFETENSORS_GLOB = "*.safetensors"
 TORCH_FILES = ("pytorch_model.bin",)
 
@@ -113,11 +115,13 @@ def _torch_paths(folder):
                                                  "pytorch_model-*.bin")))
 
 
-def _torch_state(path):
+def load_torch_file(path):
+    """The object a PyTorch `.bin`/`.pt` file holds, read on the CPU with
+    `weights_only=True`, memory-mapped where the file allows."""
     try:
         import torch
     except ImportError as error:
-        raise ImportError(
+        raise MissingDependencyError(
             f"{path} is a PyTorch file; reading it needs torch (pip install "
             "torch), or convert it to safetensors") from error
     # mmap: tensors are paged in from the file as they are read, not
@@ -170,7 +174,7 @@ class LazyTensors(collections.abc.Mapping):
                 f"No weights in {folder}: expected model.safetensors or "
                 "pytorch_model.bin")
         for path in torch_paths:
-            state = _torch_state(path)
+            state = load_torch_file(path)
             self._torch.update({name: state for name in state})
 
     def __getitem__(self, name):

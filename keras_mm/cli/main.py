@@ -12,6 +12,7 @@ import sys
 
 from keras_mm.cli import commands
 from keras_mm.cli.errors import UsageError
+from keras_mm.dependency_error import MissingDependencyError
 
 USAGE_ERROR = 2
 
@@ -61,9 +62,7 @@ def main(argv=None):
     except (FileNotFoundError, ValueError) as error:
         print(f"error: keras-mm: {error}", file=sys.stderr)
         return USAGE_ERROR
-    except ImportError as error:  # an optional extra that is not installed
-        if not str(error).rstrip().endswith("]'"):
-            raise
+    except MissingDependencyError as error:
         print(f"error: keras-mm: {error}", file=sys.stderr)
         return USAGE_ERROR
     return code or 0

@@ -17,6 +17,7 @@ import re
 import numpy as np
 
 from keras_mm.data.errors import DataError
+from keras_mm.dependency_error import MissingDependencyError
 
 INSTALL_HINT = "pip install 'keras_mm[video]'"
 VIDEO_EXTENSIONS = (".mp4", ".webm", ".mkv", ".mov", ".avi", ".m4v")
@@ -30,12 +31,13 @@ _FRAGMENT = re.compile(
 
 
 def import_av(path=None):
-    """PyAV, or an `ImportError` saying how to install it."""
+    """PyAV, or a `MissingDependencyError` saying how to install it."""
     try:
         import av
     except ImportError:
         what = f"Decoding {path!r}" if path else "Decoding media files"
-        raise ImportError(f"{what} needs PyAV: {INSTALL_HINT}") from None
+        raise MissingDependencyError(
+            f"{what} needs PyAV: {INSTALL_HINT}") from None
     return av
 
 

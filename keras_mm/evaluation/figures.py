@@ -8,6 +8,8 @@ import textwrap
 
 import numpy as np
 
+from keras_mm.dependency_error import MissingDependencyError
+
 CORRECT, WRONG = "#1a9850", "#d73027"
 
 
@@ -16,7 +18,7 @@ def _figure(width, height):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as error:
-        raise ImportError(
+        raise MissingDependencyError(
             "Figures need matplotlib: pip install matplotlib"
         ) from error
     figure = Figure(figsize=(width, height), dpi=100)

@@ -18,6 +18,7 @@ import json
 import os
 import re
 
+from keras_mm.checkpoints.lazy_tensors import load_torch_file
 from keras_mm.models import weight_mapping as wm
 from keras_mm.models.clip.clip_model import block_entries
 from keras_mm.models.clip.clip_model import build_clip
@@ -166,13 +167,9 @@ def read_state_dict(path):
 
         tensors = load_file(path)
     else:
-        try:
-            import torch
-        except ImportError as error:
-            raise ImportError(
-                f"{path} is a PyTorch file; reading it needs torch (pip "
-                "install torch), or convert it to safetensors") from error
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = load_torch_file(path)
+        import torch  # present: load_torch_file needs it
+
         if isinstance(state, dict) and "state_dict" in state:
             state = state["state_dict"]
         tensors = {name: (value.detach().float().numpy()
