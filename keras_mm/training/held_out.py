@@ -9,41 +9,42 @@ from keras_mm.evaluation.zero_shot import class_embeddings
 from keras_mm.metrics.top_k import top_k_accuracy
 
 
-def held_out_retrieval(model, dataset, modality, ks=(1, 5, 10)):
-    """Recall@K both ways on held-out pairs, identical captions merged
+def held_out_report(model, dataset, labels=None, class_names=None,
+                    templates=DEFAULT_TEMPLATES, ks=(1, 5, 10)):
+    """`{"retrieval": ..., "zero_shot": ...}` of a model on held-out pairs,
+    embedding them once.
+
+    Retrieval: Recall@K both ways, identical captions merged
     (`keras_mm.metrics.caption_recall_at_k`): a caption identical to the
     true one counts as a hit, each distinct caption is one gallery entry,
-    so R@1/5/10 mean what they say on class-like captions. The same
+    so R@1/5/10 mean what they say on class-like captions; the same
     numbers as the per-epoch `RetrievalCallback(same_text_matches=True)`.
+    Zero-shot (with `labels`, each pair's class index in dataset order,
+    and two or more `class_names`): top-1/top-5 of the media against class
+    prompts ensembled over `templates` as `keras-mm eval` does.
 
     Example:
     ```python
-    held_out_retrieval(model, val_dataset, "image")["image_to_text"]["R@1"]
+    held_out_report(model, val_dataset)["retrieval"]["image_to_text"]
     ```
     """
     callback = RetrievalCallback(dataset, ks=ks, same_text_matches=True)
     callback.set_model(model)
     media, text, tokens = callback.embeddings()
-    report = callback.evaluate(embeddings=(media, text, tokens))
-    report["pairs"] = len(media)
-    report["distinct_captions"] = len({row.tobytes() for row in tokens})
-    return report
+    retrieval = callback.evaluate(embeddings=(media, text, tokens))
+    retrieval["pairs"] = len(media)
+    retrieval["distinct_captions"] = len({row.tobytes() for row in tokens})
+    result = {"retrieval": retrieval}
+    if labels is not None and len(class_names) > 1:
+        try:
+            result["zero_shot"] = _zero_shot(model, media, labels,
+                                             class_names, templates)
+        except ValueError as error:
+            result["zero_shot"] = {"skipped": str(error)}
+    return result
 
 
-def _media_embeddings(model, dataset, modality):
-    callback = RetrievalCallback(dataset)
-    callback.set_model(model)
-    return callback.embeddings()[0]
-
-
-def held_out_zero_shot(model, dataset, modality, labels, class_names,
-                       templates=DEFAULT_TEMPLATES):
-    """Zero-shot top-1/top-5 of media against class prompts, ensembled
-    over `templates` as `keras-mm eval` does (`class_embeddings`).
-
-    `labels` gives each pair's class index, in dataset order.
-    """
-    media = _media_embeddings(model, dataset, modality)
+def _zero_shot(model, media, labels, class_names, templates):
     if len(media) != len(labels):
         raise ValueError(f"{len(labels) - len(media)} held-out samples "
                          "could not be read; zero-shot skipped")

@@ -11,8 +11,7 @@ import numpy as np
 from keras_mm.evaluation.retrieval_callback import RetrievalCallback
 from keras_mm.training import run_folder
 from keras_mm.training import run_options
-from keras_mm.training.held_out import held_out_retrieval
-from keras_mm.training.held_out import held_out_zero_shot
+from keras_mm.training.held_out import held_out_report
 from keras_mm.training.history_json import HistoryJson
 from keras_mm.training.start import build_start
 from keras_mm.training.start import describe_start
@@ -125,16 +124,10 @@ def _labels(pairs, train):
     return [index[str(label)] for label in labels], names
 
 
-def _evaluate(model, dataset, modality, labels, class_names):
-    result = {"retrieval": held_out_retrieval(model, dataset, modality)}
-    if labels is not None and len(class_names) > 1:
-        try:
-            result["zero_shot"] = held_out_zero_shot(
-                model, dataset, modality, labels,
-                [n.replace("_", " ") for n in class_names])
-        except ValueError as error:
-            result["zero_shot"] = {"skipped": str(error)}
-    return result
+def _evaluate(model, dataset, labels, class_names):
+    # Class names go into the prompts with "_" read as a space.
+    return held_out_report(model, dataset, labels, class_names and [
+        n.replace("_", " ") for n in class_names])
 
 
 def _counts(counts):
@@ -209,7 +202,7 @@ def run_training(config, out, decision, source_kind="manifest",
         val_data = val_data.cache()
     labels, class_names = _labels(val_pairs, train_pairs)
 
-    before = _evaluate(model, val_data, modality, labels, class_names)
+    before = _evaluate(model, val_data, labels, class_names)
     print_fn(f"held-out before training: {_summary(before)}")
 
     steps_per_epoch = config.get("steps_per_epoch") or (
@@ -253,7 +246,7 @@ def run_training(config, out, decision, source_kind="manifest",
                             validation_data=val_data, callbacks=callbacks,
                             print_fn=print_fn)
     unused.clear()
-    after = _evaluate(trained, val_data, modality, labels, class_names)
+    after = _evaluate(trained, val_data, labels, class_names)
     print_fn(f"held-out after training: {_summary(after)}")
     run_folder.save_model(trained, run.model)
     report = {
