@@ -108,7 +108,7 @@ def launch(job, num_processes, cpu_devices=None, timeout=None):
 
 
 def run(args):
-    from keras_mm.cli.main import UsageError
+    from keras_mm.cli.errors import UsageError
 
     job = args.job[1:] if args.job[:1] == ["--"] else args.job
     if not job:
