@@ -1,4 +1,4 @@
-"""Train issue 10's benchmark CLIP at full speed on a CPU, and show why.
+"""Train the `clip-bench` benchmark CLIP at full speed on a CPU, and show why.
 
 Run as a script, it first restarts itself with glibc's malloc tuned for
 the step's buffers (`keras_mm.runtime.reexec_with_tuned_allocator`, as the
