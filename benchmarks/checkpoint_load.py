@@ -225,7 +225,7 @@ def main():
     parser.add_argument("--folder", help="reuse a folder written before")
     parser.add_argument(
         "--tuned-allocator", action="store_true",
-        help="run every contender with keras_mm.runtime.tuned_environ "
+        help="run every contender with keras_mm.backend.tuned_environ "
         "(the training launchers' glibc settings; on jax and torch they "
         "keep freed memory, which raises peaks)")
     args = parser.parse_args()
@@ -279,7 +279,7 @@ def main():
             "transformers_with_processor"],
         "config": {
             "rounds": args.rounds,
-            "allocator": "keras_mm.runtime.tuned_environ" if
+            "allocator": "keras_mm.backend.tuned_environ" if
             args.tuned_allocator else "glibc defaults (GLIBC_TUNABLES unset)",
             "checkpoint": "transformers CLIPConfig() defaults "
             "(openai/clip-vit-base-patch32 sizes), random weights, "

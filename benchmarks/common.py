@@ -51,7 +51,7 @@ def _cpu_model():
 def _worker_environ(env=None):
     # Imported here: the peer's worker (another virtualenv) imports this
     # module too, without keras_mm.
-    from keras_mm.runtime import tuned_environ
+    from keras_mm.backend import tuned_environ
 
     return tuned_environ({**os.environ, **(env or {})})
 
@@ -93,7 +93,7 @@ class Worker:
     Keeping each contender warm in its own process lets the controller
     interleave measured rounds (A B C D A B C D …) without recompiling.
     Every contender, the peer included, starts with the environment that
-    keras_mm's launchers give its backend (`keras_mm.runtime.tuned_environ`:
+    keras_mm's launchers give its backend (`keras_mm.backend.tuned_environ`:
     glibc's malloc on transparent huge pages, and on jax keeping what it
     frees), so they differ only in framework.
     """

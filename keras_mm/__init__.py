@@ -26,7 +26,6 @@ _SUBPACKAGES = (
     "metrics",
     "models",
     "presets",
-    "runtime",
     "serving",
     "tasks",
     "training",

@@ -18,7 +18,7 @@ nothing.
 Example:
 ```python
 import subprocess, sys
-from keras_mm.runtime import tuned_environ
+from keras_mm.backend import tuned_environ
 subprocess.run([sys.executable, "train.py"], env=tuned_environ())
 ```
 """
