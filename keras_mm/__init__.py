@@ -25,6 +25,7 @@ _SUBPACKAGES = (
     "losses",
     "metrics",
     "models",
+    "optimizers",
     "presets",
     "runtime",
     "serving",

@@ -16,23 +16,27 @@ from collections import defaultdict
 LAYERS = (
     (
         ("backend", "api_export", "dependency_error", "_dev"),
-        "base: backend dispatch, export registry and error types everyone may use",
+        "base: backend dispatch, the export registry and error types",
     ),
     (
-        ("layers", "losses", "heads", "metrics"),
-        "building blocks that only need Keras and the base",
-    ),
-    (
-        ("encoders", "fusion", "models", "checkpoints", "presets"),
-        "towers and model families assembled from building blocks",
-    ),
-    (
-        ("tasks", "compression"),
-        "trainable wrappers around models: losses, compile defaults, distillation",
+        ("layers", "losses", "heads", "metrics", "optimizers", "distribution"),
+        "building blocks on Keras alone; losses call distribution's collectives",
     ),
     (
         ("data",),
-        "input pipelines that feed tasks from the user's files",
+        "readers, preprocessors and pipelines for the user's files",
+    ),
+    (
+        ("encoders", "fusion"),
+        "towers assembled from building blocks",
+    ),
+    (
+        ("tasks", "compression"),
+        "trainable wrappers: heads, losses and compile defaults on towers",
+    ),
+    (
+        ("models", "checkpoints", "presets"),
+        "model families: tasks with converters, checkpoint readers and presets",
     ),
     (
         (
@@ -41,10 +45,9 @@ LAYERS = (
             "inference",
             "export",
             "serving",
-            "distribution",
             "runtime",
         ),
-        "library services that run tasks on data",
+        "library services that run models on the user's data",
     ),
     (
         ("cli", "quickstart", "demos", "testing", "datasets"),

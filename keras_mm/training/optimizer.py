@@ -1,111 +1,22 @@
-"""AdamW with warmup-cosine, layer-wise lr decay, clipping and L1/L2."""
+"""keras_mm's training optimizer: AdamW + warmup-cosine + layer-wise decay.
+
+The optimizer itself (`ScaledAdamW`, `decoupled_adamw`) and the schedule
+live in `keras_mm.optimizers`, so that tasks' `compile("auto")` can use
+them; this module adds what needs the model: layer-wise decay and L1/L2.
+"""
 
 import re
 
 import keras
 
-from keras_mm.api_export import keras_mm_export
+from keras_mm.optimizers.adamw import NO_DECAY  # noqa: F401
+from keras_mm.optimizers.adamw import NO_DECAY_PATTERNS  # noqa: F401
+from keras_mm.optimizers.adamw import ScaledAdamW  # noqa: F401
+from keras_mm.optimizers.adamw import decoupled_adamw
+from keras_mm.optimizers.schedules import warmup_cosine
 from keras_mm.training.variables import named_variables
 
-# Variables that never get weight decay (seed 001 / open_clip practice),
-# by their own name. Keras searches its patterns in `variable.name`, which
-# on TensorFlow is the whole path ("patch_embedding/projection/kernel:0"):
-# `NO_DECAY_PATTERNS` match the last path component only.
-NO_DECAY = ("bias", "gamma", "beta", "log_scale", "embeddings",
-            "position_embedding", "class_token")
-NO_DECAY_PATTERNS = [rf"(^|/){name}(:\d+)?$" for name in NO_DECAY]
 BLOCK = re.compile(r"/block_(\d+)/")
-
-
-def warmup_cosine(total_steps, peak_learning_rate, warmup_fraction=0.1,
-                  final_fraction=0.01):
-    """Linear warmup over a fraction of the steps, then cosine decay.
-
-    Example:
-    ```python
-    schedule = keras_mm.training.warmup_cosine(1000, 1e-3)
-    float(schedule(0)), float(schedule(100))  # 0.0, 1e-3
-    ```
-    """
-    warmup = max(1, int(round(total_steps * warmup_fraction)))
-    return keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=0.0,
-        decay_steps=max(1, total_steps - warmup),
-        alpha=final_fraction,
-        warmup_target=peak_learning_rate,
-        warmup_steps=warmup,
-    )
-
-
-@keras_mm_export
-class ScaledAdamW(keras.optimizers.AdamW):
-    """AdamW with a per-variable learning-rate multiplier.
-
-    Used for layer-wise learning-rate decay: `set_multipliers` maps
-    variables to factors that scale the learning rate of their Adam step.
-    On the torch backend the whole update runs in torch's fused AdamW
-    kernel (one pass over the weights), with Keras' arithmetic: clipping
-    (by global norm, or on the CPU by each tensor's norm) divides the
-    gradients inside that kernel; per-tensor clipping off the CPU runs in
-    foreach kernels.
-
-    Example:
-    ```python
-    optimizer = keras_mm.training.ScaledAdamW(1e-3, weight_decay=0.05)
-    optimizer.set_multipliers([(model.weights[0], 0.5)])
-    ```
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._multipliers = {}
-
-    def set_multipliers(self, multipliers):
-        """`multipliers`: dict or list of `(variable, factor)` pairs."""
-        items = multipliers.items() if hasattr(multipliers, "items") else (
-            multipliers)
-        self._multipliers = {self._var_key(v): float(m) for v, m in items}
-
-    def _runs_fused(self):
-        return keras.config.backend() == "torch" and not self.amsgrad
-
-    def _clip_gradients(self, grads):
-        if self._runs_fused() and all(g is not None for g in grads):
-            from keras_mm.training.torch_fused_adamw import clip_gradients
-            from keras_mm.training.torch_fused_adamw import clips_in_kernel
-
-            # Clipping divides gradients: the fused AdamW kernel does it
-            # on its one pass (`_backend_update_step`).
-            if clips_in_kernel(self, grads):
-                return grads
-            clipped = clip_gradients(self, grads)
-            if clipped is not None:
-                return clipped
-        return super()._clip_gradients(grads)
-
-    def _apply_weight_decay(self, variables):
-        if not self._runs_fused():  # Fused runs decay inside its kernel.
-            super()._apply_weight_decay(variables)
-
-    def _backend_update_step(self, grads, trainable_variables, learning_rate):
-        if not self._runs_fused():
-            return super()._backend_update_step(
-                grads, trainable_variables, learning_rate)
-        from keras_mm.training.torch_fused_adamw import clip_divisors
-        from keras_mm.training.torch_fused_adamw import fused_adamw_step
-
-        fused_adamw_step(
-            self, grads, trainable_variables, learning_rate,
-            multiplier=lambda v: self._multipliers.get(self._var_key(v), 1.0),
-            # What `_clip_gradients` left to the kernel.
-            grad_divisors=clip_divisors(self, grads),
-        )
-
-    def update_step(self, gradient, variable, learning_rate):
-        factor = self._multipliers.get(self._var_key(variable), 1.0)
-        if factor != 1.0:
-            learning_rate = keras.ops.multiply(learning_rate, factor)
-        super().update_step(gradient, variable, learning_rate)
 
 
 def layer_decay_multipliers(model, decay):
@@ -151,31 +62,6 @@ def apply_regularization(model, l1=0.0, l2=0.0):
             variable.regularizer = regularizer
             count += 1
     return count
-
-
-def decoupled_adamw(learning_rate, weight_decay=0.05, clipnorm=1.0,
-                    **kwargs):
-    """AdamW without decay on biases, norms, embeddings and temperature.
-
-    The optimizer behind every "auto" of keras_mm (fused into one kernel
-    per step on torch).
-
-    Args:
-        learning_rate: float or a schedule.
-        weight_decay: float. Decoupled weight decay of the other weights.
-        clipnorm: float or None. Per-variable gradient norm clip.
-        **kwargs: more `ScaledAdamW` arguments.
-
-    Example:
-    ```python
-    optimizer = keras_mm.training.decoupled_adamw(
-        keras_mm.training.warmup_cosine(1000, 1e-3))
-    ```
-    """
-    optimizer = ScaledAdamW(learning_rate, weight_decay=weight_decay,
-                            clipnorm=clipnorm, **kwargs)
-    optimizer.exclude_from_weight_decay(var_names=NO_DECAY_PATTERNS)
-    return optimizer
 
 
 def build_optimizer(model, total_steps, learning_rate=1e-3,
