@@ -240,7 +240,7 @@ def is_video_subtitle_source(path, subtitles_key=None, caption_key=None,
         return False
     if not path.lower().endswith(MANIFEST_EXTENSIONS):
         return path.lower().endswith(VIDEO_EXTENSIONS)
-    from keras_mm.data.sources import manifest_columns
+    from keras_mm.data.manifest import manifest_columns
 
     columns = manifest_columns(path, separator)
     if subtitles_key is not None or any(k in columns for k in SUBTITLE_KEYS):

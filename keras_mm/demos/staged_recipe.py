@@ -1,4 +1,4 @@
-"""Staged training on the built-in shapes data (`keras-mm train --recipe staged`).
+"""Staged training on the built-in shapes (`keras-mm train --recipe staged`).
 
 1. unimodal pretraining: masked patches (image) and masked tokens (text);
 2. alignment: CLIP contrastive loss on the pretrained towers;

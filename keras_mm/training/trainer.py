@@ -79,7 +79,8 @@ def train(build_model, data, config=None, validation_data=None,
     Example:
     ```python
     model, report = keras_mm.training.train(
-        lambda: keras_mm.models.clip.build_quickstart_clip(256, 32, 1, 2), inputs,
+        lambda: keras_mm.models.clip.build_quickstart_clip(256, 32, 1, 2),
+        inputs,
         keras_mm.training.TrainConfig(epochs=2, batch_size=64))
     ```
     """
