@@ -43,7 +43,7 @@ def warmup_cosine_adamw(total_steps, peak_learning_rate=1e-3,
                         warmup_fraction=0.1):
     """AdamW with linear warmup then cosine decay."""
     from keras_mm.optimizers.adamw import decoupled_adamw
-    from keras_mm.optimizers.schedules import warmup_cosine
+    from keras_mm.optimizers.adamw import warmup_cosine
 
     return decoupled_adamw(
         warmup_cosine(total_steps, peak_learning_rate, warmup_fraction))

@@ -1,1 +1,1 @@
-"""Developer tools that check the package itself; nothing here is imported by the library."""
+"""Developer tools that check the package; not part of its API."""

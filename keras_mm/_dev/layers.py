@@ -178,6 +178,33 @@ def _cycles(graph):
     return found
 
 
+def _describe_cycle(component, graph, witness):
+    """One shortest cycle through the component's first node, with the
+    file and line of each import on it."""
+    start = component[0]
+    members = set(component)
+    parents = {start: None}
+    queue = [start]
+    end = None
+    while queue and end is None:
+        node = queue.pop(0)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt == start:
+                end = node
+                break
+            if nxt in members and nxt not in parents:
+                parents[nxt] = node
+                queue.append(nxt)
+    path = [end]
+    while parents[path[-1]] is not None:
+        path.append(parents[path[-1]])
+    path.reverse()
+    path.append(start)
+    return " -> ".join(
+        f"{a} ({witness[(a, b)]})" for a, b in zip(path, path[1:])
+    ) + f" -> {start}"
+
+
 def find_violations(root):
     """One line per import against the layer order, datasets rule or a cycle.
 
@@ -191,6 +218,7 @@ def find_violations(root):
     entry_graph = defaultdict(set)
     entry_witness = {}
     module_graph = defaultdict(set)
+    module_witness = {}
     for source, target, path, line in edges:
         where = f"{os.path.relpath(path, root)}:{line}"
         src, dst = top_entry(source), top_entry(target)
@@ -200,6 +228,7 @@ def find_violations(root):
         # Packages' __init__ re-export their own modules: not a module cycle.
         if not target.startswith(source + "."):
             module_graph[source].add(target)
+            module_witness.setdefault((source, target), where)
         if src == dst:
             continue
         entry_graph[src].add(dst)
@@ -220,20 +249,11 @@ def find_violations(root):
                 f"({src} is rank {src_rank}, {dst} is rank {dst_rank})"
             )
     for component in _cycles(entry_graph):
-        witnesses = [
-            f"{a}->{b} at {entry_witness[(a, b)]}"
-            for a in component
-            for b in component
-            if (a, b) in entry_witness
-        ]
-        problems.append(
-            "import cycle between subpackages "
-            + ", ".join(component)
-            + ": "
-            + "; ".join(witnesses)
-        )
+        problems.append("import cycle between subpackages: " + _describe_cycle(
+            component, entry_graph, entry_witness))
     for component in _cycles(module_graph):
-        problems.append("import cycle between modules " + ", ".join(component))
+        problems.append("import cycle between modules: " + _describe_cycle(
+            component, module_graph, module_witness))
     return problems, entry_graph
 
 

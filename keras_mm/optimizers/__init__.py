@@ -1,5 +1,5 @@
-"""Optimizers and learning-rate schedules; tasks' `compile("auto")` uses them."""
+"""Optimizers and schedules; every task's `compile("auto")` uses them."""
 
 from keras_mm.optimizers.adamw import ScaledAdamW
 from keras_mm.optimizers.adamw import decoupled_adamw
-from keras_mm.optimizers.schedules import warmup_cosine
+from keras_mm.optimizers.adamw import warmup_cosine

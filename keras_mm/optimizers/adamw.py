@@ -1,16 +1,37 @@
-"""keras_mm's AdamW: per-variable learning-rate factors, no decay on norms."""
+"""keras_mm's AdamW and its warmup-cosine schedule: what `compile("auto")`
+of every task uses, and what `keras_mm.training.build_optimizer` tunes."""
 
 import keras
 
 from keras_mm.api_export import keras_mm_export
 
-# Variables that never get weight decay (open_clip practice),
+# Variables that never get weight decay (seed 001 / open_clip practice),
 # by their own name. Keras searches its patterns in `variable.name`, which
 # on TensorFlow is the whole path ("patch_embedding/projection/kernel:0"):
 # `NO_DECAY_PATTERNS` match the last path component only.
 NO_DECAY = ("bias", "gamma", "beta", "log_scale", "embeddings",
             "position_embedding", "class_token")
 NO_DECAY_PATTERNS = [rf"(^|/){name}(:\d+)?$" for name in NO_DECAY]
+
+
+def warmup_cosine(total_steps, peak_learning_rate, warmup_fraction=0.1,
+                  final_fraction=0.01):
+    """Linear warmup over a fraction of the steps, then cosine decay.
+
+    Example:
+    ```python
+    schedule = keras_mm.optimizers.warmup_cosine(1000, 1e-3)
+    float(schedule(0)), float(schedule(100))  # 0.0, 1e-3
+    ```
+    """
+    warmup = max(1, int(round(total_steps * warmup_fraction)))
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0,
+        decay_steps=max(1, total_steps - warmup),
+        alpha=final_fraction,
+        warmup_target=peak_learning_rate,
+        warmup_steps=warmup,
+    )
 
 
 @keras_mm_export
@@ -47,8 +68,8 @@ class ScaledAdamW(keras.optimizers.AdamW):
 
     def _clip_gradients(self, grads):
         if self._runs_fused() and all(g is not None for g in grads):
-            from keras_mm.optimizers.torch_fused_adamw import clip_gradients
-            from keras_mm.optimizers.torch_fused_adamw import clips_in_kernel
+            from keras_mm.training.torch_fused_adamw import clip_gradients
+            from keras_mm.training.torch_fused_adamw import clips_in_kernel
 
             # Clipping divides gradients: the fused AdamW kernel does it
             # on its one pass (`_backend_update_step`).
@@ -67,8 +88,8 @@ class ScaledAdamW(keras.optimizers.AdamW):
         if not self._runs_fused():
             return super()._backend_update_step(
                 grads, trainable_variables, learning_rate)
-        from keras_mm.optimizers.torch_fused_adamw import clip_divisors
-        from keras_mm.optimizers.torch_fused_adamw import fused_adamw_step
+        from keras_mm.training.torch_fused_adamw import clip_divisors
+        from keras_mm.training.torch_fused_adamw import fused_adamw_step
 
         fused_adamw_step(
             self, grads, trainable_variables, learning_rate,

@@ -18,8 +18,8 @@ from keras_mm.training.freezing import print_parameter_counts
 from keras_mm.training.gradient_norms import ModalityGradientNorms
 from keras_mm.training.lora import enable_lora
 from keras_mm.training.nan_guard import NonFiniteGuard
-from keras_mm.training.optimizer import apply_regularization
-from keras_mm.training.optimizer import build_optimizer
+from keras_mm.training.optimizer_setup import apply_regularization
+from keras_mm.training.optimizer_setup import build_optimizer
 from keras_mm.training.precision import check_model_precision
 from keras_mm.training.precision import set_precision
 from keras_mm.training.progress import ProgressBar

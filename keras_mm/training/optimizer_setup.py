@@ -1,19 +1,12 @@
-"""keras_mm's training optimizer: AdamW + warmup-cosine + layer-wise decay.
-
-The optimizer itself (`ScaledAdamW`, `decoupled_adamw`) and the schedule
-live in `keras_mm.optimizers`, so that tasks' `compile("auto")` can use
-them; this module adds what needs the model: layer-wise decay and L1/L2.
-"""
+"""`build_optimizer`: keras_mm's AdamW tuned to a model and a run:
+warmup-cosine over the run's steps, layer-wise lr decay, L1/L2."""
 
 import re
 
 import keras
 
-from keras_mm.optimizers.adamw import NO_DECAY  # noqa: F401
-from keras_mm.optimizers.adamw import NO_DECAY_PATTERNS  # noqa: F401
-from keras_mm.optimizers.adamw import ScaledAdamW  # noqa: F401
 from keras_mm.optimizers.adamw import decoupled_adamw
-from keras_mm.optimizers.schedules import warmup_cosine
+from keras_mm.optimizers.adamw import warmup_cosine
 from keras_mm.training.variables import named_variables
 
 BLOCK = re.compile(r"/block_(\d+)/")
