@@ -205,21 +205,31 @@ def _describe_cycle(component, graph, witness):
     ) + f" -> {start}"
 
 
-def find_violations(root):
+def find_violations(root, ignore=()):
     """One line per import against the layer order, datasets rule or a cycle.
+
+    Args:
+        root: str. The folder holding `keras_mm/`.
+        ignore: imported module names whose imports are left out (a module
+            on its way to another layer).
+
+    Returns:
+        `(problems, graph)`: the lines, and `{entry: {imported entries}}`.
 
     Example:
     ```python
-    assert find_violations(".") == []
+    problems, graph = find_violations(".")
+    print("\n".join(problems) or "imports follow LAYERS")
     ```
     """
-    edges = collect_imports(root)
+    edges = [e for e in collect_imports(root) if e[1] not in ignore]
     problems = []
     entry_graph = defaultdict(set)
     entry_witness = {}
     module_graph = defaultdict(set)
     module_witness = {}
-    for source, target, path, line in edges:
+    for source, target, path, line in sorted(edges,
+                                             key=lambda e: (e[2], e[3])):
         where = f"{os.path.relpath(path, root)}:{line}"
         src, dst = top_entry(source), top_entry(target)
         if not src or not dst:
