@@ -2,8 +2,8 @@
 
     python benchmarks/checkpoint_load.py [--rounds 3] [--backends jax,torch]
 
-What is measured (issue 23, "large checkpoints load without doubling
-memory"): a `CLIPModel` with `CLIPConfig()`'s default sizes (those of
+What is measured (the goal: a large checkpoint loads without doubling
+memory): a `CLIPModel` with `CLIPConfig()`'s default sizes (those of
 openai/clip-vit-base-patch32, ~151 M parameters, random weights) is written
 by transformers into a temporary folder, with a CLIP tokenizer of the full
 49,408-token vocabulary (OpenAI's merges) and a `CLIPImageProcessor`.
@@ -24,7 +24,7 @@ backend, medians over rounds:
 
 - `peak_rss_over_weights` = (peak RSS - baseline RSS) / weights_bytes,
   weights_bytes being the float32 tensors' bytes in `model.safetensors`
-  (the issue's goal: <= 1.5);
+  (goal: <= 1.5);
 - `ratio_load_time_over_transformers` = keras_mm's load seconds /
   transformers' (< 1 is faster). keras_mm's load also builds the 49k-token
   tokenizer and image preprocessor, transformers' `CLIPModel` does not;
@@ -225,7 +225,7 @@ def main():
     parser.add_argument("--folder", help="reuse a folder written before")
     parser.add_argument(
         "--tuned-allocator", action="store_true",
-        help="run every contender with keras_mm.runtime.tuned_environ "
+        help="run every contender with keras_mm.backend.tuned_environ "
         "(the training launchers' glibc settings; on jax and torch they "
         "keep freed memory, which raises peaks)")
     args = parser.parse_args()
@@ -279,7 +279,7 @@ def main():
             "transformers_with_processor"],
         "config": {
             "rounds": args.rounds,
-            "allocator": "keras_mm.runtime.tuned_environ" if
+            "allocator": "keras_mm.backend.tuned_environ" if
             args.tuned_allocator else "glibc defaults (GLIBC_TUNABLES unset)",
             "checkpoint": "transformers CLIPConfig() defaults "
             "(openai/clip-vit-base-patch32 sizes), random weights, "

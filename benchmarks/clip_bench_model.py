@@ -1,4 +1,4 @@
-"""Issue 10's tiny CLIP (≈5.24 M parameters), for keras_mm and open_clip."""
+"""The `clip-bench` CLIP (≈5.24 M parameters), for keras_mm and open_clip."""
 
 CONFIG = dict(
     image_size=64, patch_size=8, width=192, layers=4, heads=3, mlp_ratio=4,

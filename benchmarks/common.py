@@ -51,7 +51,7 @@ def _cpu_model():
 def _worker_environ(env=None):
     # Imported here: the peer's worker (another virtualenv) imports this
     # module too, without keras_mm.
-    from keras_mm.runtime import tuned_environ
+    from keras_mm.backend import tuned_environ
 
     return tuned_environ({**os.environ, **(env or {})})
 
@@ -93,7 +93,7 @@ class Worker:
     Keeping each contender warm in its own process lets the controller
     interleave measured rounds (A B C D A B C D …) without recompiling.
     Every contender, the peer included, starts with the environment that
-    keras_mm's launchers give its backend (`keras_mm.runtime.tuned_environ`:
+    keras_mm's launchers give its backend (`keras_mm.backend.tuned_environ`:
     glibc's malloc on transparent huge pages, and on jax keeping what it
     frees), so they differ only in framework.
     """
@@ -124,6 +124,39 @@ class Worker:
         if self.process.poll() is None:
             self.process.stdin.close()
             self.process.wait(timeout=60)
+
+
+def baseline_workers(tree, script_name, backends, worker_args):
+    """One worker per backend running another checkout of keras_mm.
+
+    `tree` is a second checkout (e.g. `git worktree add /tmp/old <rev>`);
+    its own copy of the benchmark script runs with that tree first on the
+    path, so old and new code are measured interleaved in one run.
+    """
+    tree = os.path.abspath(tree)
+    script = os.path.join(tree, "benchmarks", script_name)
+    return [
+        Worker(f"{b}@baseline", [sys.executable, script, "--worker", b,
+                                 *worker_args],
+               env={"KERAS_BACKEND": b, "PYTHONPATH": tree})
+        for b in backends
+    ]
+
+
+def baseline_figures(tree, current, baseline, faster="higher"):
+    """The baseline tree's commit and each backend's ratio new/old.
+
+    `current` and `baseline` map a backend to one figure; the ratio is
+    taken so that above 1 means the current tree is faster.
+    """
+    ratios = {}
+    for name, value in current.items():
+        old = baseline[name]
+        ratios[name] = value / old if faster == "higher" else old / value
+    commit = subprocess.run(["git", "-C", tree, "rev-parse", "--short",
+                             "HEAD"], capture_output=True, text=True)
+    return {"baseline_commit": commit.stdout.strip() or None,
+            "ratio_over_baseline": ratios}
 
 
 def serve_forever(handle):

@@ -10,7 +10,7 @@ in-memory batches. Prints a table and writes
 benchmarks/results/data_pipeline.json (pipeline_samples_per_s,
 training_samples_per_s, ratio). The ratio should be >= 5.
 
-It then measures the user's-data path of issue 24: photo-sized JPEG and
+It then measures the path a user's own data takes: photo-sized JPEG and
 PNG files (320×240, half each) written into WebDataset shards, streamed
 through `keras_mm.data.stream_pairs` + `model_dataset` (decode, resize of
 the shortest side to 224 and centre crop, tokenize) against the training

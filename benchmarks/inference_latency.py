@@ -2,6 +2,7 @@
 
     python benchmarks/inference_latency.py [--rounds 5] [--calls 20]
         [--open-clip-python /path/to/venv/bin/python]
+        [--baseline-tree /path/to/older/checkout]
 
 Each contender is a warm worker process; rounds are interleaved and the
 median per-call latency (ms) is reported.
@@ -93,6 +94,9 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--calls", type=int, default=20)
     parser.add_argument("--open-clip-python", default=None)
+    parser.add_argument("--baseline-tree", default=None,
+                        help="another checkout whose keras_mm is measured "
+                        "in the same run (ratio_over_baseline)")
     parser.add_argument("--worker", choices=(*BACKENDS, "open_clip"))
     args = parser.parse_args(argv)
     if args.worker == "open_clip":
@@ -112,6 +116,9 @@ def main(argv=None):
             "open_clip",
             [args.open_clip_python, script, "--worker", "open_clip", *calls],
         ))
+    if args.baseline_tree:
+        workers += common.baseline_workers(
+            args.baseline_tree, "inference_latency.py", BACKENDS, calls)
     samples = {w.name: {f"b{b}": [] for b in BATCHES} for w in workers}
     for _ in range(args.rounds):
         for worker in workers:
@@ -130,6 +137,18 @@ def main(argv=None):
         if "open_clip" in median:
             figures[f"ratio_b{b}_best_over_open_clip"] = (
                 ours[best][f"b{b}"] / median["open_clip"][f"b{b}"])
+    if args.baseline_tree:
+        for b in BATCHES:
+            found = common.baseline_figures(
+                args.baseline_tree,
+                {k: v[f"b{b}"] for k, v in ours.items()},
+                {k: median[f"{k}@baseline"][f"b{b}"] for k in BACKENDS},
+                faster="lower")
+            figures["baseline_commit"] = found["baseline_commit"]
+            figures[f"ratio_b{b}_over_baseline"] = found["ratio_over_baseline"]
+            print(f"batch {b} speed new / baseline:",
+                  {k: round(v, 3) for k, v in
+                   found["ratio_over_baseline"].items()})
     rows = [(k, f"{v['b1']:.2f}", f"{v['b32']:.2f}") for k, v in
             median.items()]
     common.print_table(rows, ("contender", "batch 1 ms", "batch 32 ms"))

@@ -15,7 +15,7 @@ includes the Python/JAX runtime).
   batch B without (step temp bytes). Also reported: the ratio of the
   activations saved for the backward pass (`jax.vjp` residuals), and the
   temp ratio under XLA:CPU's default scheduler, which runs recomputations
-  early and so shows no saving (1.11x): the remat itself is real
+  early and so shows no saving: the remat itself is real
   (`jax.checkpoint`), the default CPU scheduling undoes it, hence
   `--xla_cpu_enable_concurrency_optimized_scheduler=false` here.
 
@@ -33,11 +33,8 @@ import resource
 import subprocess
 import sys
 
-# XLA:CPU's default concurrency-optimised scheduler runs the recomputation
-# as early as it can, which keeps every recomputed activation alive and
-# undoes remat (measured: remat 1.11x the temp bytes with it). The
-# memory-minimising scheduler (this flag) runs each recomputation just
-# before its backward step and frees it after.
+# XLA:CPU's default scheduler runs recomputations early, keeping them alive
+# and undoing remat; this flag runs each just before its backward step.
 SCHEDULER_FLAG = "--xla_cpu_enable_concurrency_optimized_scheduler=false"
 B = 64
 HIDDEN, LAYERS = 64, 2

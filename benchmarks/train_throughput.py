@@ -6,6 +6,7 @@ against the float32 matmul peak measured in the same run.
 
     python benchmarks/train_throughput.py [--rounds 5] [--steps 10]
         [--open-clip-python /path/to/venv/bin/python] [--precision fp32|bf16]
+        [--baseline-tree /path/to/older/checkout]
 
 open_clip needs its own environment (it pulls torchvision): see
 benchmarks/README.md. Without `--open-clip-python` only keras_mm is measured.
@@ -110,6 +111,9 @@ def main(argv=None):
     parser.add_argument("--precision", choices=("fp32", "bf16"),
                         default="fp32")
     parser.add_argument("--open-clip-python", default=None)
+    parser.add_argument("--baseline-tree", default=None,
+                        help="another checkout whose keras_mm is measured "
+                        "in the same run (ratio_over_baseline)")
     parser.add_argument("--worker", choices=(*BACKENDS, "open_clip"))
     args = parser.parse_args(argv)
     if args.worker == "open_clip":
@@ -130,6 +134,9 @@ def main(argv=None):
             [args.open_clip_python, script, "--worker", "open_clip",
              *common_args],
         ))
+    if args.baseline_tree:
+        workers += common.baseline_workers(
+            args.baseline_tree, "train_throughput.py", BACKENDS, common_args)
     # The peak is measured before every round and the best kept: on a
     # shared (virtual) machine a single measurement can land in a slow spell.
     peaks = []
@@ -169,6 +176,12 @@ def main(argv=None):
             ours[best] / median["open_clip"])
         figures[f"ratio{key}_worst_over_open_clip"] = (
             min(ours.values()) / median["open_clip"])
+    if args.baseline_tree:
+        figures.update(common.baseline_figures(
+            args.baseline_tree, ours,
+            {b: median[f"{b}@baseline"] for b in BACKENDS}))
+        print("new / baseline:", {k: round(v, 3) for k, v in
+                                  figures["ratio_over_baseline"].items()})
     rows = [(k, f"{median[k]:.1f}", f"{mfu[k]:.1%}",
              f"{median[k] / median['open_clip']:.2f}x"
              if "open_clip" in median else "-") for k in median]

@@ -1,7 +1,7 @@
-"""Train issue 10's benchmark CLIP at full speed on a CPU, and show why.
+"""Train the `clip-bench` benchmark CLIP at full speed on a CPU, and show why.
 
 Run as a script, it first restarts itself with glibc's malloc tuned for
-the step's buffers (`keras_mm.runtime.reexec_with_tuned_allocator`, as the
+the step's buffers (`keras_mm.backend.reexec_with_tuned_allocator`, as the
 `keras-mm` command does): transparent huge pages, and on jax and torch a
 heap that keeps what it frees. XLA (jax, TensorFlow) and torch's autograd
 allocate large step buffers afresh each step, and with glibc's defaults
@@ -93,7 +93,7 @@ def _train_and_report(args):
 
 
 if __name__ == "__main__":
-    from keras_mm.runtime import reexec_with_tuned_allocator
+    from keras_mm.backend import reexec_with_tuned_allocator
 
     reexec_with_tuned_allocator()
     main()

@@ -3,7 +3,7 @@
 Loads any local checkpoint keras_mm reads (a Hugging Face CLIP or SigLIP
 folder, an open_clip folder or epoch_N.pt, a keras-hub preset...) with its
 own tokenizer and image preprocessing, measures image->text retrieval on
-your pairs, fine-tunes as seed 000 suggests (image tower frozen, LoRA on
+your pairs, fine-tunes the usual way for a small data set (image tower frozen, LoRA on
 the text tower, a small learning rate), measures again, then saves a
 `.keras` file and, for CLIP/SigLIP, a Hugging Face folder that
 transformers loads. `--pairs` is a CSV with `filepath,title` columns (as

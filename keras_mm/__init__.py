@@ -6,6 +6,10 @@ backend before Keras is imported.
 
 import importlib
 
+# Loaded now, not through `__getattr__` below: modules inside keras_mm write
+# `from keras_mm import backend`, which must not import every subpackage.
+from keras_mm import backend  # noqa: F401  (imports no framework)
+
 __version__ = "0.1.0"
 
 _SUBPACKAGES = (
@@ -27,7 +31,6 @@ _SUBPACKAGES = (
     "models",
     "optimizers",
     "presets",
-    "runtime",
     "serving",
     "tasks",
     "training",

@@ -21,6 +21,16 @@ import functools
 import importlib
 import importlib.util
 
+# Process settings a launcher applies before Keras starts (no Keras import).
+from keras_mm.backend.host_allocator import OPT_OUT_ENV  # noqa: F401
+from keras_mm.backend.host_allocator import allocator_is_tuned  # noqa: F401
+from keras_mm.backend.host_allocator import allocator_mode  # noqa: F401
+from keras_mm.backend.host_allocator import keras_backend  # noqa: F401
+from keras_mm.backend.host_allocator import (  # noqa: F401
+    reexec_with_tuned_allocator,
+)
+from keras_mm.backend.host_allocator import tuned_environ  # noqa: F401
+
 BACKENDS = ("jax", "tensorflow", "torch")
 
 

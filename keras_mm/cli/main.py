@@ -70,9 +70,9 @@ def main(argv=None):
 
 def console_main():
     """The installed `keras-mm` command: restarts itself once with glibc's
-    malloc on transparent huge pages (`keras_mm.runtime.host_allocator`;
+    malloc on transparent huge pages (`keras_mm.backend.host_allocator`;
     fewer page faults for XLA's step buffers), then runs `main`."""
-    from keras_mm.runtime import reexec_with_tuned_allocator
+    from keras_mm.backend import reexec_with_tuned_allocator
 
     reexec_with_tuned_allocator()
     sys.exit(main())

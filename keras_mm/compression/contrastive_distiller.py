@@ -8,6 +8,7 @@ the softmaxed image→text and text→image similarity rows).
 
 import keras
 
+from keras_mm import backend
 from keras_mm.api_export import keras_mm_export
 from keras_mm.compression.similarity_distillation import (
     SimilarityDistillation,
@@ -54,13 +55,12 @@ class ContrastiveDistiller(keras.distillation.Distiller):
         super().compile(optimizer=optimizer, loss=loss, **kwargs)
 
     def train_step(self, *args):
-        if keras.config.backend() == "torch":
-            # Keras registers torch parameters by variable path; the
-            # student's towers share paths (`block_0/qkv/kernel`) with each
-            # other and with the teacher's, so `Module.zero_grad` misses
-            # parameters whose `.grad` would then accumulate across steps.
-            for variable in self.trainable_variables:
-                variable.value.grad = None
+        # The student's towers share variable paths with each other and
+        # with the teacher's, which some backends' gradients cannot tell
+        # apart.
+        gradients = backend.native("shared_path_gradients")
+        if gradients is not None:
+            gradients.clear(self)
         return super().train_step(*args)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,

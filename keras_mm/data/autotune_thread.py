@@ -1,11 +1,11 @@
 """tf.data datasets whose iterators close at once.
 
 With autotuning on (tf.data's default), every iterator starts a model
-thread that re-plans the pipeline on a doubling period (10 ms, 20 ms, …,
-seconds). Closing the iterator waits for that thread's current period to
-end, and Keras closes one iterator per epoch (and per `evaluate` and
-`predict`). On issue 10's CLIP that wait cost 1–4.6 s at the end of a
-6–8 s `fit`: TensorFlow trained at 62 samples/s instead of ~115.
+thread that re-plans the pipeline on a doubling period. Closing the
+iterator waits for that thread's current period to end, and Keras closes
+one iterator per epoch (and per `evaluate` and `predict`), so every short
+`fit` ends with a wait of up to seconds (benchmarks/README.md, "TensorFlow's
+two speeds").
 
 `without_autotune_thread` turns autotuning off unless the dataset's
 options already set it. `num_parallel_calls=tf.data.AUTOTUNE` then runs

@@ -68,12 +68,11 @@ class ByteTextPreprocessor(PackedTextPreprocessor):
     def tokenize_and_pack(self, texts):
         """`(token_ids, padding_mask)` of a batch of texts; works in
         `tf.data` graphs, where `make_dataset` calls it."""
-        import tensorflow as tf
+        from keras_mm.data.tf_graph import ragged_rows
 
         byte_ids = self.tokenizer(texts)
         if isinstance(byte_ids, list):  # keras-hub's eager output
-            byte_ids = tf.ragged.constant(byte_ids, dtype="int32",
-                                          ragged_rank=1)
+            byte_ids = ragged_rows(byte_ids)
         return self.packer(byte_ids + self.token_id_offset)
 
     def get_config(self):

@@ -21,14 +21,9 @@ def pack_id_lists(packer, token_ids):
     Returns:
         `{"token_ids": int32, "padding_mask": bool}` NumPy arrays.
     """
-    import tensorflow as tf
+    from keras_mm.data.tf_graph import ragged_rows
 
-    rows = [[int(t) for t in row] for row in token_ids]
-    ragged = tf.RaggedTensor.from_row_lengths(
-        tf.constant([t for row in rows for t in row], tf.int32, [sum(
-            len(row) for row in rows)]),
-        tf.constant([len(row) for row in rows], tf.int64),
-    )
+    ragged = ragged_rows(token_ids)
     packed, padding_mask = packer(ragged)
     return {"token_ids": np.asarray(packed).astype("int32"),
             "padding_mask": np.asarray(padding_mask).astype(bool)}

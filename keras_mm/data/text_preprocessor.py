@@ -75,13 +75,13 @@ class TextPreprocessor(PackedTextPreprocessor):
     def from_corpus(cls, texts, vocabulary_size=1000, sequence_length=32,
                     lowercase=True):
         """Trains a WordPiece vocabulary on `texts` (list of str)."""
-        import tensorflow as tf
+        from keras_mm.data.tf_graph import text_batches
 
         texts = list(texts)
         if not texts:
             raise ValueError("from_corpus needs at least one text.")
         vocabulary = _keras_hub().tokenizers.compute_word_piece_vocabulary(
-            tf.data.Dataset.from_tensor_slices(texts).batch(1024),
+            text_batches(texts, 1024),
             vocabulary_size=vocabulary_size,
             lowercase=lowercase,
             reserved_tokens=list(RESERVED_TOKENS),

@@ -9,7 +9,7 @@ VARIANTS = ("mlp", "linear", "linear_bias", "identity")
 
 @keras_mm_export
 class ModalityProjection(keras.layers.Layer):
-    """Maps features of any width to `output_dim` (seed 002 §1.2).
+    """Maps features of any width to `output_dim`.
 
     The `"mlp"` variant is `in → 2·output_dim → output_dim` with an
     activation between; `"linear"` is a single bias-free `Dense`, as in CLIP;

@@ -13,11 +13,10 @@ the model the way each backend runs fastest:
   The trace reads the model's parameters (it is not frozen), so weight
   updates show. A trace that fails or disagrees falls back to eager.
 
-This is the one module of `keras_mm.inference` that touches a backend.
+Each backend's call is `keras_mm.backend.<backend>.predictor`.
 """
 
-import keras
-
+from keras_mm import backend
 from keras_mm.inference.numpy_outputs import to_numpy_tree
 
 
@@ -49,48 +48,12 @@ class CompiledPredictor:
                 f"CompiledPredictor needs a built model; '{model.name}' is "
                 "not built. Call it once on example inputs first.")
         self.model = model
-        self.backend = keras.config.backend()
-        self._call = getattr(self, f"_{self.backend}_call")(jit_compile)
-
-    def _jax_call(self, jit_compile):
-        import jax
-
-        model = self.model
-
-        @jax.jit
-        def forward(trainable, non_trainable, inputs):
-            outputs, _ = model.stateless_call(trainable, non_trainable,
-                                              inputs, training=False)
-            return outputs
-
-        def call(inputs):
-            return forward([v.value for v in model.trainable_variables],
-                           [v.value for v in model.non_trainable_variables],
-                           inputs)
-
-        return call
-
-    def _tensorflow_call(self, jit_compile):
-        import tensorflow as tf
-
-        model = self.model
-        return tf.function(lambda inputs: model(inputs, training=False),
-                           jit_compile=jit_compile, reduce_retracing=True)
-
-    def _torch_call(self, jit_compile):
-        import torch
-
-        model = self.model
-
-        def eager(inputs):
-            with torch.inference_mode():
-                return model(inputs, training=False)
-
-        if not jit_compile:
-            return eager
-        from keras_mm.inference.torch_trace import traced_call
-
-        return traced_call(model, eager)
+        self.backend = backend.name()
+        compiled = backend.native("predictor")
+        if compiled is None:
+            self._call = lambda inputs: model(inputs, training=False)
+        else:
+            self._call = compiled.compiled_call(model, jit_compile)
 
     def __call__(self, inputs):
         return to_numpy_tree(self._call(inputs))

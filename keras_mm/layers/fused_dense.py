@@ -2,6 +2,7 @@
 
 import keras
 
+from keras_mm import backend
 from keras_mm.api_export import keras_mm_export
 
 
@@ -13,7 +14,7 @@ class FusedDense(keras.layers.Dense):
     (a quantized layer runs Keras' own quantized kernel). On the torch
     backend the float call is one `addmm` instead of a matmul and an add.
     On jax the matmul's kernel gradient is written as one contraction over
-    the leading axes (`keras_mm.layers.jax_matmul`), which XLA:CPU runs
+    the leading axes (`keras_mm.backend.jax.dense`), which XLA:CPU runs
     without transposed copies of the activations. TensorFlow runs
     `Dense.call` unchanged.
 
@@ -45,35 +46,10 @@ class FusedDense(keras.layers.Dense):
         super().quantize(mode, type_check=False, config=config)
 
     def call(self, inputs, training=None):
-        backend = keras.config.backend()
-        if backend == "torch" and self.bias is not None:
-            from keras_mm.layers import torch_linear
-
-            operands = (keras.ops.convert_to_tensor(x)
-                        for x in (inputs, self.kernel, self.bias))
-            return self._output(
-                torch_linear.dense(*operands, self.activation))
-        if backend == "jax" and _is_float(inputs):
-            from keras_mm.layers import jax_matmul
-
-            inputs = keras.ops.convert_to_tensor(inputs)
-            kernel = keras.ops.convert_to_tensor(self.kernel, inputs.dtype)
-            if self.bias is None:
-                outputs = self.activation(jax_matmul.matmul(inputs, kernel))
-                return self._output(outputs)
-            bias = keras.ops.convert_to_tensor(self.bias, inputs.dtype)
-            # Half-precision activations run faster in float32 here.
-            activate = self.activation not in (None, _linear)
-            outputs = jax_matmul.dense(
-                inputs, kernel, bias,
-                float32_output=activate or self.float32_output)
-            if activate:
-                outputs = self.activation(outputs)
-            dtype = "float32" if self.float32_output else inputs.dtype
-            return keras.ops.cast(outputs, dtype)
-        return self._output(super().call(inputs, training=training))
-
-    def _output(self, outputs):
+        fast = backend.native("dense")
+        if fast is not None and fast.supports(self, inputs):
+            return fast.call(self, inputs)
+        outputs = super().call(inputs, training=training)
         if self.float32_output:
             return keras.ops.cast(outputs, "float32")
         return outputs
@@ -81,9 +57,3 @@ class FusedDense(keras.layers.Dense):
     def get_config(self):
         return {**super().get_config(), "float32_output": self.float32_output}
 
-
-_linear = keras.activations.linear
-
-
-def _is_float(inputs):
-    return "float" in keras.backend.standardize_dtype(inputs.dtype)

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_mm import backend
 from keras_mm.api_export import keras_mm_export
 from keras_mm.layers import activations
 from keras_mm.layers.fused_dense import FusedDense
@@ -132,13 +133,9 @@ class TransformerBlock(keras.layers.Layer):
 
     def call(self, inputs, padding_mask=None, training=None,
              query_index=None):
-        if keras.config.backend() == "torch":
-            from keras_mm.layers import torch_block
-
-            # The same arithmetic without Keras' per-call Python (~1 ms).
-            if torch_block.applies(self, inputs):
-                return torch_block.call(
-                    self, inputs, padding_mask, training, query_index)
+        fast = backend.native("transformer_block")
+        if fast is not None and fast.supports(self, inputs):
+            return fast.call(self, inputs, padding_mask, training, query_index)
         head_dim = self.hidden_dim // self.num_heads
         tokens = ops.shape(inputs)[1]
         qkv = self.qkv(self.attention_norm(inputs))  # (B, T, 3D)

@@ -105,7 +105,8 @@ class BPETextPreprocessor(keras.layers.Layer):
         return self.tokenizer.pad_token_id
 
     def packing_mask(self, padding_mask):
-        """The padding mask the encoder gets (all of it, by default)."""
+        """The padding mask the encoder gets (all of it, by default); None
+        attends to every token."""
         return padding_mask
 
     def pack(self, token_ids):
@@ -126,13 +127,12 @@ class BPETextPreprocessor(keras.layers.Layer):
         return self._packer(token_ids)
 
     def call(self, texts):
-        import tensorflow as tf
+        from keras_mm.data import tf_graph
 
-        texts = tf.convert_to_tensor(texts)
-        token_ids, padding_mask = self.pack(self.tokenizer(texts))
-        return {"token_ids": tf.cast(token_ids, "int32"),
-                "padding_mask": tf.cast(self.packing_mask(padding_mask),
-                                        "bool")}
+        token_ids, padding_mask = self.pack(
+            self.tokenizer(tf_graph.string_tensor(texts)))
+        return tf_graph.text_model_inputs(token_ids,
+                                          self.packing_mask(padding_mask))
 
     def __call__(self, texts):
         import numpy as np

@@ -13,20 +13,17 @@ def random_init_skipped():
 
     A loader builds the model and then assigns every weight from the
     checkpoint, so the random draw is wasted: on jax each new shape
-    compiles its own sampler (12-22 s of a ViT-B/32 CLIP's load on 2
-    cores) and the sampler's temporaries raise the load's peak memory.
-    On jax and TensorFlow the zeros are NumPy's (`np.zeros`: the operating
-    system's zero pages, resident only once written) handed over without
-    a copy, not `keras.ops.zeros`, which writes every weight before the
+    compiles its own sampler, and the sampler's temporaries raise the
+    load's peak memory. Where the backend can wrap host memory
+    (`wrap_host_zeros` of `keras_mm.backend.<backend>.variables`: jax and
+    TensorFlow) the zeros are NumPy's (`np.zeros`: the operating system's
+    zero pages, resident only once written) handed over without a copy,
+    not `keras.ops.zeros`, which writes every weight before the
     checkpoint replaces it (on jax it also compiles a fill per weight
-    shape: 0.8 s of a ViT-B/32 CLIP's 1 s build). TensorFlow's assign
-    swaps in a new buffer and frees the old one, so the untouched pages
-    are never resident: a ViT-B/32 CLIP's load peaks 1.20x its weights
-    above the framework instead of 1.66x (the 605 MB of written zeros).
-    On torch the assign copies into the variable's memory, which is
-    written either way (measured: no gain there).
-    Only `keras.initializers` that draw at random (and on jax and
-    TensorFlow those that give zeros) are replaced (Glorot,
+    shape). On torch the assign copies into the variable's memory, which
+    is written either way, so plain zeros are used.
+    Only `keras.initializers` that draw at random (and, where host zeros
+    are used, those that give zeros) are replaced (Glorot,
     He, RandomNormal, ...); constants (a logit scale's initial value, a
     norm's ones) are kept, as are initializers given as plain functions.
     The layers' configs are untouched (a saved model still records its
@@ -46,9 +43,11 @@ def random_init_skipped():
     import keras
     from keras.src.initializers.random_initializers import RandomInitializer
 
+    from keras_mm import backend
+
     original = keras.layers.Layer.add_weight
-    zeros = {"jax": _jax_host_zeros,
-             "tensorflow": _tf_host_zeros}.get(keras.backend.backend())
+    variables = backend.native("variables")
+    zeros = _host_zeros if variables and variables.wrap_host_zeros else None
     replaced = ((RandomInitializer, keras.initializers.Zeros) if zeros
                 else RandomInitializer)
     zeros = zeros or "zeros"
@@ -93,24 +92,13 @@ def _untouched_zeros(shape, dtype):
     return raw[start:start + size].view(dtype).reshape(shape)
 
 
-def _jax_host_zeros(shape, dtype=None):
-    """Zeros as a jax array over `np.zeros`' memory (`device_put` takes an
-    aligned host array without a copy on the CPU)."""
-    import jax
+def _host_zeros(shape, dtype=None):
+    """Zeros as a backend tensor over `np.zeros`' untouched memory."""
+    import keras
 
-    values = _untouched_zeros(shape, dtype)
-    if values is None:
-        return jax.numpy.zeros(shape, _dtype(dtype))
-    return jax.device_put(values)
-
-
-def _tf_host_zeros(shape, dtype=None):
-    """Zeros as a TensorFlow tensor over `np.zeros`' memory: DLPack hands
-    the buffer over as it is, where `tf.convert_to_tensor` copies a NumPy
-    array twice (measured, TF 2.21), writing every page."""
-    import tensorflow as tf
+    from keras_mm import backend
 
     values = _untouched_zeros(shape, dtype)
     if values is None or not values.size or values.dtype.kind not in "fiu":
-        return tf.zeros(shape, _dtype(dtype))
-    return tf.experimental.dlpack.from_dlpack(values.__dlpack__())
+        return keras.ops.zeros(shape, _dtype(dtype))
+    return backend.native("variables").wrap_host_zeros(values)

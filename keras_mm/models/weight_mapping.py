@@ -12,6 +12,7 @@ import dataclasses
 
 import numpy as np
 
+from keras_mm import backend
 from keras_mm.checkpoints.checkpoint_mismatch_error import (
     CheckpointMismatchError,
 )
@@ -73,7 +74,7 @@ _BLOCK = 256
 
 
 def _transposed_into(out, values):
-    """Writes `values.T` into `out` tile by tile: 3-4x faster than NumPy's
+    """Writes `values.T` into `out` tile by tile: faster than NumPy's
     one-pass strided copy of a large matrix, which misses the cache on
     every element of one side."""
     source = values.T
@@ -173,41 +174,11 @@ def assign(entries, tensors, source, prefix=""):
 
 
 def _host_to_backend(values):
-    """`values` for `Variable.assign`, without a second host copy.
-
-    An aligned contiguous array is handed over as it is: Keras' jax
-    conversion (`jnp.asarray`) always copies, while `jax.device_put`
-    aliases it on CPU. A full-size checkpoint then holds the model plus
-    about one tensor. On torch the array goes in as a tensor sharing its
-    memory (`torch.from_numpy`): Keras' torch conversion of a NumPy array
-    copies it first (`np.array`), a third pass over every weight. On
-    TensorFlow it becomes one TensorFlow-owned copy (`_tf_host_copy`).
-    """
-    import keras
-
+    """`values` for `Variable.assign`, without a second host copy (each
+    backend's `assignable`)."""
     values = aligned(values)
-    if keras.backend.backend() == "jax":
-        import jax
-
-        return jax.device_put(values)
-    if keras.backend.backend() == "torch":
-        import torch
-
-        return torch.from_numpy(values)
-    if keras.backend.backend() == "tensorflow":
-        return _tf_host_copy(values)
-    return values
-
-
-def _tf_host_copy(values):
-    """One copy of `values` that TensorFlow owns, which the variable's
-    assign adopts as its buffer: `tf.convert_to_tensor` copies a NumPy
-    array twice (measured, TF 2.21), and DLPack alone would make the
-    variable share the caller's array."""
-    import tensorflow as tf
-
-    return tf.raw_ops.DeepCopy(
-        x=tf.experimental.dlpack.from_dlpack(values.__dlpack__()))
+    variables = backend.native("variables")
+    return values if variables is None else variables.assignable(values)
 
 
 def export(entries, prefix=""):

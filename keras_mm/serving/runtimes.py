@@ -30,8 +30,8 @@ class KerasRuntime:
 
     Batches are padded to `buckets` and run with
     `keras_mm.inference.CompiledPredictor` (each backend's fastest call:
-    jit on jax, XLA on tensorflow, a checked trace on torch; several times
-    faster than `predict_on_batch` at batch 1). `warmup()` compiles every
+    jit on jax, XLA on tensorflow, a checked trace on torch; no per-call
+    data-adapter cost as with `predict_on_batch`). `warmup()` compiles every
     bucket before serving.
 
     Args:

@@ -5,6 +5,7 @@ import itertools
 import keras
 from keras import ops
 
+from keras_mm import backend
 from keras_mm.api_export import keras_mm_export
 from keras_mm.encoders.functional_encoder import pooled_features
 from keras_mm.distribution.collectives import gather_global_batch
@@ -230,13 +231,11 @@ class ContrastiveModel(FeedDefaults, CompileDefaults, keras.Model):
             )
 
     def train_step(self, *args):
-        if keras.config.backend() == "torch":
-            # Keras registers torch parameters by variable path, and the
-            # towers share paths (`block_0/qkv/kernel`), so
-            # `Module.zero_grad` misses one tower's parameters and their
-            # `.grad` would accumulate across steps. Clear every one.
-            for variable in self.trainable_variables:
-                variable.value.grad = None
+        # Towers share variable paths, which some backends' gradient
+        # bookkeeping cannot tell apart.
+        gradients = backend.native("shared_path_gradients")
+        if gradients is not None:
+            gradients.clear(self)
         # Exact accumulation replaces the step body (per backend); the
         # default step is untouched otherwise.
         if getattr(self, "accumulation_steps", 1) > 1:

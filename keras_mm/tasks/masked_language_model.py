@@ -127,13 +127,12 @@ class MaskedLanguageModel(FeedDefaults, CompileDefaults, keras.Model):
             `sample_weight` 0 for unused prediction slots.
         """
         import keras_hub  # Deferred: imports TensorFlow.
-        import tensorflow as tf
+
+        from keras_mm.data.tf_graph import call_seeded
 
         token_ids = np.asarray(text_inputs["token_ids"], "int32")
         length = mask_selection_length or max(
             1, int(np.ceil(token_ids.shape[1] * mask_selection_rate)))
-        if seed is not None:
-            tf.random.set_seed(seed)
         generator = keras_hub.layers.MaskedLMMaskGenerator(
             vocabulary_size=vocabulary_size,
             mask_selection_rate=mask_selection_rate,
@@ -141,9 +140,8 @@ class MaskedLanguageModel(FeedDefaults, CompileDefaults, keras.Model):
             mask_selection_length=length,
             unselectable_token_ids=list(unselectable_token_ids),
         )
-        out = generator(tf.constant(token_ids))
-        out = {k: np.asarray(keras.ops.convert_to_numpy(v))
-               for k, v in out.items()}
+        # keras-hub's generator draws its masks in TensorFlow.
+        out = call_seeded(generator, token_ids, seed)
         x = {
             "token_ids": out["token_ids"].astype("int32"),
             "padding_mask": np.asarray(text_inputs["padding_mask"], bool),

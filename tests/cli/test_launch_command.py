@@ -9,7 +9,7 @@ import pytest
 from keras_mm.cli.commands.launch import launch
 from keras_mm.cli.commands.launch import process_env
 from keras_mm.cli.main import main
-from keras_mm.runtime import tuned_environ
+from keras_mm.backend import tuned_environ
 
 DUMP_ENV = (
     "import json, os, sys; "

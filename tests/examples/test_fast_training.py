@@ -9,7 +9,7 @@ import sys
 import keras
 import pytest
 
-from keras_mm.runtime import tuned_environ
+from keras_mm.backend import tuned_environ
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples",
                        "fast_training.py")

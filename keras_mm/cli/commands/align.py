@@ -25,7 +25,7 @@ def register(subparsers):
 
 
 def run(args):
-    from keras_mm.cli.main import UsageError
+    from keras_mm.cli.errors import UsageError
 
     for path in (args.video, args.srt):
         if not os.path.exists(path):

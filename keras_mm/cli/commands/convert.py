@@ -29,7 +29,7 @@ def register(subparsers):
 def run(args):
     import os
 
-    from keras_mm.cli.main import UsageError
+    from keras_mm.cli.errors import UsageError
 
     if not os.path.exists(args.path):
         raise FileNotFoundError(f"No checkpoint or model at {args.path}")

@@ -40,7 +40,7 @@ def register(subparsers):
 
 
 def _need_subcommand(args):
-    from keras_mm.cli.main import UsageError
+    from keras_mm.cli.errors import UsageError
 
     raise UsageError("keras-mm data: a subcommand is required "
                      "(check, shard or write-builtin)")
@@ -77,7 +77,7 @@ def run_check(args):
 
 
 def run_shard(args):
-    from keras_mm.cli.main import UsageError
+    from keras_mm.cli.errors import UsageError
     from keras_mm.data.manifest import read_manifest
     from keras_mm.data.webdataset import write_webdataset
 
@@ -96,7 +96,7 @@ def run_shard(args):
 
 
 def run_write(args):
-    from keras_mm.cli.main import UsageError
+    from keras_mm.cli.errors import UsageError
     from keras_mm.datasets.writer import write_to_disk
 
     sizes = {"train": args.train, "validation": args.validation,

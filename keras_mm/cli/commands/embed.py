@@ -47,7 +47,7 @@ def register(subparsers):
 def run(args):
     import os
 
-    from keras_mm.cli.main import UsageError
+    from keras_mm.cli.errors import UsageError
 
     if not args.inputs:
         raise UsageError("keras-mm embed: give at least one --text, "

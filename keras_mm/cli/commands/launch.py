@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from keras_mm.runtime import tuned_environ
+from keras_mm.backend import tuned_environ
 
 
 def register(subparsers):
@@ -49,7 +49,7 @@ def free_ports(count):
 
 def process_env(process_id, addresses, cpu_devices=None, base=None):
     """The environment of process `process_id` of `len(addresses)`, with
-    glibc's malloc on huge pages (`keras_mm.runtime.tuned_environ`)."""
+    glibc's malloc on huge pages (`keras_mm.backend.tuned_environ`)."""
     env = tuned_environ(base)  # None: this process's environment
     env["KERAS_DISTRIBUTION_JOB_ADDRESSES"] = ",".join(addresses)
     env["KERAS_DISTRIBUTION_NUM_PROCESSES"] = str(len(addresses))
@@ -108,7 +108,7 @@ def launch(job, num_processes, cpu_devices=None, timeout=None):
 
 
 def run(args):
-    from keras_mm.cli.main import UsageError
+    from keras_mm.cli.errors import UsageError
 
     job = args.job[1:] if args.job[:1] == ["--"] else args.job
     if not job:

@@ -43,7 +43,7 @@ def register(subparsers):
 
 
 def _check(args):
-    from keras_mm.cli.main import UsageError
+    from keras_mm.cli.errors import UsageError
 
     if not 0 <= args.port <= 65535:
         raise UsageError(f"keras-mm serve: --port must be in [0, 65535], "

@@ -72,12 +72,9 @@ class CLIPTextPreprocessor(BPETextPreprocessor):
         return self.pad_value
 
     def packing_mask(self, padding_mask):
-        # open_clip's `last`-token pooling attends the padding too.
-        if self.mask_padding:
-            return padding_mask
-        import tensorflow as tf
-
-        return tf.ones_like(padding_mask)
+        # open_clip's `last`-token pooling attends the padding too (None:
+        # every token is attended to).
+        return padding_mask if self.mask_padding else None
 
     @classmethod
     def from_merges_file(cls, sequence_length=77, path=DEFAULT_MERGES,

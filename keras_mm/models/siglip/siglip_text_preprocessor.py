@@ -92,26 +92,19 @@ class SigLIPTextPreprocessor(keras.layers.Layer):
 
     def canonicalize(self, texts):
         """big_vision's text canonicalisation, in TensorFlow."""
-        import tensorflow as tf
+        from keras_mm.data import tf_graph
 
-        if self.lower_case:
-            texts = tf.strings.lower(
-                texts, encoding="utf-8" if self.lower_case is True else "")
-        if self.remove_punctuation:
-            texts = tf.strings.regex_replace(texts, PUNCTUATION_PATTERN, "")
-        if self.normalize_whitespace:
-            texts = tf.strings.regex_replace(texts, r"\s+", " ")
-            texts = tf.strings.strip(texts)
-        return texts
+        return tf_graph.canonicalize_text(
+            texts, lower_case=self.lower_case,
+            remove_pattern=(PUNCTUATION_PATTERN if self.remove_punctuation
+                            else None),
+            normalize_whitespace=self.normalize_whitespace)
 
     def call(self, texts):
-        import tensorflow as tf
+        from keras_mm.data import tf_graph
 
-        texts = self.canonicalize(tf.convert_to_tensor(texts))
-        token_ids = self._pack(self.tokenizer(texts))
-        token_ids = tf.cast(token_ids, "int32")
-        return {"token_ids": token_ids,
-                "padding_mask": tf.ones_like(token_ids, "bool")}
+        texts = self.canonicalize(tf_graph.string_tensor(texts))
+        return tf_graph.text_model_inputs(self._pack(self.tokenizer(texts)))
 
     def __call__(self, texts):
         import numpy as np

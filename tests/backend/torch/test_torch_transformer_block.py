@@ -33,7 +33,7 @@ def _forward_backward(block, x, **kwargs):
 
 def _both_paths(monkeypatch, block, x, before_each=lambda: None, **kwargs):
     """(fast path results, Keras path results), checking which ran."""
-    from keras_mm.layers import torch_block
+    from keras_mm.backend.torch import transformer_block as torch_block
 
     calls = []
     fast_call = torch_block.call
@@ -42,7 +42,7 @@ def _both_paths(monkeypatch, block, x, before_each=lambda: None, **kwargs):
     before_each()
     fast = _forward_backward(block, x, **kwargs)
     assert calls, "the fast path did not run"
-    monkeypatch.setattr(torch_block, "applies", lambda *a: False)
+    monkeypatch.setattr(torch_block, "supports", lambda *a: False)
     before_each()
     keras_path = _forward_backward(block, x, **kwargs)
     assert len(calls) == 1
@@ -105,46 +105,46 @@ def test_fast_path_applies_lora(monkeypatch):
 def test_inference_matches_with_the_fused_gelu(monkeypatch):
     import torch
 
-    from keras_mm.layers import torch_linear
+    from keras_mm.backend.torch import dense as torch_dense
 
     block = _block()
     x = torch.tensor(np.random.default_rng(2).normal(
         size=(128, 6, 16)).astype("float32"))  # 768 rows: fused GELU
-    assert 128 * 6 >= torch_linear.FUSED_GELU_MIN_ROWS
+    assert 128 * 6 >= torch_dense.FUSED_GELU_MIN_ROWS
     fused = []
-    original = torch_linear.inference_linear_gelu
-    monkeypatch.setattr(torch_linear, "inference_linear_gelu",
+    original = torch_dense.inference_linear_gelu
+    monkeypatch.setattr(torch_dense, "inference_linear_gelu",
                         lambda *a: fused.append(1) or original(*a))
     with torch.no_grad():
         fast = block(x).numpy()
         assert fused
-        from keras_mm.layers import torch_block
+        from keras_mm.backend.torch import transformer_block as torch_block
 
-        monkeypatch.setattr(torch_block, "applies", lambda *a: False)
+        monkeypatch.setattr(torch_block, "supports", lambda *a: False)
         keras_path = block(x).numpy()
     np.testing.assert_allclose(fast, keras_path, rtol=1e-5, atol=1e-5)
 
 
-def test_applies_only_where_it_is_exact():
+def test_supports_only_where_it_is_exact():
     import torch
 
-    from keras_mm.layers import torch_block
+    from keras_mm.backend.torch import transformer_block as torch_block
 
     x = torch.zeros((3, 6, 16))
     block = _block()
-    assert torch_block.applies(block, x)
-    assert not torch_block.applies(block, x.double())
-    assert not torch_block.applies(block, x.to("meta"))
-    assert not torch_block.applies(block, keras.KerasTensor((3, 6, 16)))
-    assert not torch_block.applies(_block(dtype="mixed_bfloat16"), x)
+    assert torch_block.supports(block, x)
+    assert not torch_block.supports(block, x.double())
+    assert not torch_block.supports(block, x.to("meta"))
+    assert not torch_block.supports(block, keras.KerasTensor((3, 6, 16)))
+    assert not torch_block.supports(_block(dtype="mixed_bfloat16"), x)
     block.mlp_in._remat_mode = keras.RematScope(mode="activations")
-    assert not torch_block.applies(block, x)
+    assert not torch_block.supports(block, x)
     rms = _block()
     rms.mlp_norm.rms_scaling = True
-    assert not torch_block.applies(rms, x)
+    assert not torch_block.supports(rms, x)
     regularized = _block()
     regularized.mlp_out.activity_regularizer = keras.regularizers.L2(0.1)
-    assert not torch_block.applies(regularized, x)
+    assert not torch_block.supports(regularized, x)
     quantized = _block()
     quantized.qkv.quantize("int8")
-    assert not torch_block.applies(quantized, x)
+    assert not torch_block.supports(quantized, x)

@@ -6,12 +6,12 @@ import textwrap
 
 import pytest
 
-from keras_mm.runtime import allocator_is_tuned
-from keras_mm.runtime import allocator_mode
-from keras_mm.runtime import keras_backend
-from keras_mm.runtime import tuned_environ
-from keras_mm.runtime.host_allocator import HUGE_PAGES_TUNABLE
-from keras_mm.runtime.host_allocator import RETAIN_TUNABLES
+from keras_mm.backend import allocator_is_tuned
+from keras_mm.backend import allocator_mode
+from keras_mm.backend import keras_backend
+from keras_mm.backend import tuned_environ
+from keras_mm.backend.host_allocator import HUGE_PAGES_TUNABLE
+from keras_mm.backend.host_allocator import RETAIN_TUNABLES
 
 GLIBC = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
 needs_glibc = pytest.mark.skipif(not GLIBC, reason="glibc tunables only")
@@ -145,7 +145,7 @@ def test_reexec_restarts_the_command_once_with_the_tunable(tmp_path):
         import os, sys
         print("start", os.environ.get("GLIBC_TUNABLES"), sys.argv[1:],
               flush=True)
-        from keras_mm.runtime import reexec_with_tuned_allocator
+        from keras_mm.backend import reexec_with_tuned_allocator
         reexec_with_tuned_allocator()
         print("running", flush=True)
     """))

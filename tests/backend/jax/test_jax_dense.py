@@ -9,7 +9,7 @@ pytestmark = pytest.mark.skipif(keras.config.backend() != "jax",
 def test_gradients_equal_jax_autodiff_of_a_plain_matmul():
     import jax
 
-    from keras_mm.layers.jax_matmul import matmul
+    from keras_mm.backend.jax.dense import matmul
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2, 5, 4)).astype("float32")
@@ -32,7 +32,7 @@ def test_kernel_gradient_needs_no_transposed_activation_copy():
     # or of the output gradient.
     import jax
 
-    from keras_mm.layers.jax_matmul import matmul
+    from keras_mm.backend.jax.dense import matmul
 
     x = np.ones((8, 16, 12), "float32")
     kernel = np.ones((12, 24), "float32")
@@ -54,7 +54,7 @@ def test_kernel_gradient_needs_no_transposed_activation_copy():
 def test_dense_gradients_equal_jax_autodiff_bias_included():
     import jax
 
-    from keras_mm.layers.jax_matmul import dense
+    from keras_mm.backend.jax.dense import dense
 
     rng = np.random.default_rng(1)
     x = rng.normal(size=(3, 4, 5)).astype("float32")
@@ -77,7 +77,7 @@ def test_bfloat16_matmuls_accumulate_in_float32():
     # values, within one bfloat16 step (summation order may differ).
     import jax.numpy as jnp
 
-    from keras_mm.layers.jax_matmul import matmul
+    from keras_mm.backend.jax.dense import matmul
 
     rng = np.random.default_rng(2)
     x = jnp.asarray(rng.normal(size=(8, 512)), jnp.bfloat16)

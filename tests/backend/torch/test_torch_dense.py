@@ -26,12 +26,12 @@ def _reference(x, kernel, bias):
 def test_inference_linear_gelu_equals_addmm_then_exact_gelu():
     import torch
 
-    from keras_mm.layers import torch_linear
+    from keras_mm.backend.torch import dense as torch_dense
 
     x, kernel, bias = _operands()
-    assert ROWS >= torch_linear.FUSED_GELU_MIN_ROWS
+    assert ROWS >= torch_dense.FUSED_GELU_MIN_ROWS
     with torch.no_grad():
-        fused = torch_linear.inference_linear_gelu(x, kernel, bias)
+        fused = torch_dense.inference_linear_gelu(x, kernel, bias)
     assert fused is not None
     torch.testing.assert_close(fused, _reference(x, kernel, bias),
                                rtol=1e-5, atol=1e-5)
@@ -40,19 +40,19 @@ def test_inference_linear_gelu_equals_addmm_then_exact_gelu():
 def test_inference_linear_gelu_declines_where_it_does_not_apply():
     import torch
 
-    from keras_mm.layers import torch_linear
+    from keras_mm.backend.torch import dense as torch_dense
 
     x, kernel, bias = _operands()
     # Autograd recording a trainable kernel: the caller must use addmm.
     trainable = kernel.clone().requires_grad_(True)
-    assert torch_linear.inference_linear_gelu(x, trainable, bias) is None
+    assert torch_dense.inference_linear_gelu(x, trainable, bias) is None
     with torch.no_grad():
-        assert torch_linear.inference_linear_gelu(x, trainable, bias) \
+        assert torch_dense.inference_linear_gelu(x, trainable, bias) \
             is not None
-        small = _operands(rows=torch_linear.FUSED_GELU_MIN_ROWS - 1)
-        assert torch_linear.inference_linear_gelu(*small) is None
+        small = _operands(rows=torch_dense.FUSED_GELU_MIN_ROWS - 1)
+        assert torch_dense.inference_linear_gelu(*small) is None
         half = _operands(dtype="bfloat16")
-        assert torch_linear.inference_linear_gelu(*half) is None
+        assert torch_dense.inference_linear_gelu(*half) is None
 
 
 def test_a_trace_records_the_fused_op_and_matches_eager():

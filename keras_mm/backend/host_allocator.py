@@ -1,42 +1,24 @@
 """glibc malloc settings for XLA's step buffers, set before the process starts.
 
-XLA on the CPU (jax, and TensorFlow with `jit_compile=True`) allocates its
-temporary buffers afresh on every step. glibc serves blocks of more than
-32 MB with `mmap` and returns them on `free`, so every step faults each
-4 KB page in again: on issue 10's CLIP that is ~100,000 (TensorFlow) to
-~150,000 (jax) page faults per step of batch 64, about a fifth of the
-step. The glibc tunable `glibc.malloc.hugetlb=1` makes malloc ask for
-transparent huge pages (`madvise`), which cuts the faults ~200-fold with
-the same memory use. jax on 2 cores: 76-84 -> 95-102 samples/s.
+XLA on the CPU allocates its temporary buffers afresh every step, and glibc
+hands large blocks back to the system on `free`, so each step faults their
+pages in again. `glibc.malloc.hugetlb=1` (transparent huge pages) cuts those
+faults at no memory cost; on jax and torch malloc also keeps what it frees
+(`RETAIN_TUNABLES`: one arena, no `mmap`, no trimming), trading peak memory
+for steady step times. Measurements: benchmarks/README.md, "Page faults".
 
-On jax, XLA:CPU also hands its step buffers back to the system after each
-step. While training runs steadily that costs ~780 huge-page faults per
-step and a step of twice the usual time every few steps; after any pause
-(an evaluation, a slow batch, another process on the cores) the first step
-takes about three times as long (1.0-1.2 s against 0.37 s on issue 10's
-CLIP). So on jax malloc also keeps what it frees: one arena, no `mmap`,
-no trimming (`RETAIN_TUNABLES`). Faults drop to zero, the slow steps go,
-and the process holds about twice the memory (jax: 3.0 against 1.5 GB
-peak resident on that CLIP). torch retains too: its autograd buffers
-(e.g. each GELU gradient, 13 MB) are fresh blocks every step, and keeping
-them took its faults from 37 to 3 per step and its training 5-8% faster,
-at the same peak memory (1.06 against 1.02 GB). TensorFlow keeps its
-buffers itself and ran no faster retaining, so it gets huge pages only.
-
-glibc reads tunables only when a process starts, so they cannot be set
-from inside a running interpreter: `tuned_environ()` gives the environment
-for a child process (the benchmarks and `keras-mm launch` use it), and
+glibc reads tunables only when a process starts: `tuned_environ()` gives a
+child process' environment (the benchmarks and `keras-mm launch` use it) and
 `reexec_with_tuned_allocator()` restarts the current command with it (the
-`keras-mm` command does this first thing). The backend is read as Keras
-reads it (`KERAS_BACKEND`, else `keras.json`). `KERAS_MM_HOST_ALLOCATOR`
-picks the mode: `auto` (the default, above), `retain` or `huge_pages` on
-every backend, or `0` to keep the system's defaults. Off Linux/glibc, all
-of this does nothing.
+`keras-mm` command does this first). The backend is read as Keras reads it.
+`KERAS_MM_HOST_ALLOCATOR` picks `auto` (the default above), `retain`,
+`huge_pages`, or `0` for the system's defaults. Off Linux/glibc this does
+nothing.
 
 Example:
 ```python
 import subprocess, sys
-from keras_mm.runtime import tuned_environ
+from keras_mm.backend import tuned_environ
 subprocess.run([sys.executable, "train.py"], env=tuned_environ())
 ```
 """

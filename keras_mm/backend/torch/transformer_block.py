@@ -1,21 +1,21 @@
-"""`TransformerBlock`'s float32 forward pass as direct torch calls (torch only).
+"""`TransformerBlock`'s float32 forward pass as direct torch calls.
 
-`TransformerBlock.call` through Keras spends about 1 ms of Python per call
+`TransformerBlock.call` through Keras pays a fixed Python cost per call
 whatever the batch size: eight sublayer calls through `Layer.__call__`
-(~55 µs each: argument binding, masks, autocast and name scopes) and
-~15 `keras.ops` calls. A CLIP with two 4-block towers pays that eight
-times per forward pass, and its backward pass walks the extra autograd
-nodes. `call` below does the same arithmetic in ~0.15 ms:
+(argument binding, masks, autocast and name scopes) and about fifteen
+`keras.ops` calls, and its backward pass walks the extra autograd nodes.
+`call` below does the same arithmetic directly:
 
 - the norms are `torch.nn.functional.layer_norm`, the projections
-  `torch_linear.dense` (one `addmm`, as `FusedDense` projects);
+  `keras_mm.backend.torch.dense.dense` (one `addmm`, as `FusedDense`
+  projects);
 - attention reads queries, keys and values as strided views of the fused
   QKV projection. Keras' torch `dot_product_attention` copies each into a
   contiguous tensor first, three copies per block that the CPU kernel does
   not need.
 
 Sublayers still own their weights, LoRA (`Dense.kernel` adds the low-rank
-update) and dropout (`Dropout.call`, with its seed generator). `applies`
+update) and dropout (`Dropout.call`, with its seed generator). `supports`
 sends everything else back to the Keras path: mixed or other non-float32
 policies, quantized or rematerialised sublayers, sublayers with an activity
 regularizer, symbolic or meta tensors, and layer norms that are not plain
@@ -23,10 +23,10 @@ regularizer, symbolic or meta tensors, and layer norms that are not plain
 """
 
 import keras
-import torch  # (one of the two torch imports of keras_mm.layers)
+import torch
 import torch.nn.functional as F
 
-from keras_mm.layers import torch_linear
+from keras_mm.backend.torch import dense
 
 # Keras' torch `dot_product_attention` turns a boolean mask into this
 # additive one: a row without any visible key averages all values
@@ -34,7 +34,7 @@ from keras_mm.layers import torch_linear
 _LARGE_NEGATIVE = -0.7 * 3.38953e38
 
 
-def applies(block, inputs):
+def supports(block, inputs):
     """Whether `call` computes exactly what Keras' path would."""
     if not isinstance(inputs, torch.Tensor) or inputs.device.type == "meta":
         return False
@@ -57,7 +57,7 @@ def applies(block, inputs):
 
 
 def call(block, inputs, padding_mask=None, training=None, query_index=None):
-    """`block.call(inputs, ...)` in direct torch calls (see `applies`)."""
+    """`block.call(inputs, ...)` in direct torch calls (see `supports`)."""
     batch, tokens, width = inputs.shape
     heads = block.num_heads
     qkv = _dense(block.qkv, _norm(block.attention_norm, inputs))
@@ -105,8 +105,7 @@ def _norm(norm, x):
 
 def _dense(layer, x):
     bias = None if layer.bias is None else _tensor(layer.bias)
-    return torch_linear.dense(x, _tensor(layer.kernel), bias,
-                              layer.activation)
+    return dense.dense(x, _tensor(layer.kernel), bias, layer.activation)
 
 
 def _dropout(block, x, training):

@@ -1,4 +1,4 @@
-"""Jax-only kernel for `FusedDense`: the matmul and gradients that XLA:CPU
+"""`FusedDense`'s jax fast path: the matmul and gradients that XLA:CPU
 runs fastest.
 
 - **Kernel gradient without transposed copies.** Through jax's own
@@ -8,23 +8,47 @@ runs fastest.
   backward (LayerNorm, residual sums) that feeds it. TensorFlow writes the
   same gradient as one contraction over the leading axes of `x` and the
   output gradient, which XLA runs without any copy. This rule writes it
-  that way on jax too: issue 10's CLIP trains ~30% faster on 2 CPU cores.
+  that way on jax too.
 - **bfloat16 with float32 accumulation.** Under `mixed_bfloat16`, the
   matmuls ask for float32 results (`preferred_element_type`) and round
   them to bfloat16 once. XLA:CPU then runs them as native bfloat16 GEMMs
-  (AMX/AVX512-BF16 where the CPU has them, ~4x the float32 rate here);
-  with bfloat16 results it upcasts them to float32 GEMMs instead.
-
-This is the only module of `keras_mm.layers` that imports jax.
+  (AMX/AVX512-BF16 where the CPU has them); with bfloat16 results it
+  upcasts them to float32 GEMMs instead.
 """
 
 from functools import partial
 
 import jax
 import jax.numpy as jnp
+import keras
 from jax import lax
 
 _HALF = (jnp.bfloat16, jnp.float16)
+
+
+def supports(layer, inputs):
+    """Whether `call` applies: floating-point inputs (any `FusedDense`)."""
+    return "float" in keras.backend.standardize_dtype(inputs.dtype)
+
+
+def call(layer, inputs):
+    """`layer.call(inputs)` (a `FusedDense`) through `matmul` / `dense`."""
+    inputs = keras.ops.convert_to_tensor(inputs)
+    kernel = keras.ops.convert_to_tensor(layer.kernel, inputs.dtype)
+    if layer.bias is None:
+        outputs = layer.activation(matmul(inputs, kernel))
+        if layer.float32_output:
+            outputs = keras.ops.cast(outputs, "float32")
+        return outputs
+    bias = keras.ops.convert_to_tensor(layer.bias, inputs.dtype)
+    # Half-precision activations run faster in float32 here.
+    activate = layer.activation not in (None, keras.activations.linear)
+    outputs = dense(inputs, kernel, bias,
+                    float32_output=activate or layer.float32_output)
+    if activate:
+        outputs = layer.activation(outputs)
+    dtype = "float32" if layer.float32_output else inputs.dtype
+    return keras.ops.cast(outputs, dtype)
 
 
 def _dot(a, b, contracting, round_half=True):
@@ -90,7 +114,7 @@ def _dense_backward(float32_output, residuals, output_grad):
     output_grad = output_grad.astype(inputs.dtype)
     inputs_grad, kernel_grad = _matmul_grads(inputs, kernel, output_grad)
     # Σ over the leading positions as ones · output_grad: XLA:CPU runs the
-    # bfloat16 column sum as a loop ~10x slower than this GEMV.
+    # bfloat16 column sum as a loop, much slower than this GEMV.
     rows = output_grad.reshape(-1, output_grad.shape[-1])
     ones = jnp.ones((1, rows.shape[0]), rows.dtype)
     bias_grad = _dot(ones, rows, ((1,), (0,)))[0]

@@ -1,28 +1,38 @@
-"""Torch-only kernels for `FusedDense`.
+"""`FusedDense`'s torch fast path and the torch projections it shares.
 
-- `linear`: `x @ kernel + bias` as one `addmm`. Keras' `Dense` runs a
-  matmul and then a separate bias add; on the torch backend that extra pass
-  over the activations (and its backward) costs ~8% of a CLIP training step
-  on CPU. `torch.addmm` folds the add into the GEMM, as `torch.nn.Linear`
-  does.
+- `call`: `FusedDense.call` as one `addmm` (`torch.addmm` folds the bias
+  add into the GEMM, as `torch.nn.Linear` does) instead of Keras' matmul
+  followed by a separate pass over the activations to add the bias.
 - `inference_linear_gelu`: `gelu(x @ kernel + bias)` (exact GELU) as one
   oneDNN matmul that applies the GELU as it writes its output, where no
-  gradient is being recorded. The separate GELU pass over an MLP's wide
-  hidden layer is as slow as the matmul's own output pass on CPU: the fused
-  call takes 2.5 ms against 4.2 for `addmm` + `gelu` at (2080, 192) →
-  (2080, 768).
+  gradient is being recorded: on CPU the separate GELU pass over an MLP's
+  wide hidden layer costs about as much as the matmul's own output pass.
 
-With `torch_block`, the only modules of `keras_mm.layers` that import torch.
+`keras_mm.backend.torch.transformer_block` and
+`keras_mm.backend.torch.patch_embedding` project through `dense` / `linear`.
 """
 
 import keras
-import torch  # (one of the two torch imports of keras_mm.layers)
+import torch
 from keras import ops
 
 
 # Below this many rows (tokens in the batch), `addmm` + `gelu` is faster.
 FUSED_GELU_MIN_ROWS = 512
 _exact_gelu = keras.activations.gelu  # `approximate=False` by default
+
+
+def supports(layer, inputs):
+    """Whether `call` applies to `layer` (a `FusedDense`): it needs a bias."""
+    return layer.bias is not None
+
+
+def call(layer, inputs):
+    """`layer.call(inputs)` as one `addmm` (see `supports`)."""
+    operands = (ops.convert_to_tensor(x)
+                for x in (inputs, layer.kernel, layer.bias))
+    outputs = dense(*operands, layer.activation)
+    return ops.cast(outputs, "float32") if layer.float32_output else outputs
 
 
 def linear(inputs, kernel, bias):
@@ -45,8 +55,8 @@ def dense(inputs, kernel, bias, activation=None):
 
     An exact GELU is applied inside the matmul where
     `inference_linear_gelu` applies; otherwise the matmul is one `addmm`
-    (a plain matmul when `bias` is `None`). `FusedDense` and
-    `torch_block` both project through it.
+    (a plain matmul when `bias` is `None`). `FusedDense` and the torch
+    `TransformerBlock` both project through it.
     """
     if activation is _exact_gelu and bias is not None:
         fused = inference_linear_gelu(inputs, kernel, bias)

@@ -30,7 +30,7 @@ def _counting(model):
 
 
 def test_trace_replaces_eager_after_one_checked_call():
-    from keras_mm.inference.torch_trace import traced_call
+    from keras_mm.backend.torch.predictor import traced_call
 
     model = build_model(64, 16, 1, 2, projection_dim=16)
     eager, calls = _counting(model)
@@ -140,7 +140,7 @@ def test_replays_keep_each_bias_inside_its_matmul():
     # matmul and an add on CPU; the replays run without them.
     from torch.profiler import profile
 
-    from keras_mm.inference.torch_trace import traced_call
+    from keras_mm.backend.torch.predictor import traced_call
     from keras_mm.layers import FusedDense
 
     inputs = keras.Input((8,))
