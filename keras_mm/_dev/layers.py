@@ -45,7 +45,6 @@ LAYERS = (
             "inference",
             "export",
             "serving",
-            "runtime",
         ),
         "library services that run models on the user's data",
     ),
