@@ -61,7 +61,9 @@ def measure_training(preprocessor, batch_size, steps):
 
     from keras_mm.datasets.shapes import make_image_text_pairs
     from keras_mm.quickstart import SIZES
-    from keras_mm.models.clip.quickstart_clip import build_quickstart_clip as build_model
+    from keras_mm.models.clip.quickstart_clip import (
+        build_quickstart_clip as build_model,
+    )
 
     config = SIZES["full"]
     model = build_model(preprocessor.vocabulary_size, config["hidden_dim"],

@@ -18,7 +18,9 @@ import numpy as np
 import keras_mm
 from keras_mm import training
 from keras_mm.models.clip.quickstart_clip import SEQUENCE_LENGTH
-from keras_mm.models.clip.quickstart_clip import build_quickstart_clip as build_model
+from keras_mm.models.clip.quickstart_clip import (
+    build_quickstart_clip as build_model,
+)
 
 
 def main(argv=None):

@@ -98,7 +98,7 @@ def _resolve(node, module, is_package):
 
 
 def collect_imports(root):
-    """Every keras_mm-internal import under `root` (the folder holding keras_mm).
+    """Every keras_mm-internal import under `root` (which holds keras_mm/).
 
     Returns a list of (importing module, imported module, file, line).
 
