@@ -55,7 +55,8 @@ LAYERS = (
 )
 
 # The built-in toy data is an application concern; only these may import it.
-DATASETS_IMPORTERS = frozenset({"cli", "quickstart", "demos", "testing", "datasets"})
+DATASETS_IMPORTERS = frozenset(
+    {"cli", "quickstart", "demos", "testing", "datasets"})
 
 PACKAGE = "keras_mm"
 
@@ -82,7 +83,7 @@ def _module_name(path, root):
 
 
 def _resolve(node, module, is_package):
-    """Absolute names an import node brings in (`from x import y` gives x.y too)."""
+    """Absolute names an import brings in (`from x import y`: x and x.y)."""
     if isinstance(node, ast.Import):
         return [alias.name for alias in node.names]
     if node.level:
