@@ -61,7 +61,9 @@ def measure_training(preprocessor, batch_size, steps):
 
     from keras_mm.datasets.shapes import make_image_text_pairs
     from keras_mm.quickstart import SIZES
-    from keras_mm.quickstart import build_model
+    from keras_mm.models.clip.quickstart_clip import (
+        build_quickstart_clip as build_model,
+    )
 
     config = SIZES["full"]
     model = build_model(preprocessor.vocabulary_size, config["hidden_dim"],
@@ -167,7 +169,7 @@ def main(argv=None):
     from keras_mm.data.text_preprocessor import TextPreprocessor
     from keras_mm.datasets.shapes import caption_vocabulary
     from keras_mm.datasets.writer import write_to_disk
-    from keras_mm.quickstart import SEQUENCE_LENGTH
+    from keras_mm.models.clip.quickstart_clip import SEQUENCE_LENGTH
 
     preprocessor = TextPreprocessor(
         list(RESERVED_TOKENS) + caption_vocabulary(), SEQUENCE_LENGTH)

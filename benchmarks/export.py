@@ -20,7 +20,7 @@ import common  # noqa: E402
 
 import keras_mm
 from keras_mm.export import LiteRTRunner
-from keras_mm.export import builtin_export_data
+from keras_mm.demos.export_data import builtin_export_data
 from keras_mm.export import export_litert
 from keras_mm.export import non_int8_ops
 from keras_mm.export.checked_export import DEFAULT_MIN_COSINE

@@ -46,7 +46,9 @@ def measure(batch, k, remat):
     import keras
     import numpy as np
 
-    from keras_mm.quickstart import build_model
+    from keras_mm.models.clip.quickstart_clip import (
+        build_quickstart_clip as build_model,
+    )
     from keras_mm.training import enable_remat
 
     keras.utils.set_random_seed(0)

@@ -148,7 +148,7 @@ def _model_dir(args, tmp):
     if args.model:
         return args.model
     import keras_mm.quickstart as qs
-    from keras_mm.serving.demo_model import make_demo_model_dir
+    from keras_mm.demos.demo_model import make_demo_model_dir
 
     size = qs.SIZES[args.size]
     # Untrained weights: latency does not depend on their values.

@@ -14,8 +14,8 @@ import numpy as np
 
 from keras_mm.data import align_subtitles
 from keras_mm.datasets import make_videos
-from keras_mm.datasets.video import motion_features
-from keras_mm.datasets.video import subtitle_motion_features
+from keras_mm.data.motion_features import motion_features
+from keras_mm.data.motion_features import subtitle_motion_features
 
 
 def corrupt(times, rng):

@@ -17,7 +17,9 @@ import keras
 import keras_mm  # noqa: F401  (registers the classes)
 from keras_mm import data
 from keras_mm.datasets import write_to_disk
-from keras_mm.quickstart import build_model
+from keras_mm.models.clip.quickstart_clip import (
+    build_quickstart_clip as build_model,
+)
 
 
 def main(argv=None):

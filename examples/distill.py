@@ -14,7 +14,9 @@ from keras_mm.compression import ContrastiveDistiller
 from keras_mm.data import TextPreprocessor
 from keras_mm.datasets import make_image_text_pairs
 from keras_mm.metrics.retrieval import recall_at_k
-from keras_mm.quickstart import build_model
+from keras_mm.models.clip.quickstart_clip import (
+    build_quickstart_clip as build_model,
+)
 from keras_mm.quickstart import model_inputs
 from keras_mm.quickstart import warmup_cosine_adamw
 

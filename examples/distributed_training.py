@@ -48,7 +48,9 @@ def main(argv=None):
     import keras_mm
     from keras_mm.data import TextPreprocessor
     from keras_mm.datasets import make_image_text_pairs
-    from keras_mm.quickstart import build_model
+    from keras_mm.models.clip.quickstart_clip import (
+        build_quickstart_clip as build_model,
+    )
 
     # Before the model exists: it is built sharded / mirrored.
     distribution = keras_mm.distribution.configure_distribution(

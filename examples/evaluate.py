@@ -21,7 +21,9 @@ from keras_mm.evaluation import evaluate_model
 from keras_mm.evaluation.encoding import text_inputs
 from keras_mm.metrics import corpus_bleu
 from keras_mm.metrics import rouge_scores
-from keras_mm.quickstart import build_model
+from keras_mm.models.clip.quickstart_clip import (
+    build_quickstart_clip as build_model,
+)
 
 
 def inputs_of(pairs, preprocessor):

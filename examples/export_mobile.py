@@ -12,7 +12,7 @@ import argparse
 import os
 
 import keras_mm
-from keras_mm.export import builtin_export_data
+from keras_mm.demos.export_data import builtin_export_data
 from keras_mm.export import export_checked
 from keras_mm.quickstart import run_quickstart
 

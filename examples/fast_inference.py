@@ -32,7 +32,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     import keras_mm
-    from keras_mm.quickstart import build_model
+    from keras_mm.models.clip.quickstart_clip import (
+        build_quickstart_clip as build_model,
+    )
 
     if args.model:
         model = keras_mm.load_model(args.model, compile=False)

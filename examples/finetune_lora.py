@@ -17,8 +17,10 @@ import numpy as np
 
 import keras_mm
 from keras_mm import training
-from keras_mm.quickstart import SEQUENCE_LENGTH
-from keras_mm.quickstart import build_model
+from keras_mm.models.clip.quickstart_clip import SEQUENCE_LENGTH
+from keras_mm.models.clip.quickstart_clip import (
+    build_quickstart_clip as build_model,
+)
 
 
 def main(argv=None):

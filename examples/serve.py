@@ -19,6 +19,7 @@ import httpx
 import keras_mm.serving.app as serving_app
 import keras_mm.serving.server as serving_server
 from keras_mm.datasets.shapes import make_image_text_pairs
+from keras_mm.demos.search_data import builtin_index_source
 from keras_mm.serving.preprocessing import encode_png
 
 
@@ -27,7 +28,7 @@ def get_model_dir(args):
         return args.model
     out_dir = tempfile.mkdtemp(prefix="keras_mm_serve_")
     if args.tiny:
-        from keras_mm.serving.demo_model import make_demo_model_dir
+        from keras_mm.demos.demo_model import make_demo_model_dir
 
         return make_demo_model_dir(out_dir)
     from keras_mm.quickstart import run_quickstart
@@ -47,7 +48,8 @@ def main(argv=None):
 
     model_dir = get_model_dir(args)
     service = serving_server.load_service(
-        model_dir, runtime=args.runtime, index="builtin",
+        model_dir, runtime=args.runtime,
+        index=builtin_index_source(model_dir),
         buckets=(1, 8) if args.tiny else (1, 8, 32),
     )
     state = "loaded" if service.index_loaded else "built and saved"

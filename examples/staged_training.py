@@ -2,7 +2,7 @@
 
     python examples/staged_training.py --tiny
 
-Runs the three stages of `keras_mm.training.recipes.staged` on the built-in
+Runs the three stages of `keras_mm.demos.staged_recipe` on the built-in
 shapes data (the same as `keras-mm train --recipe staged`), each with its own
 learning rate and freezing, and prints each stage's metric before and after.
 """
@@ -10,7 +10,7 @@ learning rate and freezing, and prints each stage's metric before and after.
 import argparse
 import tempfile
 
-from keras_mm.training.recipes.staged import run_staged
+from keras_mm.demos.staged_recipe import run_staged
 
 
 def main(argv=None):

@@ -29,6 +29,7 @@ _SUBPACKAGES = (
     "losses",
     "metrics",
     "models",
+    "optimizers",
     "presets",
     "serving",
     "tasks",

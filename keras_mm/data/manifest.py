@@ -7,6 +7,7 @@ folder.
 
 import csv
 import io
+import itertools
 import json
 import os
 
@@ -29,6 +30,24 @@ def manifest_format(path):
 
 def delimiter(fmt):
     return "\t" if fmt == "tsv" else ","
+
+
+def manifest_columns(path, separator=None):
+    """The column names of a CSV/TSV header or of the first JSONL rows."""
+    fmt = manifest_format(path)
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
+        if fmt != "jsonl":
+            header = next(csv.reader(f, delimiter=separator or
+                                     delimiter(fmt)), [])
+            return [h.strip() for h in header]
+        names = {}
+        for line in itertools.islice(f, 20):
+            try:
+                row = json.loads(line) if line.strip() else {}
+            except ValueError:
+                continue
+            names.update(dict.fromkeys(row if isinstance(row, dict) else ()))
+        return list(names)
 
 
 def _rows(text, fmt, path, separator=None):

@@ -75,14 +75,6 @@ def read_wav(media, source=None):
     return x.reshape(-1, channels).mean(axis=1), rate
 
 
-def read_audio(media, sample_rate, max_duration=None, source=None):
-    """WAV, FLAC, MP3… (path or bytes) -> mono float32 at `sample_rate`
-    (see `keras_mm.data.audio_files.read_audio`; non-WAV needs PyAV)."""
-    from keras_mm.data.audio_files import read_audio as read
-
-    return read(media, sample_rate, max_duration=max_duration, source=source)
-
-
 def write_wav(path, waveform, sample_rate):
     """Writes a float waveform in [-1, 1] as 16-bit mono PCM."""
     pcm = (np.clip(waveform, -1, 1) * 32767).astype("<i2")

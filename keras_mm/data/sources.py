@@ -16,16 +16,13 @@ TensorFlow or Keras, so the CLI refuses bad input at once.
 """
 
 import glob
-import itertools
-import json
 import os
 import re
 
 from keras_mm.data.columns import resolve_columns
 from keras_mm.data.error_report import ErrorReport
 from keras_mm.data.errors import DataError
-from keras_mm.data.manifest import delimiter
-from keras_mm.data.manifest import manifest_format
+from keras_mm.data.manifest import manifest_columns
 from keras_mm.data.pair import Pair
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif")
@@ -117,26 +114,6 @@ def source_kind(path):
     if _is_coco(path):
         return "coco"
     return "manifest"
-
-
-def manifest_columns(path, separator=None):
-    """The column names of a CSV/TSV header or of the first JSONL rows."""
-    import csv
-
-    fmt = manifest_format(path)
-    with open(path, encoding="utf-8-sig", errors="replace") as f:
-        if fmt != "jsonl":
-            header = next(csv.reader(f, delimiter=separator or
-                                     delimiter(fmt)), [])
-            return [h.strip() for h in header]
-        names = {}
-        for line in itertools.islice(f, 20):
-            try:
-                row = json.loads(line) if line.strip() else {}
-            except ValueError:
-                continue
-            names.update(dict.fromkeys(row if isinstance(row, dict) else ()))
-        return list(names)
 
 
 def check_source(path, media_key=None, caption_key=None, label_key=None,

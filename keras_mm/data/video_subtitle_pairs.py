@@ -38,9 +38,9 @@ def _feature_functions(features):
     if features is None:
         return None
     if features == "motion":
-        # The built-in videos' motion words; see keras_mm.datasets.video.
-        from keras_mm.datasets.video import motion_features
-        from keras_mm.datasets.video import subtitle_motion_features
+        # Motion words, as the built-in videos are subtitled.
+        from keras_mm.data.motion_features import motion_features
+        from keras_mm.data.motion_features import subtitle_motion_features
 
         return motion_features, subtitle_motion_features
     if isinstance(features, (tuple, list)) and len(features) == 2 and all(
@@ -240,7 +240,7 @@ def is_video_subtitle_source(path, subtitles_key=None, caption_key=None,
         return False
     if not path.lower().endswith(MANIFEST_EXTENSIONS):
         return path.lower().endswith(VIDEO_EXTENSIONS)
-    from keras_mm.data.sources import manifest_columns
+    from keras_mm.data.manifest import manifest_columns
 
     columns = manifest_columns(path, separator)
     if subtitles_key is not None or any(k in columns for k in SUBTITLE_KEYS):

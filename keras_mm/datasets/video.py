@@ -8,17 +8,10 @@ end are the segment's true times, so alignment can be scored exactly.
 
 import numpy as np
 
+from keras_mm.data.motion_features import MOTIONS
 from keras_mm.datasets.shapes import COLORS
 from keras_mm.datasets.shapes import SHAPES
 from keras_mm.datasets.shapes import _shape_mask
-
-MOTIONS = {
-    "moves left": (0.0, -1.0),
-    "moves right": (0.0, 1.0),
-    "moves up": (-1.0, 0.0),
-    "moves down": (1.0, 0.0),
-    "stays still": (0.0, 0.0),
-}
 
 
 def sample_segments(duration, rng, min_length=1.0, max_length=3.0):
@@ -81,48 +74,3 @@ def make_videos(num_videos, duration=12.0, fps=10, image_size=32, seed=0):
         videos.append({"frames": frames, "fps": float(fps),
                        "subtitles": subtitles, "motions": motions})
     return videos
-
-
-def motion_features(frames):
-    """Per-frame motion one-hots `(T, 5)` (order of `MOTIONS`) from frames.
-
-    The shape's centroid displacement since the previous frame (wrapped at
-    the edges) gives the direction; frame 0 copies frame 1.
-    """
-    frames = np.asarray(frames)
-    size = frames.shape[1]
-    radius = size * 0.12
-    period = size - 2 * (radius + 1)
-    mask = frames.max(axis=-1) > 100  # (T, S, S): the shape, not background
-    yy, xx = np.mgrid[0:size, 0:size]
-    count = np.maximum(mask.sum(axis=(1, 2)), 1)
-    centroid = np.stack([(mask * yy).sum(axis=(1, 2)) / count,
-                         (mask * xx).sum(axis=(1, 2)) / count], axis=1)
-    delta = np.diff(centroid, axis=0, prepend=centroid[:1])
-    delta = (delta + period / 2) % period - period / 2
-    if len(delta) > 1:
-        delta[0] = delta[1]
-    return _direction_one_hot(delta)
-
-
-def _direction_one_hot(delta, threshold=0.3):
-    names = list(MOTIONS)
-    out = np.zeros((len(delta), len(names)), np.float32)
-    still = np.abs(delta).max(axis=1) < threshold
-    vertical = np.abs(delta[:, 0]) >= np.abs(delta[:, 1])
-    idx = np.where(vertical, np.where(delta[:, 0] < 0, 2, 3),
-                   np.where(delta[:, 1] < 0, 0, 1))
-    idx[still] = names.index("stays still")
-    out[np.arange(len(delta)), idx] = 1.0
-    return out
-
-
-def subtitle_motion_features(texts):
-    """One-hot `(M, 5)` of the motion each subtitle text names."""
-    names = list(MOTIONS)
-    out = np.zeros((len(texts), len(names)), np.float32)
-    for i, text in enumerate(texts):
-        for k, name in enumerate(names):
-            if name in text:
-                out[i, k] = 1.0
-    return out

@@ -20,10 +20,9 @@ from keras_mm.data.pair import Pair
 from keras_mm.data.srt import write_srt
 from keras_mm.data.webdataset import write_webdataset
 from keras_mm.datasets.audio import make_audio_text_pairs
-from keras_mm.datasets.shapes import make_image_text_pairs
+from keras_mm.datasets.splits import image_text_split
+from keras_mm.datasets.splits import split_seed
 from keras_mm.datasets.video import make_videos
-
-SPLIT_OFFSETS = {"train": 0, "validation": 1, "test": 2}
 
 
 def write_to_disk(out_dir, sizes=None, image_size=32, num_audio=None,
@@ -59,8 +58,7 @@ def write_to_disk(out_dir, sizes=None, image_size=32, num_audio=None,
     paths = {"csv": {}, "jsonl": {}, "coco": {}, "shards": {},
              "audio": {}, "videos": []}
     for split, n in sizes.items():
-        split_seed = seed * 10 + SPLIT_OFFSETS.get(split, 3)
-        data = make_image_text_pairs(n, image_size, seed=split_seed)
+        data = image_text_split(split, n, image_size, seed)
         folder = os.path.join(out_dir, "images", split)
         os.makedirs(folder, exist_ok=True)
         pairs = []
@@ -81,7 +79,7 @@ def write_to_disk(out_dir, sizes=None, image_size=32, num_audio=None,
         if n < 1:
             continue
         data = make_audio_text_pairs(
-            n, seed=seed * 10 + SPLIT_OFFSETS.get(split, 3))
+            n, seed=split_seed(split, seed))
         folder = os.path.join(out_dir, "audio", split)
         os.makedirs(folder, exist_ok=True)
         pairs = []

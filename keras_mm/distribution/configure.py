@@ -127,7 +127,7 @@ def configure_distribution(kind="none", mesh=None):
     Example:
     ```python
     keras_mm.distribution.configure_distribution("model", "4x2")
-    model = keras_mm.quickstart.build_model(256, 64, 2, 2)  # sharded
+    model = keras_mm.models.clip.build_quickstart_clip(256, 64, 2, 2)  # sharded
     ```
     """
     if kind not in KINDS:

@@ -8,11 +8,11 @@ from keras_mm.evaluation.attention import last_block_attention
 from keras_mm.evaluation.attention import self_attention_weights
 from keras_mm.evaluation.encoding import encode_images
 from keras_mm.evaluation.encoding import encode_texts
-from keras_mm.evaluation.long_text import TextTruncationWarning
+from keras_mm.evaluation.truncation import TextTruncationWarning
 from keras_mm.evaluation.long_text import embed_long_texts
 from keras_mm.evaluation.long_text import embed_truncated_texts
 from keras_mm.evaluation.long_text import token_windows
-from keras_mm.evaluation.long_text import warn_if_truncated
+from keras_mm.evaluation.truncation import warn_if_truncated
 from keras_mm.evaluation.evaluation_model import EvaluationModel
 from keras_mm.evaluation.report import evaluate_model
 from keras_mm.evaluation.retrieval_report import embed_pairs

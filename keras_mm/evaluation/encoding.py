@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from keras_mm.evaluation.long_text import warn_if_truncated
+from keras_mm.evaluation.truncation import warn_if_truncated
 
 
 def encode_batches(model, modality, inputs, batch_size=64):

@@ -1,50 +1,45 @@
-"""The pairs an evaluation runs on: the user's data, or the built-in
-shapes when asked for by name (`builtin[:split]`)."""
+"""The pairs an evaluation runs on: the user's files, or pairs the caller
+already holds (`InMemoryPairs`) with their own zero-shot classes."""
 
 import numpy as np
 
-# Seeds of the built-in splits, as `keras_mm.quickstart` draws them.
-BUILTIN_SPLITS = {"train": 0, "validation": 1, "test": 2}
 
+class InMemoryPairs:
+    """Pairs an application holds in memory, with their zero-shot task.
 
-def is_builtin(spec):
-    return spec.partition(":")[0] == "builtin"
+    Args:
+        name: str. How reports name the data.
+        pairs: list of `keras_mm.data.Pair`, or a callable taking the
+            model's image side and returning them (data drawn at the
+            model's own size).
+        class_names: optional list of str, the zero-shot classes (pairs
+            carry theirs in `meta["label"]`).
+        templates: optional list of prompt templates with one `{}`.
 
-
-def builtin_pairs(spec, image_size, num_samples=None, seed=0):
-    """The quickstart's built-in split named by `spec` as `Pair`s (pixel
-    arrays as media), plus its zero-shot task.
-
-    Single-shape images carry `meta["label"]` ("<colour> <shape>").
-
-    Returns:
-        `(pairs, task)`: `task` holds the 24 `class_names` and the
-        built-in captions' `templates`.
+    Example:
+    ```python
+    data = InMemoryPairs("mine", pairs, class_names=["cat", "dog"])
+    keras_mm.evaluation.evaluate_model("run/model.keras", data, "out")
+    ```
     """
-    from keras_mm.data.pair import Pair
-    from keras_mm.datasets import shapes
 
-    split = spec.partition(":")[2] or "test"
-    if split not in BUILTIN_SPLITS:
-        raise ValueError(f"Unknown built-in split {split!r}; use one of "
-                         f"{sorted(BUILTIN_SPLITS)}, e.g. builtin:test")
-    data = shapes.make_image_text_pairs(
-        num_samples or 64, image_size, seed=seed * 10 + BUILTIN_SPLITS[split])
-    pairs = []
-    for i, (image, caption) in enumerate(zip(data["images"],
-                                             data["captions"])):
-        scene = data["objects"][i]
-        meta = ({"label": f"{scene[0]['color']} {scene[0]['shape']}"}
-                if len(scene) == 1 else {})
-        pairs.append(Pair(image, caption, f"builtin:{split}, item {i}",
-                          "image", meta))
-    task = {
-        "class_names": [f"{c} {s}" for c in shapes.COLORS
-                        for s in shapes.SHAPES],
-        "templates": [f"a {size} {{}} in the {cell}"
-                      for size in shapes.SIZES for cell in shapes.CELLS],
-    }
-    return pairs, task
+    def __init__(self, name, pairs, class_names=None, templates=None):
+        self.name = name
+        self.pairs = pairs
+        self.class_names = class_names
+        self.templates = templates
+
+    def pairs_for(self, image_size):
+        """The pairs, drawn at `image_size` when `pairs` is a callable."""
+        return list(self.pairs(image_size) if callable(self.pairs)
+                    else self.pairs)
+
+    def task(self):
+        """The zero-shot task: `{"class_names", "templates"}`."""
+        return {"class_names": self.class_names, "templates": self.templates}
+
+    def __str__(self):
+        return self.name
 
 
 def read_eval_pairs(path, num_samples=None, seed=0, **data_options):

@@ -11,49 +11,15 @@ import warnings
 
 import numpy as np
 
+from keras_mm.evaluation.encoding import encode_batches
+from keras_mm.evaluation.encoding import encode_texts
+from keras_mm.evaluation.truncation import TextTruncationWarning
+from keras_mm.evaluation.truncation import content_length
+from keras_mm.evaluation.truncation import tokenize_full
+from keras_mm.evaluation.truncation import warn_if_truncated  # noqa: F401
 from keras_mm.metrics.cosine import l2_normalize
 
 POOLING = ("mean", "max")
-
-
-class TextTruncationWarning(UserWarning):
-    """Some text was longer than the encoder's context and was cut."""
-
-
-def tokenize_full(preprocessor, texts):
-    """Token ids of each text with no length limit (list of lists).
-
-    Uses the preprocessor's `tokenize` (`TextPreprocessor`,
-    `ByteTextPreprocessor` or any object with `tokenize(texts)`).
-    """
-    return preprocessor.tokenize(list(texts))
-
-
-def _content_length(preprocessor):
-    return preprocessor.sequence_length - 2  # [CLS] ... [SEP]
-
-
-def warn_if_truncated(preprocessor, texts, token_ids=None):
-    """Warns (`TextTruncationWarning`) when `preprocessor` would cut texts.
-
-    Returns:
-        The number of texts that do not fit.
-    """
-    token_ids = token_ids or tokenize_full(preprocessor, texts)
-    limit = _content_length(preprocessor)
-    lengths = [len(ids) for ids in token_ids]
-    too_long = [n for n in lengths if n > limit]
-    if too_long:
-        warnings.warn(
-            f"{len(too_long)} of {len(lengths)} texts exceed the text "
-            f"encoder's context of {limit} tokens (longest: "
-            f"{max(too_long)}); {sum(n - limit for n in too_long)} tokens "
-            "are truncated. Use keras_mm.evaluation.embed_long_texts to "
-            "keep them.",
-            TextTruncationWarning,
-            stacklevel=3,
-        )
-    return len(too_long)
 
 
 def token_windows(token_ids, window, overlap):
@@ -111,12 +77,10 @@ def embed_long_texts(model, preprocessor, texts, overlap=None,
                                                [" and ".join(captions)])
     ```
     """
-    from keras_mm.evaluation.encoding import encode_batches
-
     if pooling not in POOLING:
         raise ValueError(f"pooling must be one of {POOLING}. "
                          f"Received: pooling={pooling!r}")
-    window = _content_length(preprocessor)
+    window = content_length(preprocessor)
     overlap = window // 4 if overlap is None else overlap
     windows, owners = [], []
     cut = 0
@@ -149,6 +113,4 @@ def embed_long_texts(model, preprocessor, texts, overlap=None,
 
 def embed_truncated_texts(model, preprocessor, texts, batch_size=64):
     """The plain embedding: texts cut to the context (with a warning)."""
-    from keras_mm.evaluation.encoding import encode_texts
-
     return encode_texts(model, preprocessor, texts, batch_size)

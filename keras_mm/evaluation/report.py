@@ -9,8 +9,7 @@ import numpy as np
 
 from keras_mm.evaluation import figures
 from keras_mm.evaluation.attention import attention_heatmaps
-from keras_mm.evaluation.eval_data import builtin_pairs
-from keras_mm.evaluation.eval_data import is_builtin
+from keras_mm.evaluation.eval_data import InMemoryPairs
 from keras_mm.evaluation.eval_data import read_eval_pairs
 from keras_mm.evaluation.evaluation_model import EvaluationModel
 from keras_mm.evaluation.evaluation_model import model_file
@@ -51,11 +50,9 @@ class _LazyPixels:
 
 
 def _load_data(data, model, num_samples, seed, data_options):
-    """`(pairs, builtin zero-shot task or None, skipped counts)`."""
-    if is_builtin(data):
-        pairs, task = builtin_pairs(data, model.image_size[0], num_samples,
-                                    seed)
-        return pairs, task, {}
+    """`(pairs, the data's own zero-shot task or None, skipped counts)`."""
+    if isinstance(data, InMemoryPairs):
+        return data.pairs_for(model.image_size[0]), data.task(), {}
     pairs, skipped = read_eval_pairs(data, num_samples, seed, **data_options)
     if len(pairs) < 2:
         raise ValueError(f"{data} holds {len(pairs)} usable pair(s); "
@@ -80,12 +77,13 @@ def evaluate_model(model, data, out_dir="eval_out", zero_shot_data=None,
             `ContrastiveModel` with preprocessors.
         data: image–caption pairs: a CSV/TSV/JSONL manifest, COCO captions
             JSON, an image folder (one sub-folder per class) or WebDataset
-            shards (`keras_mm.data.sources.read_pairs`); or
-            `"builtin[:split]"` for the quickstart's built-in data.
+            shards (`keras_mm.data.sources.read_pairs`); or an
+            `InMemoryPairs` with its own zero-shot classes.
         out_dir: folder for `report.json` and the figures.
         zero_shot_data: optional labelled images for zero-shot (an image
             folder of class sub-folders, or a manifest with a label
-            column); default: `data` when its pairs have labels.
+            column, or an `InMemoryPairs`); default: `data` when its
+            pairs have labels.
         templates: prompt templates with one `{}` (default
             `keras_mm.evaluation.zero_shot.DEFAULT_TEMPLATES`).
         vocabulary: the `vocab.txt` of a model without its own tokenizer;
@@ -93,7 +91,7 @@ def evaluate_model(model, data, out_dir="eval_out", zero_shot_data=None,
         logs: a training log (CSV, JSON or JSON lines); defaults to a known
             log file beside the model. Without one, no training-curve figure.
         num_samples: evaluate on this many pairs drawn at random (seeded)
-            from each data source (None: all; a built-in split draws 64).
+            from each data source on disk (None: all).
         **data_options: column names for `read_pairs`: `media_key`,
             `caption_key`, `label_key`, `separator`.
 
@@ -118,8 +116,11 @@ def evaluate_model(model, data, out_dir="eval_out", zero_shot_data=None,
         model = EvaluationModel.load(model_path, vocabulary)
     else:
         model = EvaluationModel.of(model)
-    pairs, builtin_task, skipped = _load_data(data, model, num_samples, seed,
-                                              data_options)
+    pairs, data_task, skipped = _load_data(data, model, num_samples, seed,
+                                           data_options)
+    # Reports name in-memory data by its name.
+    data = str(data)
+    zero_shot_name = None if zero_shot_data is None else str(zero_shot_data)
     os.makedirs(out_dir, exist_ok=True)
     notes = [f"{data}: skipped {count} pair(s): {reason}"
              for reason, count in skipped.items()]
@@ -153,18 +154,18 @@ def evaluate_model(model, data, out_dir="eval_out", zero_shot_data=None,
     if zero_shot_data is not None:
         zero_shot_pairs, task, zero_skipped = _load_data(
             zero_shot_data, model, num_samples, seed, data_options)
-        notes.extend(f"{zero_shot_data}: skipped {count} pair(s): {reason}"
+        notes.extend(f"{zero_shot_name}: skipped {count} pair(s): {reason}"
                      for reason, count in zero_skipped.items())
         zero_shot = zero_shot_report(
             model, zero_shot_pairs,
             templates or (task or {}).get("templates"),
             (task or {}).get("class_names"), batch_size,
-            source=zero_shot_data)
-        zero_shot_source = zero_shot_data
+            source=zero_shot_name)
+        zero_shot_source = zero_shot_name
     elif any((pair.meta or {}).get("label") is not None for pair in pairs):
         zero_shot = zero_shot_report(
-            model, pairs, templates or (builtin_task or {}).get("templates"),
-            (builtin_task or {}).get("class_names"), batch_size,
+            model, pairs, templates or (data_task or {}).get("templates"),
+            (data_task or {}).get("class_names"), batch_size,
             image_embeddings=embedded.images, source=data)
         zero_shot_source = data
     else:

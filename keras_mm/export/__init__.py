@@ -1,6 +1,5 @@
 """Export to mobile runtimes, with parity checks in the runtime itself."""
 
-from keras_mm.export.builtin_data import builtin_export_data
 from keras_mm.export.checked_export import ExportCheckError
 from keras_mm.export.checked_export import export_checked
 from keras_mm.export.export_data import export_inputs

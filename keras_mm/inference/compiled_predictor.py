@@ -17,7 +17,7 @@ Each backend's call is `keras_mm.backend.<backend>.predictor`.
 """
 
 from keras_mm import backend
-from keras_mm.inference.numpy_outputs import to_numpy_tree
+from keras_mm.backend.numpy_outputs import to_numpy_tree
 
 
 class CompiledPredictor:

@@ -3,8 +3,8 @@
 The pairs come from `keras_mm.data.sources.read_pairs` (a CSV/TSV/JSONL
 manifest, an image folder, COCO captions or WebDataset shards) with the
 same column options as every command (`media_key`, `caption_key`, ...).
-`"builtin"` is the built-in test split (`make_image_text_pairs(64,
-seed=2)`, the quickstart's test split at seed 0). The index is saved where
+Applications with data of their own in memory write it out as a manifest
+first (`keras-mm serve --index builtin` does). The index is saved where
 the caller says (`keras-mm serve`: under the model's folder), never beside
 the data.
 """
@@ -18,9 +18,6 @@ import numpy as np
 
 from keras_mm.serving import preprocessing as pp
 
-BUILTIN = "builtin"
-BUILTIN_SIZE = 64
-BUILTIN_SEED = 2
 
 
 def read_index_pairs(source, data_options=None, report=None):
@@ -50,10 +47,7 @@ def _hash_source(digest, source):
 
 def _fingerprint(source, runtime_name, model_id, data_options=None):
     digest = hashlib.sha256()
-    if source == BUILTIN:
-        digest.update(f"builtin:{BUILTIN_SIZE}:{BUILTIN_SEED}".encode())
-    else:
-        _hash_source(digest, source)
+    _hash_source(digest, source)
     options = json.dumps(data_options or {}, sort_keys=True)
     digest.update(f"|{runtime_name}|{model_id}|{options}".encode())
     return digest.hexdigest()
@@ -61,8 +55,6 @@ def _fingerprint(source, runtime_name, model_id, data_options=None):
 
 def index_stem(source):
     """The index's file name stem: the data's name, made file-safe."""
-    if source == BUILTIN:
-        return BUILTIN
     name = os.path.basename(os.path.normpath(source))
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", os.path.splitext(name)[0])
     return stem.strip("._") or "data"
@@ -80,7 +72,7 @@ class SearchIndex:
 
     Example:
     ```python
-    index = SearchIndex.build_or_load(service, "builtin", "index_dir")
+    index = SearchIndex.build_or_load(service, "pairs.csv", "index_dir")
     index.search_images(query_embedding, k=5)
     ```
     """
@@ -104,40 +96,30 @@ class SearchIndex:
               data_options=None):
         """Embeds every image and distinct caption (blocking); images go
         through the service's image preprocessor (the model's own)."""
-        if source == BUILTIN:
-            from keras_mm.datasets.shapes import make_image_text_pairs
+        from keras_mm.data.error_report import ErrorReport
 
-            pairs = make_image_text_pairs(BUILTIN_SIZE, service.image_size,
-                                          seed=BUILTIN_SEED)
-            pixels = list(pairs["images"])
-            images = [f"builtin:{i}" for i in range(len(pixels))]
-            image_captions = pairs["captions"]
-            skipped = 0
-        else:
-            from keras_mm.data.error_report import ErrorReport
-
-            report = ErrorReport(verbose=False)
-            pixels, images, image_captions = [], [], []
-            skipped = 0
-            for pair in read_index_pairs(source, data_options, report):
-                media = pair.media
-                if isinstance(media, str):
-                    with open(media, "rb") as f:
-                        media = f.read()
-                try:
-                    pixels.append(pp.decode_image(
-                        media, service.image_size,
-                        service.image_preprocessor))
-                except pp.RequestError:
-                    skipped += 1  # Unreadable images are skipped, counted.
-                    continue
-                images.append(pair.media if isinstance(pair.media, str)
-                              else pair.source)
-                image_captions.append(pair.text)
-            skipped += sum(report.totals().values())
-            if not pixels:
-                raise ValueError(f"{source}: no readable image–caption "
-                                 "pairs to index")
+        report = ErrorReport(verbose=False)
+        pixels, images, image_captions = [], [], []
+        skipped = 0
+        for pair in read_index_pairs(source, data_options, report):
+            media = pair.media
+            if isinstance(media, str):
+                with open(media, "rb") as f:
+                    media = f.read()
+            try:
+                pixels.append(pp.decode_image(
+                    media, service.image_size,
+                    service.image_preprocessor))
+            except pp.RequestError:
+                skipped += 1  # Unreadable images are skipped, counted.
+                continue
+            images.append(pair.media if isinstance(pair.media, str)
+                          else pair.source)
+            image_captions.append(pair.text)
+        skipped += sum(report.totals().values())
+        if not pixels:
+            raise ValueError(f"{source}: no readable image–caption "
+                             "pairs to index")
         lowercase = service.text_preprocessor.lowercase
         captions = list(dict.fromkeys(
             pp.normalize_text(c, lowercase, 10**6) for c in image_captions

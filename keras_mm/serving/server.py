@@ -47,8 +47,8 @@ def load_service(model, runtime=None, vocabulary=None,
         litert_mode: str. Which `litert/<modality>_<mode>.tflite` files of
             a quickstart folder to serve.
         index: str. Pairs to index for `/search` (a manifest, image folder,
-            COCO JSON or shards; see `keras_mm.data.sources.read_pairs`) or
-            `"builtin"`; None: no `/search`.
+            COCO JSON or shards; see `keras_mm.data.sources.read_pairs`);
+            None: no `/search`.
         index_dir: str. Where the index is saved; default
             `serve_index/` in the model's folder (never beside the data).
         data_options: dict of `read_pairs` column options for `index`

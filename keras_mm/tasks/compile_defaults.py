@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_mm.training.jit_defaults import resolve_jit_compile
+from keras_mm.tasks.jit_defaults import resolve_jit_compile
 
 
 class CompileDefaults:
@@ -10,7 +10,7 @@ class CompileDefaults:
 
     - `optimizer="auto"` becomes `self.default_optimizer()`;
     - `jit_compile="auto"` (Keras' default) goes through
-      `keras_mm.training.jit_defaults.resolve_jit_compile` (XLA on
+      `keras_mm.tasks.jit_defaults.resolve_jit_compile` (XLA on
       TensorFlow too);
     - `compile_from_config` restores the saved compile arguments, which
       Keras skips for models that override `compile`.
@@ -25,7 +25,7 @@ class CompileDefaults:
 
     def default_optimizer(self):
         """The optimizer `compile(optimizer="auto")` uses."""
-        from keras_mm.training.optimizer import decoupled_adamw
+        from keras_mm.optimizers.adamw import decoupled_adamw
 
         return decoupled_adamw(1e-3, weight_decay=0.01)
 

@@ -196,7 +196,7 @@ class ContrastiveModel(FeedDefaults, CompileDefaults, keras.Model):
         return scale_loss_for_replicas(loss)
 
     def default_optimizer(self):
-        from keras_mm.training.optimizer import decoupled_adamw
+        from keras_mm.optimizers.adamw import decoupled_adamw
 
         return decoupled_adamw(5e-4, weight_decay=0.05)
 
@@ -207,7 +207,7 @@ class ContrastiveModel(FeedDefaults, CompileDefaults, keras.Model):
             optimizer: `"auto"` (`decoupled_adamw(5e-4)`) or an optimizer.
             jit_compile: as in Keras, except that `"auto"` (the default)
                 also turns XLA on for TensorFlow on CPU
-                (`keras_mm.training.jit_defaults`).
+                (`keras_mm.tasks.jit_defaults`).
             accumulation_steps: int. When > 1, each `fit` batch of k·B
                 examples is processed as k micro-batches of B with the
                 exact contrastive accumulation of

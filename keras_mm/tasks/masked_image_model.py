@@ -110,7 +110,7 @@ class MaskedImageModel(FeedDefaults, CompileDefaults, keras.Model):
         return loss
 
     def default_optimizer(self):
-        from keras_mm.training.optimizer import decoupled_adamw
+        from keras_mm.optimizers.adamw import decoupled_adamw
 
         return decoupled_adamw(1e-3, weight_decay=0.05)
 

@@ -2,9 +2,6 @@
 
 import numpy as np
 
-# The quickstart model's fixed input sizes (see `keras_mm.quickstart`).
-_IMAGE_SIZE = 32
-_SEQUENCE_LENGTH = 32
 
 
 def tiny_clip(num_layers=1, seed=0, vocabulary_size=40, hidden_dim=16,
@@ -31,13 +28,13 @@ def tiny_clip(num_layers=1, seed=0, vocabulary_size=40, hidden_dim=16,
     """
     import keras
 
-    from keras_mm.quickstart import build_model
+    from keras_mm.models.clip.quickstart_clip import build_quickstart_clip
 
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    model = build_model(vocabulary_size, hidden_dim=hidden_dim,
-                        num_layers=num_layers, num_heads=num_heads,
-                        projection_dim=projection_dim)
+    model = build_quickstart_clip(vocabulary_size, hidden_dim=hidden_dim,
+                                  num_layers=num_layers, num_heads=num_heads,
+                                  projection_dim=projection_dim)
     if weights is not None:
         model.set_weights(weights)
     return model
@@ -57,8 +54,12 @@ def tiny_clip_batch(n=8, seed=0, vocabulary_size=40):
     Returns:
         `{"images", "token_ids", "padding_mask"}` NumPy arrays.
     """
+    # Loads Keras (the model's package): this module stays free of it.
+    from keras_mm.models.clip.quickstart_clip import IMAGE_SIZE
+    from keras_mm.models.clip.quickstart_clip import SEQUENCE_LENGTH
+
     rng = np.random.default_rng(seed)
-    size, length = _IMAGE_SIZE, _SEQUENCE_LENGTH
+    size, length = IMAGE_SIZE, SEQUENCE_LENGTH
     return {
         "images": rng.uniform(0, 255, (n, size, size, 3)).astype("float32"),
         "token_ids": rng.integers(1, vocabulary_size, (n, length)).astype(

@@ -35,12 +35,12 @@ _EXPORTS = {
     "save_lora_adapter": "lora",
     "NonFiniteGuard": "nan_guard",
     "NonFiniteLossError": "nan_guard",
-    "ScaledAdamW": "optimizer",
-    "apply_regularization": "optimizer",
-    "build_optimizer": "optimizer",
-    "decoupled_adamw": "optimizer",
-    "layer_decay_multipliers": "optimizer",
-    "warmup_cosine": "optimizer",
+    "ScaledAdamW": "keras_mm.optimizers.adamw",
+    "apply_regularization": "optimizer_setup",
+    "build_optimizer": "optimizer_setup",
+    "decoupled_adamw": "keras_mm.optimizers.adamw",
+    "layer_decay_multipliers": "optimizer_setup",
+    "warmup_cosine": "keras_mm.optimizers.adamw",
     "set_precision": "precision",
     "ProgressBar": "progress",
     "enable_remat": "remat",
@@ -48,11 +48,17 @@ _EXPORTS = {
     "train": "trainer",
 }
 
+def _module_path(module):
+    # Names kept here from lower packages are given by their full path.
+    return module if module.startswith("keras_mm.") else (
+        f"{__name__}.{module}")
+
+
 def load_layers():
     """Imports every module here, registering its serializable classes
     (called by `keras_mm.import_all`, e.g. before `load_model`)."""
     for module in sorted(set(_EXPORTS.values())):
-        importlib.import_module(f"{__name__}.{module}")
+        importlib.import_module(_module_path(module))
 
 
 def __getattr__(name):
@@ -60,7 +66,7 @@ def __getattr__(name):
     if module is None:
         raise AttributeError(
             f"module 'keras_mm.training' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    value = getattr(importlib.import_module(_module_path(module)), name)
     globals()[name] = value
     return value
 

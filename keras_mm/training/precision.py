@@ -23,7 +23,7 @@ def set_precision(policy):
     Example:
     ```python
     keras_mm.training.set_precision("mixed_bfloat16")
-    model = keras_mm.quickstart.build_model(...)
+    model = keras_mm.models.clip.build_quickstart_clip(...)
     ```
     """
     if policy not in POLICIES:

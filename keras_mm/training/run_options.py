@@ -327,15 +327,12 @@ def resolve_options(args):
 
 
 def _data_flag_values(args):
-    try:
-        from keras_mm.cli.data_flags import data_options
-    except ImportError:  # Before the shared data flags exist.
-        return {}
-    options = data_options(args)
-    return {"media_key": options.get("media_key"),
-            "caption_key": options.get("caption_key"),
-            "label_key": options.get("label_key"),
-            "separator": options.get("separator")}
+    # The dests of `keras_mm.cli.data_flags.add_data_flags`, read here so
+    # that training never imports the CLI.
+    return {"media_key": getattr(args, "image_key", None),
+            "caption_key": getattr(args, "caption_key", None),
+            "label_key": getattr(args, "label_key", None),
+            "separator": getattr(args, "csv_separator", None)}
 
 
 COLUMN_KEYS = ("media_key", "caption_key", "label_key", "separator")

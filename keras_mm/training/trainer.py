@@ -18,8 +18,8 @@ from keras_mm.training.freezing import print_parameter_counts
 from keras_mm.training.gradient_norms import ModalityGradientNorms
 from keras_mm.training.lora import enable_lora
 from keras_mm.training.nan_guard import NonFiniteGuard
-from keras_mm.training.optimizer import apply_regularization
-from keras_mm.training.optimizer import build_optimizer
+from keras_mm.training.optimizer_setup import apply_regularization
+from keras_mm.training.optimizer_setup import build_optimizer
 from keras_mm.training.precision import check_model_precision
 from keras_mm.training.precision import set_precision
 from keras_mm.training.progress import ProgressBar
@@ -79,7 +79,8 @@ def train(build_model, data, config=None, validation_data=None,
     Example:
     ```python
     model, report = keras_mm.training.train(
-        lambda: keras_mm.quickstart.build_model(256, 32, 1, 2), inputs,
+        lambda: keras_mm.models.clip.build_quickstart_clip(256, 32, 1, 2),
+        inputs,
         keras_mm.training.TrainConfig(epochs=2, batch_size=64))
     ```
     """

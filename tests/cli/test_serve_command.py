@@ -31,7 +31,7 @@ def test_missing_manifest_is_reported(tmp_path, capsys):
 def test_serve_builds_a_warm_service_and_hands_it_to_uvicorn(
         tmp_path, monkeypatch, capsys):
     from keras_mm.serving import server
-    from keras_mm.serving.demo_model import make_demo_model_dir
+    from keras_mm.demos.demo_model import make_demo_model_dir
 
     model_dir = make_demo_model_dir(str(tmp_path))
     served = {}

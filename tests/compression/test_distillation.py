@@ -8,7 +8,9 @@ from keras_mm.compression import ContrastiveDistiller
 from keras_mm.compression import SimilarityDistillation
 from keras_mm.data import TextPreprocessor
 from keras_mm.datasets import make_image_text_pairs
-from keras_mm.quickstart import build_model
+from keras_mm.models.clip.quickstart_clip import (
+    build_quickstart_clip as build_model,
+)
 
 
 @pytest.mark.large

@@ -8,7 +8,9 @@ from keras_mm.compression import load_quantized_model
 from keras_mm.compression import quantization_report
 from keras_mm.compression import quantize_model
 from keras_mm.compression import save_quantized_model
-from keras_mm.quickstart import build_model
+from keras_mm.models.clip.quickstart_clip import (
+    build_quickstart_clip as build_model,
+)
 
 
 def _inputs(n=6):

@@ -3,8 +3,8 @@ import pytest
 
 from keras_mm.data.alignment import align_subtitles
 from keras_mm.datasets.video import make_videos
-from keras_mm.datasets.video import motion_features
-from keras_mm.datasets.video import subtitle_motion_features
+from keras_mm.data.motion_features import motion_features
+from keras_mm.data.motion_features import subtitle_motion_features
 
 CORRUPTIONS = {
     "shift": lambda t, rng: t + 1.5,

@@ -7,7 +7,6 @@ from keras_mm.data.audio_files import read_audio
 from keras_mm.data.audio_files import read_audio_at_own_rate
 from keras_mm.data.audio_files import resample
 from keras_mm.data.audio_files import write_audio
-from keras_mm.data import media
 from keras_mm.data.errors import DataError
 from keras_mm.data.media import read_wav
 
@@ -27,9 +26,6 @@ def test_flac_reads_back_equal_to_the_wav(tmp_path):
     assert wav_rate == flac_rate == 8000
     np.testing.assert_allclose(flac, wav, atol=1e-6)  # FLAC is lossless
     np.testing.assert_allclose(wav, read_wav(str(tmp_path / "a.wav"))[0])
-    # The media module's entry point (model_dataset uses it) is the same.
-    np.testing.assert_allclose(media.read_audio(str(tmp_path / "a.flac"),
-                                                8000), wav, atol=1e-6)
     np.testing.assert_allclose(wav, tone, atol=2 / 32768)  # 16-bit
 
 

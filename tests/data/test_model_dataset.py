@@ -38,8 +38,8 @@ def model(manifest):
     text = TextPreprocessor.from_corpus(
         ["a red photo", "a blue photo", "a broken photo"],
         vocabulary_size=32, sequence_length=32)
-    model = keras_mm.quickstart.build_model(text.vocabulary_size, 16, 1, 2,
-                                            projection_dim=8)
+    model = keras_mm.models.clip.build_quickstart_clip(
+        text.vocabulary_size, 16, 1, 2, projection_dim=8)
     model.preprocessors = {"text": text,
                            "image": ImagePreprocessor(size=(32, 32))}
     return model
@@ -87,7 +87,8 @@ def test_fit_on_the_dataset(manifest, model):
 def test_a_model_without_preprocessors_is_refused(manifest):
     import keras_mm.quickstart
 
-    bare = keras_mm.quickstart.build_model(32, 16, 1, 2, projection_dim=8)
+    bare = keras_mm.models.clip.build_quickstart_clip(32, 16, 1, 2,
+                                                      projection_dim=8)
     with pytest.raises(ValueError, match="no image preprocessor"):
         model_dataset(read_pairs(manifest), bare)
 

@@ -14,7 +14,9 @@ from keras_mm.data.webdataset import iter_webdataset
 
 @pytest.fixture(scope="module")
 def model(preprocessor):
-    from keras_mm.quickstart import build_model
+    from keras_mm.models.clip.quickstart_clip import (
+        build_quickstart_clip as build_model,
+    )
 
     keras.utils.set_random_seed(0)
     m = build_model(preprocessor.vocabulary_size, 32, 1, 2,

@@ -1,9 +1,9 @@
 import numpy as np
 
-from keras_mm.datasets.video import MOTIONS
+from keras_mm.data.motion_features import MOTIONS
 from keras_mm.datasets.video import make_videos
-from keras_mm.datasets.video import motion_features
-from keras_mm.datasets.video import subtitle_motion_features
+from keras_mm.data.motion_features import motion_features
+from keras_mm.data.motion_features import subtitle_motion_features
 
 
 def test_subtitles_describe_what_happens_when():

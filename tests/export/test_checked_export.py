@@ -9,7 +9,7 @@ import pytest
 
 import keras_mm
 from keras_mm.export import ExportError
-from keras_mm.export import builtin_export_data
+from keras_mm.demos.export_data import builtin_export_data
 from keras_mm.export import check_static_shapes
 from keras_mm.export import export_checked
 from keras_mm.export.checked_export import LATENCY_TIE

@@ -9,7 +9,7 @@ import keras_mm
 from keras_mm.cli.main import main
 from keras_mm.export import ExportCheckError
 from keras_mm.export import OnnxRunner
-from keras_mm.export import builtin_export_data
+from keras_mm.demos.export_data import builtin_export_data
 from keras_mm.export import export_checked
 from keras_mm.export import export_onnx
 

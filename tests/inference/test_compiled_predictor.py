@@ -3,7 +3,9 @@ import numpy as np
 import pytest
 
 from keras_mm.inference import CompiledPredictor
-from keras_mm.quickstart import build_model
+from keras_mm.models.clip.quickstart_clip import (
+    build_quickstart_clip as build_model,
+)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def serve_model_dir(tmp_path_factory):
-    from keras_mm.serving.demo_model import make_demo_model_dir
+    from keras_mm.demos.demo_model import make_demo_model_dir
 
     return make_demo_model_dir(str(tmp_path_factory.mktemp("serve_model")))
 
@@ -13,9 +13,11 @@ def serve_model_dir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def keras_service(serve_model_dir):
     """A warmed-up service with the builtin index (small buckets)."""
+    from keras_mm.demos.search_data import builtin_index_source
     from keras_mm.serving.server import load_service
 
-    service = load_service(serve_model_dir, index="builtin",
+    service = load_service(serve_model_dir,
+                           index=builtin_index_source(serve_model_dir),
                            buckets=(1, 32), max_wait_ms=5.0)
     yield service
     service.close()

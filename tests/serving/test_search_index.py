@@ -98,4 +98,4 @@ def test_index_stem_is_the_data_name_made_file_safe():
     assert index_stem("data/pairs.csv") == "pairs"
     assert index_stem("photos/") == "photos"
     assert index_stem("shards/{000..009}.tar") == "000..009"
-    assert index_stem("builtin") == "builtin"
+    assert index_stem("serve_index/builtin_data/builtin.csv") == "builtin"

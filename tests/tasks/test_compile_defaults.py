@@ -15,7 +15,7 @@ from keras_mm.tasks import ContrastiveModel
 from keras_mm.tasks import ImageTextMatchingModel
 from keras_mm.tasks import MaskedImageModel
 from keras_mm.tasks import MaskedLanguageModel
-from keras_mm.training.optimizer import ScaledAdamW
+from keras_mm.optimizers.adamw import ScaledAdamW
 
 
 def captioning():

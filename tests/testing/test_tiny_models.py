@@ -1,8 +1,8 @@
 import keras
 import numpy as np
 
-from keras_mm.quickstart import IMAGE_SIZE
-from keras_mm.quickstart import SEQUENCE_LENGTH
+from keras_mm.models.clip.quickstart_clip import IMAGE_SIZE
+from keras_mm.models.clip.quickstart_clip import SEQUENCE_LENGTH
 from keras_mm.testing import tiny_clip
 from keras_mm.testing import tiny_clip_batch
 

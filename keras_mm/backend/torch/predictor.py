@@ -23,7 +23,7 @@ import keras
 import numpy as np
 import torch
 
-from keras_mm.inference.numpy_outputs import to_numpy_tree
+from keras_mm.backend.numpy_outputs import to_numpy_tree
 
 # A trace whose outputs drift further than this from eager is not used.
 TRACE_TOLERANCE = 1e-4

@@ -43,8 +43,8 @@ def run(args):
         raise ValueError(f"{args.srt}: no subtitles")
     features = {}
     if args.features == "motion":
-        from keras_mm.datasets.video import motion_features
-        from keras_mm.datasets.video import subtitle_motion_features
+        from keras_mm.data.motion_features import motion_features
+        from keras_mm.data.motion_features import subtitle_motion_features
 
         features = {
             "frame_features": motion_features(frames),

@@ -58,7 +58,7 @@ def run(args):
 
     import numpy as np
 
-    from keras_mm.checkpoints.embedder import Embedder
+    from keras_mm.inference.embedder import Embedder
 
     embedder = Embedder.from_spec(args.model, vocabulary=args.vocab)
     rows = embedder.embed(args.inputs)

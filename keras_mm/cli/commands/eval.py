@@ -149,11 +149,20 @@ def check_args(args):
 def run(args):
     templates, options = check_args(args)
 
+    from keras_mm.demos.eval_data import builtin_eval_data
+    from keras_mm.demos.eval_data import is_builtin
     from keras_mm.evaluation.report import evaluate_model
 
+    def source(spec):
+        # The built-in data is the application's to supply.
+        if is_builtin(spec):
+            return builtin_eval_data(spec, args.num_samples, args.seed)
+        return spec
+
     report = evaluate_model(
-        args.model, data=args.data, out_dir=args.out,
-        zero_shot_data=args.zero_shot_data, templates=templates,
+        args.model, data=source(args.data), out_dir=args.out,
+        zero_shot_data=args.zero_shot_data and source(args.zero_shot_data),
+        templates=templates,
         vocabulary=args.vocab, logs=args.logs, num_samples=args.num_samples,
         seed=args.seed, batch_size=args.batch_size,
         **{k: v for k, v in options.items() if v is not None},

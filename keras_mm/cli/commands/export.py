@@ -135,11 +135,11 @@ def _pairs(args, model, summary, report):
     """The pairs of `--data` (`builtin`: the built-in shapes, as pairs)."""
     if args.data == BUILTIN:
         from keras_mm.data.pair import Pair
-        from keras_mm.datasets.shapes import make_image_text_pairs
+        from keras_mm.datasets.splits import image_text_split
 
         size = int(model.encoders["image"].input["images"].shape[1])
-        shapes = make_image_text_pairs(
-            args.eval_size + args.representative_size, size, seed=2)
+        shapes = image_text_split(
+            "test", args.eval_size + args.representative_size, size)
         return [Pair(image.astype("uint8"), caption, f"builtin:{i}")
                 for i, (image, caption) in enumerate(
                     zip(shapes["images"], shapes["captions"]))]

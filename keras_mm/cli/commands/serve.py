@@ -106,6 +106,11 @@ def run(args):
     from keras_mm.cli.data_flags import data_options
     from keras_mm.serving import server
 
+    if args.index == "builtin":
+        from keras_mm.demos.search_data import builtin_index_source
+
+        # The server indexes files; the built-in split is written once.
+        args.index = builtin_index_source(args.model, args.index_dir)
     buckets = tuple(sorted({1, *(b for b in (4, 8, 16, 32)
                                  if b < args.max_batch_size),
                             args.max_batch_size}))

@@ -211,12 +211,12 @@ def _run_recipe(args):
     os.makedirs(args.out, exist_ok=True)
     seed = args.seed or 0
     if (args.recipe or "clip") == "staged":
-        from keras_mm.training.recipes.staged import run_staged
+        from keras_mm.demos.staged_recipe import run_staged
 
         run_staged(args.out, size=args.size, seed=seed,
                    overrides=assignments)
         return
-    from keras_mm.training.recipes.clip import run_clip
+    from keras_mm.demos.clip_recipe import run_clip
 
     report = run_clip(args.out, size=args.size, seed=seed,
                       overrides=assignments)

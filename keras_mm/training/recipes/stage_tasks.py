@@ -1,16 +1,13 @@
 """Small objectives of the staged recipe, built on keras_mm encoders.
 
 Unimodal pretraining: masked patch modelling (image) and masked token
-modelling (text); fine-tuning: shape classification. Each is a functional
+modelling (text); fine-tuning: image classification. Each is a functional
 model trained with `(x, y, sample_weight)` and carries `compile_kwargs`
 for `keras_mm.training.train`.
 """
 
 import keras
 import numpy as np
-
-from keras_mm.datasets.shapes import COLORS
-from keras_mm.datasets.shapes import SHAPES
 
 MASK_TOKEN_ID = 4  # "[MASK]" in keras_mm.data.TextPreprocessor
 
@@ -77,15 +74,6 @@ def masked_token_data(text, ratio=0.15, seed=0, mask_token_id=MASK_TOKEN_ID,
             mask.astype("float32"))
 
 
-ATTRIBUTES = {"shape": SHAPES, "color": tuple(COLORS)}
-
-
-def shape_classifier(image_encoder, attribute="shape"):
-    """Classifies an attribute (`"shape"` or `"color"`) of a shape."""
-    return image_classifier(image_encoder, len(ATTRIBUTES[attribute]),
-                            name=f"{attribute}_classifier")
-
-
 def image_classifier(image_encoder, num_classes, name="image_classifier"):
     """A linear classifier on the image encoder's pooled output."""
     size = image_encoder.image_size
@@ -99,18 +87,3 @@ def image_classifier(image_encoder, num_classes, name="image_classifier"):
         "metrics": ["accuracy"],
     }
     return model
-
-
-def shape_labels(objects, attribute="shape"):
-    """The class index of the first shape's attribute in each scene."""
-    names = ATTRIBUTES[attribute]
-    return np.array([names.index(o[0][attribute]) for o in objects], "int32")
-
-
-def single_shape_split(pairs, limit=None):
-    """The scenes of `pairs` that hold exactly one shape (unambiguous
-    labels), at most `limit` of them."""
-    index = [i for i, o in enumerate(pairs["objects"]) if len(o) == 1]
-    index = index[:limit] if limit else index
-    return {"images": pairs["images"][index],
-            "objects": [pairs["objects"][i] for i in index]}

@@ -4,7 +4,9 @@ import keras
 import numpy as np
 import pytest
 
-from keras_mm.quickstart import build_model
+from keras_mm.models.clip.quickstart_clip import (
+    build_quickstart_clip as build_model,
+)
 
 pytestmark = pytest.mark.skipif(keras.config.backend() != "torch",
                                 reason="TorchScript traces are torch-only")

@@ -3,7 +3,7 @@ import numpy as np
 
 from keras_mm.testing import tiny_clip
 from keras_mm.testing import tiny_clip_batch
-from keras_mm.training.jit_defaults import resolve_jit_compile
+from keras_mm.tasks.jit_defaults import resolve_jit_compile
 
 
 def test_auto_means_xla_on_tensorflow_only(monkeypatch):

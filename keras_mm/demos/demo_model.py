@@ -25,8 +25,8 @@ def make_demo_model_dir(out_dir, hidden_dim=32, num_layers=1, num_heads=2,
     from keras_mm.data.text_preprocessor import RESERVED_TOKENS
     from keras_mm.data.text_preprocessor import TextPreprocessor
     from keras_mm.datasets.shapes import caption_vocabulary
-    from keras_mm.quickstart import SEQUENCE_LENGTH
-    from keras_mm.quickstart import build_model
+    from keras_mm.models.clip.quickstart_clip import SEQUENCE_LENGTH
+    from keras_mm.models.clip.quickstart_clip import build_quickstart_clip
 
     os.makedirs(out_dir, exist_ok=True)
     keras.utils.set_random_seed(seed)
@@ -34,7 +34,8 @@ def make_demo_model_dir(out_dir, hidden_dim=32, num_layers=1, num_heads=2,
         [*RESERVED_TOKENS, *caption_vocabulary()], SEQUENCE_LENGTH
     )
     preprocessor.save_vocabulary(os.path.join(out_dir, "vocab.txt"))
-    model = build_model(preprocessor.vocabulary_size, hidden_dim,
-                        num_layers, num_heads, projection_dim=projection_dim)
+    model = build_quickstart_clip(
+        preprocessor.vocabulary_size, hidden_dim, num_layers, num_heads,
+        projection_dim=projection_dim)
     model.save(os.path.join(out_dir, "model.keras"))
     return out_dir

@@ -6,9 +6,10 @@ import os
 import numpy as np
 
 from keras_mm.data.text_preprocessor import TextPreprocessor
-from keras_mm.datasets.shapes import make_image_text_pairs
-from keras_mm.quickstart import SEQUENCE_LENGTH
-from keras_mm.quickstart import build_model
+from keras_mm.datasets.splits import image_text_split
+from keras_mm.models.clip.quickstart_clip import IMAGE_SIZE
+from keras_mm.models.clip.quickstart_clip import SEQUENCE_LENGTH
+from keras_mm.models.clip.quickstart_clip import build_quickstart_clip
 from keras_mm.training.config import TrainConfig
 from keras_mm.training.lora import save_lora_adapter
 from keras_mm.training.trainer import train
@@ -27,7 +28,7 @@ def run_clip(out_dir, size="tiny", seed=0, overrides=(), print_fn=print):
         epochs=spec["epochs"], batch_size=spec["batch_size"], seed=seed,
         checkpoint_dir=os.path.join(out_dir, "checkpoint"),
     ).override(overrides)
-    pairs = make_image_text_pairs(spec["n"], 32, seed=seed)
+    pairs = image_text_split("train", spec["n"], IMAGE_SIZE, seed)
     preprocessor = TextPreprocessor.from_corpus(
         pairs["captions"], vocabulary_size=256,
         sequence_length=SEQUENCE_LENGTH)
@@ -36,8 +37,9 @@ def run_clip(out_dir, size="tiny", seed=0, overrides=(), print_fn=print):
             "token_ids": np.asarray(text["token_ids"], "int32"),
             "padding_mask": np.asarray(text["padding_mask"], "bool")}
     model, report = train(
-        lambda: build_model(preprocessor.vocabulary_size, spec["hidden_dim"],
-                            spec["num_layers"], 2, projection_dim=32),
+        lambda: build_quickstart_clip(
+            preprocessor.vocabulary_size, spec["hidden_dim"],
+            spec["num_layers"], 2, projection_dim=32),
         data, config, print_fn=print_fn)
     model.save_weights(os.path.join(out_dir, "model.weights.h5"))
     if config.lora_rank:

@@ -23,7 +23,7 @@ class Embedder:
 
     Example:
     ```python
-    embedder = keras_mm.checkpoints.Embedder.from_spec("model.keras")
+    embedder = keras_mm.inference.Embedder.from_spec("model.keras")
     rows = embedder.embed([("text", "a red circle"), ("image", "cat.png")])
     ```
     """

@@ -1,11 +1,9 @@
-"""AdamW with warmup-cosine, layer-wise lr decay, clipping and L1/L2."""
-
-import re
+"""keras_mm's AdamW and its warmup-cosine schedule: what `compile("auto")`
+of every task uses, and what `keras_mm.training.build_optimizer` tunes."""
 
 import keras
 
 from keras_mm.api_export import keras_mm_export
-from keras_mm.training.variables import named_variables
 
 # Variables that never get weight decay (seed 001 / open_clip practice),
 # by their own name. Keras searches its patterns in `variable.name`, which
@@ -14,7 +12,6 @@ from keras_mm.training.variables import named_variables
 NO_DECAY = ("bias", "gamma", "beta", "log_scale", "embeddings",
             "position_embedding", "class_token")
 NO_DECAY_PATTERNS = [rf"(^|/){name}(:\d+)?$" for name in NO_DECAY]
-BLOCK = re.compile(r"/block_(\d+)/")
 
 
 def warmup_cosine(total_steps, peak_learning_rate, warmup_fraction=0.1,
@@ -23,7 +20,7 @@ def warmup_cosine(total_steps, peak_learning_rate, warmup_fraction=0.1,
 
     Example:
     ```python
-    schedule = keras_mm.training.warmup_cosine(1000, 1e-3)
+    schedule = keras_mm.optimizers.warmup_cosine(1000, 1e-3)
     float(schedule(0)), float(schedule(100))  # 0.0, 1e-3
     ```
     """
@@ -51,7 +48,7 @@ class ScaledAdamW(keras.optimizers.AdamW):
 
     Example:
     ```python
-    optimizer = keras_mm.training.ScaledAdamW(1e-3, weight_decay=0.05)
+    optimizer = keras_mm.optimizers.ScaledAdamW(1e-3, weight_decay=0.05)
     optimizer.set_multipliers([(model.weights[0], 0.5)])
     ```
     """
@@ -108,51 +105,6 @@ class ScaledAdamW(keras.optimizers.AdamW):
         super().update_step(gradient, variable, learning_rate)
 
 
-def layer_decay_multipliers(model, decay):
-    """Learning-rate factor of each variable for layer-wise decay.
-
-    Within each tower with N blocks, block i gets `decay ** (N - i)`, the
-    embeddings (anything before the blocks) `decay ** (N + 1)`, and the
-    final norm, projections and logit scale 1. Returns `(variable, factor)`
-    pairs.
-    """
-    depths = {}
-    named = named_variables(model)
-    for name in named:
-        match = BLOCK.search(name)
-        if match:
-            tower = name.split("/", 1)[0]
-            depths[tower] = max(depths.get(tower, 0), int(match.group(1)) + 1)
-    multipliers = []  # (variable, factor) pairs: variables are unhashable
-    for name, variable in named.items():
-        tower = name.split("/", 1)[0]
-        if tower not in depths:
-            continue
-        match = BLOCK.search(name)
-        n = depths[tower]
-        if match:
-            multipliers.append((variable, decay ** (n - int(match.group(1)))))
-        elif "final_norm" not in name:
-            multipliers.append((variable, decay ** (n + 1)))
-    return multipliers
-
-
-def apply_regularization(model, l1=0.0, l2=0.0):
-    """Switches L1/L2 penalties on every kernel (`model.losses` adds them).
-
-    Returns the number of kernels regularised.
-    """
-    if not (l1 or l2):
-        return 0
-    regularizer = keras.regularizers.L1L2(l1=l1, l2=l2)
-    count = 0
-    for name, variable in named_variables(model).items():
-        if name.endswith("/kernel") and variable.trainable:
-            variable.regularizer = regularizer
-            count += 1
-    return count
-
-
 def decoupled_adamw(learning_rate, weight_decay=0.05, clipnorm=1.0,
                     **kwargs):
     """AdamW without decay on biases, norms, embeddings and temperature.
@@ -168,47 +120,11 @@ def decoupled_adamw(learning_rate, weight_decay=0.05, clipnorm=1.0,
 
     Example:
     ```python
-    optimizer = keras_mm.training.decoupled_adamw(
-        keras_mm.training.warmup_cosine(1000, 1e-3))
+    optimizer = keras_mm.optimizers.decoupled_adamw(
+        keras_mm.optimizers.warmup_cosine(1000, 1e-3))
     ```
     """
     optimizer = ScaledAdamW(learning_rate, weight_decay=weight_decay,
                             clipnorm=clipnorm, **kwargs)
     optimizer.exclude_from_weight_decay(var_names=NO_DECAY_PATTERNS)
-    return optimizer
-
-
-def build_optimizer(model, total_steps, learning_rate=1e-3,
-                    warmup_fraction=0.1, weight_decay=0.05, layer_decay=None,
-                    global_clipnorm=1.0, gradient_accumulation_steps=None):
-    """AdamW + warmup-cosine + decay exclusions + optional layer decay.
-
-    Args:
-        model: the model to train (for layer-wise decay).
-        total_steps: int. Optimizer updates in the whole run.
-        learning_rate: float. Peak learning rate.
-        warmup_fraction: float. Fraction of the steps of linear warmup.
-        weight_decay: float. Decoupled weight decay (not on biases, norms,
-            embeddings or the temperature).
-        layer_decay: float or None. Layer-wise lr decay factor (e.g. 0.75).
-        global_clipnorm: float or None. Clip gradients by global norm.
-        gradient_accumulation_steps: int or None. Plain (averaging)
-            accumulation, exact only for per-sample losses.
-
-    Example:
-    ```python
-    optimizer = keras_mm.training.build_optimizer(model, 1000, 5e-4,
-                                                  layer_decay=0.75)
-    model.compile(optimizer=optimizer)
-    ```
-    """
-    optimizer = decoupled_adamw(
-        warmup_cosine(total_steps, learning_rate, warmup_fraction),
-        weight_decay=weight_decay,
-        clipnorm=None,
-        global_clipnorm=global_clipnorm,
-        gradient_accumulation_steps=gradient_accumulation_steps,
-    )
-    if layer_decay:
-        optimizer.set_multipliers(layer_decay_multipliers(model, layer_decay))
     return optimizer

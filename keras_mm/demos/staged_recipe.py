@@ -1,4 +1,4 @@
-"""Staged training (seed 002 §4.1) on the built-in shapes data.
+"""Staged training on the built-in shapes (`keras-mm train --recipe staged`).
 
 1. unimodal pretraining: masked patches (image) and masked tokens (text);
 2. alignment: CLIP contrastive loss on the pretrained towers;
@@ -23,13 +23,14 @@ import keras
 import numpy as np
 
 from keras_mm.data.text_preprocessor import TextPreprocessor
-from keras_mm.datasets.shapes import make_image_text_pairs
+from keras_mm.datasets.splits import image_text_split
 from keras_mm.encoders.text_transformer_encoder import TextTransformerEncoder
 from keras_mm.encoders.vision_transformer_encoder import (
     VisionTransformerEncoder,
 )
 from keras_mm.tasks.contrastive_model import ContrastiveModel
 from keras_mm.training.config import TrainConfig
+from keras_mm.demos import shape_tasks
 from keras_mm.training.recipes import stage_tasks as tasks
 from keras_mm.training.trainer import train
 
@@ -60,16 +61,15 @@ def run_staged(out_dir="staged_out", size="tiny", seed=0, overrides=(),
 
     Example:
     ```python
-    report = keras_mm.training.recipes.staged.run_staged("out", "tiny")
+    report = keras_mm.demos.staged_recipe.run_staged("out", "tiny")
     report["stages"]["finetune"]["after"]["accuracy"]
     ```
     """
     spec = SIZES[size]
     os.makedirs(out_dir, exist_ok=True)
     keras.utils.set_random_seed(seed)
-    splits = {name: make_image_text_pairs(spec[name], IMAGE_SIZE,
-                                          seed=seed * 10 + i)
-              for i, name in enumerate(("train", "validation"))}
+    splits = {name: image_text_split(name, spec[name], IMAGE_SIZE, seed)
+              for name in ("train", "validation")}
     preprocessor = TextPreprocessor.from_corpus(
         splits["train"]["captions"], vocabulary_size=256,
         sequence_length=SEQUENCE_LENGTH)
@@ -136,13 +136,13 @@ def run_staged(out_dir="staged_out", size="tiny", seed=0, overrides=(),
     # Single-shape scenes, so the label (the shape's attribute) is
     # unambiguous; more scenes are drawn to get enough of them.
     attribute = spec["finetune_attribute"]
-    scenes = {name: tasks.single_shape_split(make_image_text_pairs(
-        3 * spec[name], IMAGE_SIZE, seed=seed * 10 + 5 + i), spec[name])
-        for i, name in enumerate(("train", "validation"))}
+    scenes = {name: shape_tasks.single_shape_split(image_text_split(
+        f"fine_tune_{name}", 3 * spec[name], IMAGE_SIZE, seed), spec[name])
+        for name in ("train", "validation")}
     labeled = {n: ({"images": s["images"].astype("float32")},
-                   tasks.shape_labels(s["objects"], attribute))
+                   shape_tasks.shape_labels(s["objects"], attribute))
                for n, s in scenes.items()}
-    classifier = tasks.shape_classifier(image_encoder, attribute)
+    classifier = shape_tasks.shape_classifier(image_encoder, attribute)
     classifier.compile(**classifier.compile_kwargs)
     stage("finetune", classifier, labeled["train"], labeled["validation"],
           "accuracy", False, epochs=e3, learning_rate=spec["finetune_lr"],

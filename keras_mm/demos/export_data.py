@@ -7,16 +7,16 @@ def builtin_export_data(model, vocabulary_path, num_eval=500,
                         num_representative=100, seed=0):
     """Inputs for checking and calibrating an export of a quickstart model.
 
-    The splits use the quickstart's seeds (`seed*10` train, `seed*10 + 2`
-    test): calibration samples come from the training split, checks from
-    the test split.
+    The splits are the quickstart's (`keras_mm.datasets.splits`):
+    calibration samples come from the training split, checks from the
+    test split.
 
     Returns:
         `(eval_inputs, captions, representative_inputs)` where
         `representative_inputs` is `{modality: [batch-1 input dicts]}`.
     """
     from keras_mm.data.text_preprocessor import TextPreprocessor
-    from keras_mm.datasets.shapes import make_image_text_pairs
+    from keras_mm.datasets.splits import image_text_split
     from keras_mm.quickstart import model_inputs
 
     if not os.path.exists(vocabulary_path):
@@ -27,9 +27,8 @@ def builtin_export_data(model, vocabulary_path, num_eval=500,
     def inputs(pairs):
         return model_inputs(pairs, preprocessor)
 
-    test = make_image_text_pairs(num_eval, image_size, seed=seed * 10 + 2)
-    train = make_image_text_pairs(num_representative, image_size,
-                                  seed=seed * 10)
+    test = image_text_split("test", num_eval, image_size, seed)
+    train = image_text_split("train", num_representative, image_size, seed)
     train_inputs = inputs(train)
     representative = {
         modality: [

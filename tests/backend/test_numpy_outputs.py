@@ -1,7 +1,7 @@
 import keras
 import numpy as np
 
-from keras_mm.inference.numpy_outputs import to_numpy_tree
+from keras_mm.backend.numpy_outputs import to_numpy_tree
 
 
 def test_to_numpy_tree_converts_every_tensor_and_keeps_the_structure():

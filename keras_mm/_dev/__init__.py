@@ -1,0 +1,1 @@
+"""Developer tools that check the package; not part of its API."""
