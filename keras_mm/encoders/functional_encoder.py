@@ -1,32 +1,60 @@
 """Base class of keras_mm's encoders: functional models built from args."""
 
+import inspect
+
 import keras
+
+from keras_mm.layers.transformer_block import TransformerBlock
 
 
 class FunctionalEncoder(keras.Model):
     """A functional `keras.Model` whose config is its constructor arguments.
 
-    Subclasses build their graph in `__init__`, store every constructor
-    argument as an attribute of the same name and list those names in
-    `config_fields`; `get_config`/`from_config` follow from that. A field
-    holding a Keras object is serialized with `keras.saving`.
+    Subclasses build their graph in `__init__` and end it with
+    `super().__init__(inputs, sequence_output, pooled_output, locals(),
+    **kwargs)`: that makes the model and stores every constructor argument
+    (`config_fields`: by default the constructor's own, less `dtype` and
+    `**kwargs`) from `locals()` as an attribute of the same name, as the
+    constructor resolved it (e.g. a default `intermediate_dim`).
+    `get_config`/`from_config` follow from that. A field holding a Keras
+    object is serialized with `keras.saving`.
 
     Example:
     ```python
     class TinyEncoder(FunctionalEncoder):
-        config_fields = ("hidden_dim",)
         input_keys = ("features",)
 
         def __init__(self, hidden_dim, **kwargs):
             features = keras.Input((4,), name="features")
-            pooled = keras.layers.Dense(hidden_dim)(features)
-            super().__init__({"features": features},
-                             {"pooled_output": pooled}, **kwargs)
-            self.hidden_dim = hidden_dim
+            sequence = keras.layers.Dense(hidden_dim)(features)
+            super().__init__({"features": features}, sequence, sequence,
+                             locals(), **kwargs)
     ```
     """
 
     config_fields = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "config_fields" not in cls.__dict__ and "__init__" in cls.__dict__:
+            cls.config_fields = tuple(
+                name
+                for name, parameter in inspect.signature(
+                    cls.__init__).parameters.items()
+                if name not in ("self", "dtype")
+                and parameter.kind is parameter.POSITIONAL_OR_KEYWORD
+            )
+
+    def __init__(self, inputs, sequence_output, pooled_output, arguments,
+                 **kwargs):
+        super().__init__(
+            inputs=inputs,
+            outputs={"sequence_output": sequence_output,
+                     "pooled_output": pooled_output},
+            **kwargs,
+        )
+        for field in self.config_fields:
+            setattr(self, field, arguments[field])
 
     def encode_pooled(self, inputs, training=False):
         """`self(inputs)["pooled_output"]`, skipping work it does not need.
@@ -73,6 +101,27 @@ class FunctionalEncoder(keras.Model):
             if isinstance(value, dict) and "class_name" in value:
                 config[field] = keras.saving.deserialize_keras_object(value)
         return cls(**config)
+
+
+def transformer_blocks(num_layers, block_class=TransformerBlock, **kwargs):
+    """`num_layers` blocks named `block_0…`, as `encode_pooled` expects.
+
+    Example:
+    ```python
+    blocks = transformer_blocks(2, hidden_dim=32, num_heads=2,
+                                intermediate_dim=64)
+    [block.name for block in blocks]  # ['block_0', 'block_1']
+    ```
+    """
+    return [block_class(name=f"block_{i}", **kwargs)
+            for i in range(num_layers)]
+
+
+def run_blocks(blocks, x, final_norm=None, **call_kwargs):
+    """`x` through each of `blocks` in turn, then `final_norm` if given."""
+    for block in blocks:
+        x = block(x, **call_kwargs)
+    return x if final_norm is None else final_norm(x)
 
 
 def pooled_features(encoder, inputs, training=False):
