@@ -13,7 +13,7 @@ import os
 from keras_mm.checkpoints.tensor_files import open_tensors
 from keras_mm.layers.activations import checkpoint_activation
 from keras_mm.models import weight_mapping as wm
-from keras_mm.models.clip.clip_model import block_entries
+from keras_mm.models.clip.clip_model import towers_block_entries
 from keras_mm.models.clip.clip_model import build_clip
 from keras_mm.models.clip.clip_text_preprocessor import CLIPTextPreprocessor
 from keras_mm.models.hf_folder import model_type
@@ -96,29 +96,8 @@ def hf_clip_entries(model):
                  model.projections["text"].output_layer.kernel, "linear"),
         wm.Entry(("logit_scale",), model.logit_scale.log_scale),
     ]
-    for prefix, encoder in ((v, image), (t, text)):
-        for i in range(encoder.num_layers):
-            entries += block_entries(encoder.get_layer(f"block_{i}"),
-                                     f"{prefix}encoder.layers.{i}.",
-                                     HF_BLOCK_NAMES)
-    return entries
-
-
-def text_preprocessor_from_folder(folder, sequence_length):
-    """The folder's CLIP tokenizer: `vocab.json` + `merges.txt`, else
-    `tokenizer.json`."""
-    vocabulary = os.path.join(folder, "vocab.json")
-    merges = os.path.join(folder, "merges.txt")
-    if os.path.exists(vocabulary) or os.path.exists(merges):
-        return CLIPTextPreprocessor.from_files(vocabulary, merges,
-                                               sequence_length)
-    tokenizer_json = os.path.join(folder, "tokenizer.json")
-    if os.path.exists(tokenizer_json):
-        return CLIPTextPreprocessor.from_tokenizer_json(tokenizer_json,
-                                                        sequence_length)
-    raise FileNotFoundError(
-        f"No tokenizer in {folder}: expected vocab.json + merges.txt or "
-        "tokenizer.json")
+    return entries + towers_block_entries(((v, image), (t, text)),
+                                          HF_BLOCK_NAMES)
 
 
 def load_hf_clip(folder, image_size=None, sequence_length=None):
@@ -156,7 +135,7 @@ def load_hf_clip(folder, image_size=None, sequence_length=None):
         key = "text_model.embeddings.position_embedding.weight"
         if key in tensors:
             tensors[key] = tensors[key][:sequence_length]
-    tokenizer = text_preprocessor_from_folder(folder, text_length)
+    tokenizer = CLIPTextPreprocessor.from_folder(folder, text_length)
     images = ImagePreprocessor.from_hf_config(
         processor_config, os.path.join(folder, "preprocessor_config.json"))
     checkpoint_size = kwargs["vision"]["image_size"]

@@ -22,6 +22,7 @@ from keras_mm.models import weight_mapping as wm
 from keras_mm.models.clip.clip_model import block_entries
 from keras_mm.models.clip.hf_clip import model_type
 from keras_mm.models.clip.hf_clip import read_json
+from keras_mm.models.hf_tensor_reader import tensor_prefix
 from keras_mm.models.image_preprocessor import ImagePreprocessor
 from keras_mm.models.pretrained_tower import PretrainedTower
 
@@ -83,9 +84,9 @@ def image_statistics(processor_config, source):
 
 def checkpoint_prefix(tensors, source):
     """`""` (`ViTModel`) or `"vit."` (`ViTForImageClassification`)."""
-    for name in tensors:
-        if name.endswith(_CLASS_TOKEN):
-            return name[: -len(_CLASS_TOKEN)]
+    prefix = tensor_prefix(tensors, _CLASS_TOKEN)
+    if prefix is not None:
+        return prefix
     raise ValueError(f"{source}: no ViT tensors (expected "
                      f"'{_CLASS_TOKEN}' or 'vit.{_CLASS_TOKEN}')")
 

@@ -10,7 +10,6 @@ tokens, as keras-hub's). keras-hub normalises images in its
 per-channel mean/std, so the encoder takes [0, 255] pixels.
 """
 
-import json
 import os
 
 import numpy as np
@@ -21,29 +20,16 @@ from keras_mm.models.keras_hub_image_preprocessor import (
 from keras_mm.models.keras_hub_image_preprocessor import (
     statistics_from_converter,
 )
+from keras_mm.models.keras_hub_preset_folder import keras_hub_backbone_class
 from keras_mm.models.pretrained_tower import PretrainedTower
 
 SOURCE = "keras-hub vit"
 CONVERTER_FILE = "image_converter.json"
 
 
-def _read_json(path):
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
-
-
 def is_keras_hub_vit_preset(path):
     """A `save_to_preset` folder whose backbone is a `ViTBackbone`."""
-    metadata = os.path.join(path, "metadata.json")
-    config = os.path.join(path, "config.json")
-    if not (os.path.isdir(path) and os.path.isfile(metadata)
-            and os.path.isfile(config)):
-        return False
-    try:
-        return (_read_json(config).get("class_name") == "ViTBackbone"
-                and "keras_hub_version" in _read_json(metadata))
-    except (OSError, ValueError):
-        return False
+    return keras_hub_backbone_class(path) == "ViTBackbone"
 
 
 def encoder_kwargs_from_backbone(backbone, source):

@@ -1,8 +1,9 @@
 """wav2vec 2.0's input normalisation, computed on the host."""
 
-import json
-
 import numpy as np
+
+from keras_mm.models.hf_audio_folder import mono_waveforms
+from keras_mm.models.hf_folder import read_json
 
 
 class Wav2Vec2AudioPreprocessor:
@@ -52,8 +53,7 @@ class Wav2Vec2AudioPreprocessor:
     @classmethod
     def from_preprocessor_config(cls, path):
         """Reads Hugging Face's `preprocessor_config.json`."""
-        with open(path, encoding="utf-8") as f:
-            config = json.load(f)
+        config = read_json(path)
         return cls(
             sampling_rate=config.get("sampling_rate", 16000),
             do_normalize=config.get("do_normalize", True),
@@ -62,18 +62,7 @@ class Wav2Vec2AudioPreprocessor:
         )
 
     def __call__(self, waveforms):
-        if isinstance(waveforms, np.ndarray) and waveforms.ndim == 1:
-            waveforms = [waveforms]
-        elif not isinstance(waveforms, np.ndarray) and len(waveforms) and (
-                np.ndim(waveforms[0]) == 0):
-            waveforms = [waveforms]  # One waveform given as a list.
-        # float32 first, as Hugging Face converts its inputs.
-        waveforms = [np.asarray(w, dtype="float32") for w in waveforms]
-        for waveform in waveforms:
-            if waveform.ndim != 1:
-                raise ValueError(
-                    "Each waveform must be mono, shape (samples,). "
-                    f"Received: shape={waveform.shape}")
+        waveforms = mono_waveforms(waveforms)
         longest = max(len(w) for w in waveforms)
         batch = np.full((len(waveforms), longest), self.padding_value,
                         dtype="float64")
