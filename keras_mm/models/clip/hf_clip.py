@@ -11,11 +11,11 @@ import math
 import os
 
 from keras_mm.checkpoints.tensor_files import open_tensors
-from keras_mm.layers.activations import checkpoint_activation
 from keras_mm.models import weight_mapping as wm
 from keras_mm.models.clip.clip_model import towers_block_entries
 from keras_mm.models.clip.clip_model import build_clip
 from keras_mm.models.clip.clip_text_preprocessor import CLIPTextPreprocessor
+from keras_mm.models.hf_folder import hf_tower_kwargs
 from keras_mm.models.hf_folder import model_type
 from keras_mm.models.hf_folder import read_json
 from keras_mm.models.image_preprocessor import ImagePreprocessor
@@ -31,21 +31,6 @@ HF_BLOCK_NAMES = {
 
 def is_hf_clip_folder(path):
     return os.path.isdir(path) and model_type(path) == "clip"
-
-
-def hf_tower_kwargs(config, source, default_activation="quick_gelu",
-                    default_epsilon=1e-5):
-    """Encoder arguments from a Hugging Face tower config (CLIP's and
-    SigLIP's share their keys; only the defaults differ)."""
-    return dict(
-        hidden_dim=config["hidden_size"],
-        num_layers=config["num_hidden_layers"],
-        num_heads=config["num_attention_heads"],
-        intermediate_dim=config["intermediate_size"],
-        activation=checkpoint_activation(
-            config.get("hidden_act", default_activation), source),
-        layer_norm_epsilon=config.get("layer_norm_eps", default_epsilon),
-    )
 
 
 def clip_kwargs_from_hf(config, image_processor, source):

@@ -13,7 +13,7 @@ from keras_mm.checkpoints.checkpoint_mismatch_error import (
     CheckpointMismatchError,
 )
 from keras_mm.checkpoints.tensor_files import read_tensors
-from keras_mm.models.clip.hf_clip import hf_tower_kwargs
+from keras_mm.models.hf_folder import hf_tower_kwargs
 from keras_mm.models import weight_mapping as wm
 from keras_mm.models.clip.clip_model import towers_block_entries
 from keras_mm.models.clip.clip_model import set_logit_scale

@@ -13,6 +13,7 @@ import numpy as np
 from keras_mm.layers.activations import checkpoint_activation
 from keras_mm.models.checkpoint_format import CheckpointFormat
 from keras_mm.models.hf_audio_folder import hf_audio_tower
+from keras_mm.models.hf_folder import hf_tower_kwargs
 from keras_mm.models.hf_audio_folder import read_hf_audio_folder
 from keras_mm.models.hf_tensor_reader import HFTensorReader
 from keras_mm.models.hf_tensor_reader import hf_model_type
@@ -40,20 +41,14 @@ def encoder_kwargs_from_hf(config):
         conv_strides=list(config["conv_stride"]),
         conv_bias=config.get("conv_bias", False),
         feature_norm=config.get("feat_extract_norm", "group"),
-        hidden_dim=config["hidden_size"],
-        num_layers=config["num_hidden_layers"],
-        num_heads=config["num_attention_heads"],
-        intermediate_dim=config["intermediate_size"],
         num_conv_pos_embeddings=config.get("num_conv_pos_embeddings", 128),
         num_conv_pos_embedding_groups=config.get(
             "num_conv_pos_embedding_groups", 16),
         pre_norm=config.get("do_stable_layer_norm", False),
-        activation=checkpoint_activation(
-            config.get("hidden_act", "gelu"), "wav2vec2 hidden_act"),
         feature_activation=checkpoint_activation(
             config.get("feat_extract_activation", "gelu"),
             "wav2vec2 feat_extract_activation"),
-        layer_norm_epsilon=config.get("layer_norm_eps", 1e-5),
+        **hf_tower_kwargs(config, "wav2vec2 config.json", "gelu", 1e-5),
     )
 
 
