@@ -1,23 +1,20 @@
 """Base class of keras_mm's encoders: functional models built from args."""
 
-import inspect
-
 import keras
 
+from keras_mm.constructor_config import ConstructorConfig
 from keras_mm.layers.transformer_block import TransformerBlock
 
 
-class FunctionalEncoder(keras.Model):
+class FunctionalEncoder(ConstructorConfig, keras.Model):
     """A functional `keras.Model` whose config is its constructor arguments.
 
     Subclasses build their graph in `__init__` and end it with
     `super().__init__(inputs, sequence_output, pooled_output, locals(),
-    **kwargs)`: that makes the model and stores every constructor argument
-    (`config_fields`: by default the constructor's own, less `dtype` and
-    `**kwargs`) from `locals()` as an attribute of the same name, as the
-    constructor resolved it (e.g. a default `intermediate_dim`).
-    `get_config`/`from_config` follow from that. A field holding a Keras
-    object is serialized with `keras.saving`.
+    **kwargs)`: that makes the model and stores the constructor's arguments
+    from `locals()`, as the constructor resolved them (e.g. a default
+    `intermediate_dim`), for `get_config`/`from_config`
+    (`keras_mm.constructor_config.ConstructorConfig`).
 
     Example:
     ```python
@@ -32,19 +29,6 @@ class FunctionalEncoder(keras.Model):
     ```
     """
 
-    config_fields = ()
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        if "config_fields" not in cls.__dict__ and "__init__" in cls.__dict__:
-            cls.config_fields = tuple(
-                name
-                for name, parameter in inspect.signature(
-                    cls.__init__).parameters.items()
-                if name not in ("self", "dtype")
-                and parameter.kind is parameter.POSITIONAL_OR_KEYWORD
-            )
-
     def __init__(self, inputs, sequence_output, pooled_output, arguments,
                  **kwargs):
         super().__init__(
@@ -53,8 +37,7 @@ class FunctionalEncoder(keras.Model):
                      "pooled_output": pooled_output},
             **kwargs,
         )
-        for field in self.config_fields:
-            setattr(self, field, arguments[field])
+        self._remember_config(arguments)
 
     def encode_pooled(self, inputs, training=False):
         """`self(inputs)["pooled_output"]`, skipping work it does not need.
@@ -81,26 +64,13 @@ class FunctionalEncoder(keras.Model):
         return self.get_layer("final_norm")(x)
 
     def get_config(self):
-        config = {
+        # Not the functional graph's config: the constructor rebuilds it.
+        return {
             "name": self.name,
             "trainable": self.trainable,
             "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+            **self._constructor_config(),
         }
-        for field in self.config_fields:
-            value = getattr(self, field)
-            if isinstance(value, (keras.layers.Layer, keras.Model)):
-                value = keras.saving.serialize_keras_object(value)
-            config[field] = value
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for field in cls.config_fields:
-            value = config.get(field)
-            if isinstance(value, dict) and "class_name" in value:
-                config[field] = keras.saving.deserialize_keras_object(value)
-        return cls(**config)
 
 
 def transformer_blocks(num_layers, block_class=TransformerBlock, **kwargs):

@@ -11,6 +11,8 @@ import os
 
 import keras
 
+from keras_mm.constructor_config import deserialized
+
 
 def read_bpe_files(vocabulary_path, merges_path):
     """`(vocabulary dict, merges list)` from `vocab.json` + `merges.txt`."""
@@ -189,7 +191,4 @@ class BPETextPreprocessor(keras.layers.Layer):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["tokenizer"] = keras.saving.deserialize_keras_object(
-            config["tokenizer"])
-        return cls(**config)
+        return cls(**deserialized(config, "tokenizer"))

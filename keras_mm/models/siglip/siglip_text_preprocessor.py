@@ -6,6 +6,7 @@ import string
 import keras
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.constructor_config import deserialized
 
 # Python's `string.punctuation`, which both Hugging Face's SiglipTokenizer
 # and keras-hub's SigLIPPreprocessor remove (big_vision's canonicalisation).
@@ -150,7 +151,4 @@ class SigLIPTextPreprocessor(keras.layers.Layer):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["tokenizer"] = keras.saving.deserialize_keras_object(
-            config["tokenizer"])
-        return cls(**config)
+        return cls(**deserialized(config, "tokenizer"))
