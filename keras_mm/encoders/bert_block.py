@@ -3,6 +3,7 @@
 import keras
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.constructor_config import ConstructorConfig
 from keras_mm.layers.multi_head_attention import check_heads
 from keras_mm.layers.multi_head_attention import multi_head_attention
 
@@ -27,7 +28,7 @@ ACTIVATIONS = {
 
 
 @keras_mm_export
-class BertBlock(keras.layers.Layer):
+class BertBlock(ConstructorConfig, keras.layers.Layer):
     """Self-attention + MLP, each followed by residual add and LayerNorm.
 
     This is the original (post-norm) BERT layer; its weights map one to one
@@ -64,12 +65,7 @@ class BertBlock(keras.layers.Layer):
                 f"activation must be one of {sorted(ACTIVATIONS)}. "
                 f"Received: activation={activation!r}"
             )
-        self.hidden_dim = hidden_dim
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.activation = activation
-        self.layer_norm_epsilon = layer_norm_epsilon
-        self.dropout = dropout
+        self._remember_config(locals())
 
     def build(self, input_shape):
         common = dict(dtype=self.dtype_policy)
@@ -112,14 +108,3 @@ class BertBlock(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "hidden_dim": self.hidden_dim,
-            "num_heads": self.num_heads,
-            "intermediate_dim": self.intermediate_dim,
-            "activation": self.activation,
-            "layer_norm_epsilon": self.layer_norm_epsilon,
-            "dropout": self.dropout,
-        }

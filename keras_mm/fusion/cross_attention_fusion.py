@@ -3,13 +3,14 @@
 import keras
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.constructor_config import ConstructorConfig
 from keras_mm.layers.multi_head_attention import check_dropout
 from keras_mm.layers.multi_head_attention import check_heads
 from keras_mm.layers.multi_head_attention import multi_head_attention
 
 
 @keras_mm_export
-class CrossAttentionFusion(keras.layers.Layer):
+class CrossAttentionFusion(ConstructorConfig, keras.layers.Layer):
     """Pre-norm cross-attention from query tokens to context tokens + MLP.
 
     Each query token (text) attends to every valid context token (image
@@ -63,11 +64,7 @@ class CrossAttentionFusion(keras.layers.Layer):
         if num_heads < 1:
             raise ValueError(f"num_heads must be >= 1. Received: {num_heads}")
         check_dropout(dropout)
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.dropout = dropout
-        self.activation = activation
-        self.layer_norm_epsilon = layer_norm_epsilon
+        self._remember_config(locals())
 
     def build(self, query_shape, context_shape):
         dim = query_shape[-1]
@@ -122,13 +119,3 @@ class CrossAttentionFusion(keras.layers.Layer):
 
     def compute_output_shape(self, query_shape, context_shape):
         return query_shape
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "num_heads": self.num_heads,
-            "intermediate_dim": self.intermediate_dim,
-            "dropout": self.dropout,
-            "activation": self.activation,
-            "layer_norm_epsilon": self.layer_norm_epsilon,
-        }
