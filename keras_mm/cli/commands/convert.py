@@ -1,6 +1,7 @@
 """`keras-mm convert`: a checkpoint to `.keras`, or `.keras` back out."""
 
-BACKENDS = ("jax", "tensorflow", "torch")
+from keras_mm.cli.backend_flag import add_backend_flag
+
 TARGETS = ("keras", "hf", "open_clip")
 
 
@@ -21,8 +22,7 @@ def register(subparsers):
     p.add_argument("--image-size", type=int,
                    help="another image size (position embeddings are "
                    "interpolated)")
-    p.add_argument("--backend", choices=BACKENDS,
-                   help="Keras backend (default: $KERAS_BACKEND)")
+    add_backend_flag(p)
     p.set_defaults(run=run)
 
 
