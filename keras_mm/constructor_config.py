@@ -75,7 +75,8 @@ class ConstructorConfig:
         return config
 
     def get_config(self):
-        return {**super().get_config(), **self._constructor_config()}
+        base = super().get_config() if hasattr(super(), "get_config") else {}
+        return {**base, **self._constructor_config()}
 
     @classmethod
     def from_config(cls, config):

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.constructor_config import ConstructorConfig
 from keras_mm.layers import activations
 from keras_mm.layers.fused_dense import FusedDense
 from keras_mm.layers.multi_head_attention import check_dropout
@@ -12,7 +13,7 @@ from keras_mm.layers.multi_head_attention import key_padding_mask
 
 
 @keras_mm_export
-class TransformerBlock(keras.layers.Layer):
+class TransformerBlock(ConstructorConfig, keras.layers.Layer):
     """Pre-LayerNorm self-attention + MLP block.
 
     Queries, keys and values come from one fused `Dense(3 * hidden_dim)` and
@@ -73,13 +74,7 @@ class TransformerBlock(keras.layers.Layer):
         super().__init__(**kwargs)
         check_heads(hidden_dim, num_heads)
         check_dropout(dropout)
-        self.hidden_dim = hidden_dim
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.causal = causal
-        self.dropout = dropout
-        self.activation = activation
-        self.layer_norm_epsilon = layer_norm_epsilon
+        self._remember_config(locals())
         self.supports_masking = True
 
     @property
@@ -185,15 +180,3 @@ class TransformerBlock(keras.layers.Layer):
         if query_index_shape is not None:
             return (inputs_shape[0], inputs_shape[-1])
         return inputs_shape
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "hidden_dim": self.hidden_dim,
-            "num_heads": self.num_heads,
-            "intermediate_dim": self.intermediate_dim,
-            "causal": self.causal,
-            "dropout": self.dropout,
-            "activation": self.activation,
-            "layer_norm_epsilon": self.layer_norm_epsilon,
-        }

@@ -16,10 +16,7 @@ from keras_mm.models.clip.clip_model import build_clip
 from keras_mm.models.clip.clip_text_preprocessor import CLIPTextPreprocessor
 from keras_mm.models.clip.hf_clip import hf_clip_entries
 from keras_mm.models.keras_hub_image_preprocessor import (
-    KerasHubImagePreprocessor,
-)
-from keras_mm.models.keras_hub_image_preprocessor import (
-    statistics_from_converter,
+    converter_preprocessing,
 )
 from keras_mm.models.keras_hub_preset_folder import float32_numpy
 from keras_mm.models.keras_hub_preset_folder import keras_hub_backbone_class
@@ -95,21 +92,6 @@ def keras_hub_clip_tensors(backbone):
     return tensors
 
 
-def _image_preprocessing(converter, image_size, source):
-    """keras-hub's `x * scale + offset` as CLIP's mean/std, and its
-    resize (`keras.layers.Resizing`, as the converter runs it)."""
-    if converter is None:
-        raise FileNotFoundError(f"No image converter in {source} (keras-hub "
-                                "writes image_converter.json)")
-    mean, std = statistics_from_converter(converter.scale, converter.offset)
-    images = KerasHubImagePreprocessor.from_converter(converter, source)
-    if images.output_size != (image_size, image_size):
-        raise ValueError(f"{source}: the image converter resizes to "
-                         f"{images.output_size}; the vision encoder takes "
-                         f"{(image_size, image_size)}")
-    return images, mean, std
-
-
 def load_keras_hub_clip(folder):
     """Builds a keras_mm CLIP from a keras-hub `CLIPBackbone` preset folder.
 
@@ -129,7 +111,8 @@ def load_keras_hub_clip(folder):
         converter = None
     vision, text = backbone.vision_encoder, backbone.text_encoder
     image_size = vision.image_shape[0]
-    images, mean, std = _image_preprocessing(converter, image_size, folder)
+    images, mean, std = converter_preprocessing(
+        converter, folder, image_size)
     if text.embedding_dim != text.hidden_dim:
         raise ValueError(f"{folder}: a text embedding_dim "
                          f"({text.embedding_dim}) other than hidden_dim "

@@ -18,10 +18,7 @@ from keras_mm.models import weight_mapping as wm
 from keras_mm.models.clip.clip_model import set_logit_scale
 from keras_mm.models.siglip.hf_siglip import hf_siglip_entries
 from keras_mm.models.keras_hub_image_preprocessor import (
-    KerasHubImagePreprocessor,
-)
-from keras_mm.models.keras_hub_image_preprocessor import (
-    statistics_from_converter,
+    converter_preprocessing,
 )
 from keras_mm.models.keras_hub_preset_folder import float32_numpy
 from keras_mm.models.keras_hub_preset_folder import keras_hub_backbone_class
@@ -191,8 +188,7 @@ def preprocessors_from_preset(folder, sequence_length):
         end_token=tokenizer.end_token, pad_token=tokenizer.pad_token,
         lower_case="ascii" if canonicalize else False,
         remove_punctuation=canonicalize, normalize_whitespace=canonicalize)
-    images = KerasHubImagePreprocessor.from_converter(converter, folder)
-    mean, std = statistics_from_converter(converter.scale, converter.offset)
+    images, mean, std = converter_preprocessing(converter, folder)
     return text, images, tuple(mean), tuple(std)
 
 

@@ -18,6 +18,9 @@ from keras_mm.models.keras_hub_image_preprocessor import (
     KerasHubImagePreprocessor,
 )
 from keras_mm.models.keras_hub_image_preprocessor import (
+    converter_preprocessing,
+)
+from keras_mm.models.keras_hub_image_preprocessor import (
     statistics_from_converter,
 )
 from keras_mm.models.keras_hub_preset_folder import keras_hub_backbone_class
@@ -124,13 +127,7 @@ def load_keras_hub_vit(folder):
     size = kwargs["image_size"]
     if os.path.exists(os.path.join(folder, CONVERTER_FILE)):
         converter = keras_hub.layers.ViTImageConverter.from_preset(folder)
-        mean, std = statistics_from_converter(converter.scale,
-                                              converter.offset)
-        images = KerasHubImagePreprocessor.from_converter(converter, folder)
-        if images.output_size != (size, size):
-            raise ValueError(f"{folder}: the image converter resizes to "
-                             f"{images.output_size}; the backbone takes "
-                             f"{(size, size)}")
+        images, mean, std = converter_preprocessing(converter, folder, size)
     else:
         # keras-hub ViT presets scale to [-1, 1]; the resize is an
         # `ImageConverter`'s default.

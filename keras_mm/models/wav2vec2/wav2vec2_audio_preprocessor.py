@@ -2,11 +2,12 @@
 
 import numpy as np
 
+from keras_mm.constructor_config import ConstructorConfig
 from keras_mm.models.hf_audio_folder import mono_waveforms
 from keras_mm.models.hf_folder import read_json
 
 
-class Wav2Vec2AudioPreprocessor:
+class Wav2Vec2AudioPreprocessor(ConstructorConfig):
     """Waveforms → `input_values`, as Hugging Face's
     `Wav2Vec2FeatureExtractor` with `padding=True`.
 
@@ -45,10 +46,7 @@ class Wav2Vec2AudioPreprocessor:
 
     def __init__(self, sampling_rate=16000, do_normalize=True,
                  padding_value=0.0, return_attention_mask=False):
-        self.sampling_rate = sampling_rate
-        self.do_normalize = do_normalize
-        self.padding_value = padding_value
-        self.return_attention_mask = return_attention_mask
+        self._remember_config(locals())
 
     @classmethod
     def from_preprocessor_config(cls, path):
@@ -77,15 +75,3 @@ class Wav2Vec2AudioPreprocessor:
             row[:] = (row - mean) / np.sqrt(var + 1e-7)
             row[real:] = self.padding_value  # Empty without a mask.
         return {"input_values": batch.astype("float32")}
-
-    def get_config(self):
-        return {
-            "sampling_rate": self.sampling_rate,
-            "do_normalize": self.do_normalize,
-            "padding_value": self.padding_value,
-            "return_attention_mask": self.return_attention_mask,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
