@@ -6,10 +6,10 @@ from keras import ops
 from keras_mm.api_export import keras_mm_export
 from keras_mm.encoders.functional_encoder import (
     FunctionalEncoder,
+    final_norm_and_pooling,
     run_blocks,
     transformer_blocks,
 )
-from keras_mm.layers.masked_pooling import MaskedPooling
 from keras_mm.layers.position_embedding import PositionEmbedding
 
 
@@ -92,10 +92,7 @@ class AudioEncoder(FunctionalEncoder):
         blocks = transformer_blocks(
             num_layers, hidden_dim=hidden_dim, num_heads=num_heads,
             intermediate_dim=intermediate_dim, dropout=dropout, dtype=dtype)
-        final_norm = keras.layers.LayerNormalization(
-            epsilon=1e-5, dtype=dtype, name="final_norm"
-        )
-        pool = MaskedPooling(pooling, dtype=dtype, name="pooling")
+        final_norm, pool = final_norm_and_pooling(pooling, dtype=dtype)
 
         # === Functional Model ===
         audio = keras.Input((num_samples,), name="audio")

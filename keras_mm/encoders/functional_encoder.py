@@ -3,6 +3,7 @@
 import keras
 
 from keras_mm.constructor_config import ConstructorConfig
+from keras_mm.layers.masked_pooling import MaskedPooling
 from keras_mm.layers.transformer_block import TransformerBlock
 
 
@@ -85,6 +86,14 @@ def transformer_blocks(num_layers, block_class=TransformerBlock, **kwargs):
     """
     return [block_class(name=f"block_{i}", **kwargs)
             for i in range(num_layers)]
+
+
+def final_norm_and_pooling(pooling, epsilon=1e-5, dtype=None):
+    """The `final_norm` layer norm and `pooling` `MaskedPooling` of a
+    transformer encoder, named as `encode_pooled` looks them up."""
+    return (keras.layers.LayerNormalization(epsilon=epsilon, dtype=dtype,
+                                            name="final_norm"),
+            MaskedPooling(pooling, dtype=dtype, name="pooling"))
 
 
 def run_blocks(blocks, x, final_norm=None, **call_kwargs):

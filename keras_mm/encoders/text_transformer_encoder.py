@@ -6,10 +6,10 @@ from keras import ops
 from keras_mm.api_export import keras_mm_export
 from keras_mm.encoders.functional_encoder import (
     FunctionalEncoder,
+    final_norm_and_pooling,
     run_blocks,
     transformer_blocks,
 )
-from keras_mm.layers.masked_pooling import MaskedPooling
 from keras_mm.layers.position_embedding import PositionEmbedding
 
 
@@ -86,11 +86,8 @@ class TextTransformerEncoder(FunctionalEncoder):
             intermediate_dim=intermediate_dim, causal=causal, dropout=dropout,
             activation=activation, layer_norm_epsilon=layer_norm_epsilon,
             dtype=dtype)
-        final_norm = keras.layers.LayerNormalization(
-            epsilon=final_layer_norm_epsilon or layer_norm_epsilon,
-            dtype=dtype, name="final_norm"
-        )
-        pool = MaskedPooling(pooling, dtype=dtype, name="pooling")
+        final_norm, pool = final_norm_and_pooling(
+            pooling, final_layer_norm_epsilon or layer_norm_epsilon, dtype)
 
         # === Functional Model ===
         token_ids = keras.Input((sequence_length,), dtype="int32",

@@ -20,6 +20,7 @@ from keras_mm.models.bert.loaded_checkpoint import LoadedCheckpoint
 from keras_mm.models.bert.sentence_transformers import (
     read_sentence_transformers,
 )
+from keras_mm.models.hf_folder import hf_tower_sizes
 from keras_mm.models.hf_folder import read_json
 from keras_mm.models.hf_tensor_reader import tensor_prefix
 
@@ -49,10 +50,7 @@ def encoder_kwargs_from_hf(config):
     return dict(
         vocabulary_size=config["vocab_size"],
         sequence_length=config["max_position_embeddings"],
-        hidden_dim=config["hidden_size"],
-        num_layers=config["num_hidden_layers"],
-        num_heads=config["num_attention_heads"],
-        intermediate_dim=config["intermediate_size"],
+        **hf_tower_sizes(config),
         activation=config.get("hidden_act", "gelu"),
         layer_norm_epsilon=config.get("layer_norm_eps", 1e-12),
         type_vocabulary_size=config.get("type_vocab_size", 2),

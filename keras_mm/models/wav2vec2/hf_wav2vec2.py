@@ -135,8 +135,8 @@ def load_hf_wav2vec2(folder, dtype=None):
     Example:
     ```python
     tower = keras_mm.models.wav2vec2.load_hf_wav2vec2("wav2vec2-base/")
-    waveforms = tower.preprocessor([np.zeros(16000, "float32")])
-    tower.encoder(waveforms)["pooled_output"].shape  # (1, 768)
+    clips = [np.zeros(16000, "float32"), np.zeros(8000, "float32")]
+    tower.encoder(tower.preprocessor(clips))["pooled_output"]  # (2, 768)
     ```
     """
     from keras_mm.models.wav2vec2.wav2vec2_audio_encoder import (

@@ -11,6 +11,7 @@ from keras_mm.layers.activations import checkpoint_activation
 from keras_mm.models.checkpoint_format import CheckpointFormat
 from keras_mm.models.hf_audio_folder import hf_audio_tower
 from keras_mm.models.hf_audio_folder import read_hf_audio_folder
+from keras_mm.models.hf_folder import hf_tower_sizes
 from keras_mm.models.hf_tensor_reader import HFTensorReader
 from keras_mm.models.hf_tensor_reader import hf_model_type
 from keras_mm.models.hf_tensor_reader import tensor_prefix
@@ -28,10 +29,9 @@ def encoder_kwargs_from_hf(config):
     return dict(
         num_mel_bins=config["num_mel_bins"],
         max_source_positions=config["max_source_positions"],
-        hidden_dim=config["d_model"],
-        num_layers=config["encoder_layers"],
-        num_heads=config["encoder_attention_heads"],
-        intermediate_dim=config["encoder_ffn_dim"],
+        **hf_tower_sizes(config, ("d_model", "encoder_layers",
+                                  "encoder_attention_heads",
+                                  "encoder_ffn_dim")),
         activation=checkpoint_activation(
             config.get("activation_function", "gelu"),
             "Whisper activation_function"),

@@ -5,10 +5,10 @@ import keras
 from keras_mm.api_export import keras_mm_export
 from keras_mm.encoders.functional_encoder import (
     FunctionalEncoder,
+    final_norm_and_pooling,
     run_blocks,
     transformer_blocks,
 )
-from keras_mm.layers.masked_pooling import MaskedPooling
 from keras_mm.layers.position_embedding import PositionEmbedding
 
 
@@ -97,9 +97,8 @@ class WhisperAudioEncoder(FunctionalEncoder):
             intermediate_dim=intermediate_dim, dropout=dropout,
             activation=activation, layer_norm_epsilon=layer_norm_epsilon,
             **common)
-        final_norm = keras.layers.LayerNormalization(
-            epsilon=layer_norm_epsilon, name="final_norm", **common)
-        pooling = MaskedPooling("mean", name="pooling", **common)
+        final_norm, pooling = final_norm_and_pooling(
+            "mean", layer_norm_epsilon, dtype)
 
         # === Functional Model ===
         features = keras.Input(
