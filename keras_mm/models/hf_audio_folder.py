@@ -32,21 +32,32 @@ def mono_waveforms(waveforms):
     return waveforms
 
 
-def read_hf_audio_folder(folder, encoder_kwargs_from_hf, preprocessor_class):
-    """`(encoder arguments, preprocessor)` from a folder's `config.json` and
-    `preprocessor_config.json`; a missing folder or file is named."""
+def load_hf_audio_tower(folder, encoder_class, preprocessor_class,
+                        encoder_kwargs_from_hf, assign_weights, source,
+                        name, dtype=None, check=None):
+    """An audio `PretrainedTower` from a Hugging Face folder: the encoder
+    from `config.json` and the checkpoint's tensors, the preprocessor from
+    `preprocessor_config.json`; a missing folder or file is named.
+
+    Args:
+        encoder_class: the keras_mm encoder, built from
+            `encoder_kwargs_from_hf(config)` and filled by
+            `assign_weights(encoder, tensors, source=folder)`.
+        preprocessor_class: has `from_preprocessor_config(path)`.
+        source: str. The format's name (`PretrainedTower.source`).
+        name: str. The encoder's name.
+        check: optional `check(folder, encoder_kwargs, preprocessor)`,
+            raising where the two configs disagree.
+    """
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"No checkpoint folder at {folder}")
     kwargs = encoder_kwargs_from_hf(read_json(folder, "config.json"))
     read_json(folder, "preprocessor_config.json")  # Names it when missing.
     preprocessor = preprocessor_class.from_preprocessor_config(
         os.path.join(folder, "preprocessor_config.json"))
-    return kwargs, preprocessor
-
-
-def hf_audio_tower(folder, encoder, preprocessor, assign_weights, source):
-    """`encoder` filled by `assign_weights` from the folder's tensors, as
-    an audio `PretrainedTower`."""
+    if check is not None:
+        check(folder, kwargs, preprocessor)
+    encoder = encoder_class(**kwargs, dtype=dtype, name=name)
     assign_weights(encoder, read_tensors(folder), source=folder)
     return PretrainedTower(encoder=encoder, preprocessor=preprocessor,
                            modality="audio", source=source, path=folder)

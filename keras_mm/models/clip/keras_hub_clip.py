@@ -97,8 +97,8 @@ def load_keras_hub_clip(folder):
 
     Example:
     ```python
-    model = keras_mm.models.load_pretrained("clip_preset/")
-    model.embed("text", ["a photo of a cat"])
+    clip = keras_mm.models.clip.load_keras_hub_clip("clip_preset/")
+    clip.embed("image", ["cat.jpg"]) @ clip.embed("text", ["a cat"]).T
     ```
     """
     import keras_hub

@@ -12,9 +12,8 @@ import numpy as np
 
 from keras_mm.layers.activations import checkpoint_activation
 from keras_mm.models.checkpoint_format import CheckpointFormat
-from keras_mm.models.hf_audio_folder import hf_audio_tower
+from keras_mm.models.hf_audio_folder import load_hf_audio_tower
 from keras_mm.models.hf_folder import hf_tower_kwargs
-from keras_mm.models.hf_audio_folder import read_hf_audio_folder
 from keras_mm.models.hf_tensor_reader import HFTensorReader
 from keras_mm.models.hf_tensor_reader import hf_model_type
 from keras_mm.models.hf_tensor_reader import tensor_prefix
@@ -123,14 +122,14 @@ def load_hf_wav2vec2(folder, dtype=None):
     """Builds a `Wav2Vec2AudioEncoder` and its preprocessor from a folder.
 
     Args:
-        folder: str. A Hugging Face wav2vec2 folder (see the module
-            docstring); nothing is downloaded.
+        folder: str. What `save_pretrained` wrote (module docstring);
+            nothing is downloaded.
         dtype: optional dtype policy of the encoder.
 
     Returns:
-        `keras_mm.models.PretrainedTower` with modality `"audio"`: the
-        encoder reads 16 kHz waveforms of any length, which its
-        `preprocessor` normalises per clip where `do_normalize` says so.
+        An audio `keras_mm.models.PretrainedTower`. Its encoder reads
+        16 kHz waveforms of any length; its `preprocessor` normalises each
+        clip where `do_normalize` says so.
 
     Example:
     ```python
@@ -146,12 +145,10 @@ def load_hf_wav2vec2(folder, dtype=None):
         Wav2Vec2AudioPreprocessor,
     )
 
-    kwargs, preprocessor = read_hf_audio_folder(
-        folder, encoder_kwargs_from_hf, Wav2Vec2AudioPreprocessor)
-    encoder = Wav2Vec2AudioEncoder(**kwargs, dtype=dtype,
-                                   name="wav2vec2_audio_encoder")
-    return hf_audio_tower(folder, encoder, preprocessor,
-                          assign_hf_wav2vec2_weights, SOURCE)
+    return load_hf_audio_tower(
+        folder, Wav2Vec2AudioEncoder, Wav2Vec2AudioPreprocessor,
+        encoder_kwargs_from_hf, assign_hf_wav2vec2_weights, SOURCE,
+        "wav2vec2_audio_encoder", dtype)
 
 
 FORMATS = [

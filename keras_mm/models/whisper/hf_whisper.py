@@ -9,8 +9,7 @@ tensors (`encoder.*`, `model.encoder.*`) are read; the decoder is ignored.
 
 from keras_mm.layers.activations import checkpoint_activation
 from keras_mm.models.checkpoint_format import CheckpointFormat
-from keras_mm.models.hf_audio_folder import hf_audio_tower
-from keras_mm.models.hf_audio_folder import read_hf_audio_folder
+from keras_mm.models.hf_audio_folder import load_hf_audio_tower
 from keras_mm.models.hf_folder import hf_tower_sizes
 from keras_mm.models.hf_tensor_reader import HFTensorReader
 from keras_mm.models.hf_tensor_reader import hf_model_type
@@ -95,8 +94,14 @@ def load_hf_whisper(folder, dtype=None):
         WhisperAudioPreprocessor,
     )
 
-    kwargs, preprocessor = read_hf_audio_folder(
-        folder, encoder_kwargs_from_hf, WhisperAudioPreprocessor)
+    return load_hf_audio_tower(
+        folder, WhisperAudioEncoder, WhisperAudioPreprocessor,
+        encoder_kwargs_from_hf, assign_hf_whisper_weights, SOURCE,
+        "whisper_audio_encoder", dtype, check=_check_frames)
+
+
+def _check_frames(folder, kwargs, preprocessor):
+    """The features' size must be the encoder's input size."""
     frames = 2 * kwargs["max_source_positions"]
     if (preprocessor.num_mel_bins, preprocessor.num_frames) != (
             kwargs["num_mel_bins"], frames):
@@ -107,10 +112,6 @@ def load_hf_whisper(folder, dtype=None):
             f"takes {kwargs['num_mel_bins']} x {frames} "
             "(feature_size, chunk_length * sampling_rate / hop_length vs "
             "num_mel_bins, 2 * max_source_positions)")
-    encoder = WhisperAudioEncoder(**kwargs, dtype=dtype,
-                                  name="whisper_audio_encoder")
-    return hf_audio_tower(folder, encoder, preprocessor,
-                          assign_hf_whisper_weights, SOURCE)
 
 
 FORMATS = [
