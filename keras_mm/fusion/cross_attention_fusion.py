@@ -51,15 +51,8 @@ class CrossAttentionFusion(ConstructorConfig, keras.layers.Layer):
         Li et al., "Align before Fuse" (ALBEF), 2021; seed 002 §2.1.
     """
 
-    def __init__(
-        self,
-        num_heads,
-        intermediate_dim=None,
-        dropout=0.0,
-        activation="gelu",
-        layer_norm_epsilon=1e-5,
-        **kwargs,
-    ):
+    def __init__(self, num_heads, intermediate_dim=None, dropout=0.0,
+                 activation="gelu", layer_norm_epsilon=1e-5, **kwargs):
         super().__init__(**kwargs)
         if num_heads < 1:
             raise ValueError(f"num_heads must be >= 1. Received: {num_heads}")

@@ -61,21 +61,10 @@ class CaptioningModel(ConstructorConfig, FeedDefaults, CompileDefaults,
         Vinyals et al., "Show and Tell", 2015; Li et al., "BLIP", 2022.
     """
 
-    def __init__(
-        self,
-        image_encoder,
-        vocabulary_size,
-        sequence_length,
-        hidden_dim,
-        num_layers,
-        num_heads,
-        intermediate_dim=None,
-        dropout=0.0,
-        start_token_id=2,
-        end_token_id=3,
-        pad_token_id=0,
-        **kwargs,
-    ):
+    def __init__(self, image_encoder, vocabulary_size, sequence_length,
+                 hidden_dim, num_layers, num_heads, intermediate_dim=None,
+                 dropout=0.0, start_token_id=2, end_token_id=3,
+                 pad_token_id=0, **kwargs):
         super().__init__(**kwargs)
         intermediate_dim = intermediate_dim or 4 * hidden_dim
         self._remember_config(locals())

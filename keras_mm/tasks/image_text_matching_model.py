@@ -66,18 +66,9 @@ class ImageTextMatchingModel(ContrastiveModel):
         2022.
     """
 
-    def __init__(
-        self,
-        encoders,
-        projection_dim=64,
-        num_fusion_layers=1,
-        num_heads=2,
-        intermediate_dim=None,
-        loss="clip",
-        itc_weight=1.0,
-        seed=None,
-        **kwargs,
-    ):
+    def __init__(self, encoders, projection_dim=64, num_fusion_layers=1,
+                 num_heads=2, intermediate_dim=None, loss="clip",
+                 itc_weight=1.0, seed=None, **kwargs):
         if set(encoders) != {"image", "text"}:
             raise ValueError(
                 "ImageTextMatchingModel needs exactly the encoders 'image' "
