@@ -16,6 +16,7 @@ import numpy as np
 from keras import ops
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.constructor_config import ConstructorConfig
 
 
 def prunable_variables(model, min_size=256):
@@ -74,7 +75,7 @@ class _MagnitudeMask:
 
 
 @keras_mm_export
-class MagnitudePruning(keras.callbacks.Callback):
+class MagnitudePruning(ConstructorConfig, keras.callbacks.Callback):
     """Prunes the smallest-magnitude weights during `fit`.
 
     After every optimizer step each prunable kernel keeps only its largest
@@ -106,18 +107,7 @@ class MagnitudePruning(keras.callbacks.Callback):
         if end_step <= begin_step:
             raise ValueError("end_step must be > begin_step. Received: "
                              f"end_step={end_step}, begin_step={begin_step}")
-        self.target_sparsity = target_sparsity
-        self.end_step = end_step
-        self.begin_step = begin_step
-        self.initial_sparsity = initial_sparsity
-        self.power = power
-        self.min_size = min_size
-
-    def get_config(self):
-        return {"target_sparsity": self.target_sparsity,
-                "end_step": self.end_step, "begin_step": self.begin_step,
-                "initial_sparsity": self.initial_sparsity,
-                "power": self.power, "min_size": self.min_size}
+        self._remember_config(locals())
 
     def set_model(self, model):
         super().set_model(model)

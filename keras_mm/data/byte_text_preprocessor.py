@@ -25,12 +25,7 @@ class ByteTextPreprocessor(PackedTextPreprocessor):
             (longer texts are truncated).
         lowercase: bool. Lowercase text before tokenizing.
 
-    Call arguments:
-        texts: a str, a list of str, or a string tensor.
-
-    Returns:
-        `{"token_ids": int32 (batch, sequence_length),
-        "padding_mask": bool (batch, sequence_length)}`.
+    Called as `TextPreprocessor` is, with the same outputs.
 
     Example:
     ```python

@@ -34,6 +34,12 @@ SUBTITLE_KEYS = ("subtitles", "srt", "subtitle", "subtitle_path")
 MANIFEST_EXTENSIONS = (".csv", ".tsv", ".tab", ".jsonl", ".json", ".ndjson")
 
 
+def _checked_report(on_error, report):
+    """Checks `on_error`; the caller's `report`, else a quiet one."""
+    check_on_error(on_error)
+    return ErrorReport(verbose=False) if report is None else report
+
+
 def _feature_functions(features):
     if features is None:
         return None
@@ -128,9 +134,7 @@ def video_subtitle_pairs(video, subtitles=None, features=None, window_s=2.0,
     pairs[0].media, pairs[0].text  # ('talk.mp4#t=1.000,3.500', 'Hello.')
     ```
     """
-    check_on_error(on_error)
-    if report is None:
-        report = ErrorReport(verbose=False)
+    report = _checked_report(on_error, report)
     video = os.fspath(video)
     if not os.path.exists(video):
         raise DataError(source or video, None, f"missing file {video!r}",
@@ -289,9 +293,7 @@ def read_video_subtitle_pairs(path, media_key=None, subtitles_key=None,
     frames = preprocess([p.media for p in pairs[:4]])["frames"]
     ```
     """
-    check_on_error(on_error)
-    if report is None:
-        report = ErrorReport(verbose=False)
+    report = _checked_report(on_error, report)
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"No such file or folder: {path!r}")

@@ -4,10 +4,13 @@ import keras
 from keras import ops
 
 from keras_mm.api_export import keras_mm_export
-from keras_mm.encoders.functional_encoder import FunctionalEncoder
-from keras_mm.layers.masked_pooling import MaskedPooling
+from keras_mm.encoders.functional_encoder import (
+    FunctionalEncoder,
+    final_norm_and_pooling,
+    run_blocks,
+    transformer_blocks,
+)
 from keras_mm.layers.position_embedding import PositionEmbedding
-from keras_mm.layers.transformer_block import TransformerBlock
 
 
 @keras_mm_export
@@ -51,19 +54,6 @@ class AudioEncoder(FunctionalEncoder):
     """
 
     input_keys = ("audio",)
-    config_fields = (
-        "num_samples",
-        "sampling_rate",
-        "num_mel_bins",
-        "fft_length",
-        "sequence_stride",
-        "hidden_dim",
-        "num_layers",
-        "num_heads",
-        "intermediate_dim",
-        "pooling",
-        "dropout",
-    )
 
     def __init__(
         self,
@@ -99,15 +89,10 @@ class AudioEncoder(FunctionalEncoder):
             hidden_dim, 3, strides=2, padding="same", activation="gelu",
             dtype=dtype, name="conv_down",
         )
-        blocks = [
-            TransformerBlock(hidden_dim, num_heads, intermediate_dim,
-                             dropout=dropout, dtype=dtype, name=f"block_{i}")
-            for i in range(num_layers)
-        ]
-        final_norm = keras.layers.LayerNormalization(
-            epsilon=1e-5, dtype=dtype, name="final_norm"
-        )
-        pool = MaskedPooling(pooling, dtype=dtype, name="pooling")
+        blocks = transformer_blocks(
+            num_layers, hidden_dim=hidden_dim, num_heads=num_heads,
+            intermediate_dim=intermediate_dim, dropout=dropout, dtype=dtype)
+        final_norm, pool = final_norm_and_pooling(pooling, dtype=dtype)
 
         # === Functional Model ===
         audio = keras.Input((num_samples,), name="audio")
@@ -117,26 +102,6 @@ class AudioEncoder(FunctionalEncoder):
         position_embedding = PositionEmbedding(
             x.shape[1], dtype=dtype, name="position_embedding"
         )
-        x = position_embedding(x)
-        for block in blocks:
-            x = block(x)
-        x = final_norm(x)
-        super().__init__(
-            inputs={"audio": audio},
-            outputs={"sequence_output": x, "pooled_output": pool(x)},
-            dtype=dtype,
-            **kwargs,
-        )
-
-        # === Config ===
-        self.num_samples = num_samples
-        self.sampling_rate = sampling_rate
-        self.num_mel_bins = num_mel_bins
-        self.fft_length = fft_length
-        self.sequence_stride = sequence_stride
-        self.hidden_dim = hidden_dim
-        self.num_layers = num_layers
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.pooling = pooling
-        self.dropout = dropout
+        x = run_blocks(blocks, position_embedding(x), final_norm)
+        super().__init__({"audio": audio}, x, pool(x),
+                         locals(), dtype=dtype, **kwargs)

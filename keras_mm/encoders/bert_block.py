@@ -1,9 +1,11 @@
 """A post-norm BERT transformer layer with separate Q, K, V projections."""
 
 import keras
-from keras import ops
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.constructor_config import ConstructorConfig
+from keras_mm.layers.multi_head_attention import check_heads
+from keras_mm.layers.multi_head_attention import multi_head_attention
 
 
 def _gelu_approximate(x):
@@ -26,7 +28,7 @@ ACTIVATIONS = {
 
 
 @keras_mm_export
-class BertBlock(keras.layers.Layer):
+class BertBlock(ConstructorConfig, keras.layers.Layer):
     """Self-attention + MLP, each followed by residual add and LayerNorm.
 
     This is the original (post-norm) BERT layer; its weights map one to one
@@ -57,22 +59,13 @@ class BertBlock(keras.layers.Layer):
                  activation="gelu", layer_norm_epsilon=1e-12, dropout=0.0,
                  **kwargs):
         super().__init__(**kwargs)
-        if hidden_dim % num_heads:
-            raise ValueError(
-                "hidden_dim must be divisible by num_heads. Received: "
-                f"hidden_dim={hidden_dim}, num_heads={num_heads}"
-            )
+        check_heads(hidden_dim, num_heads)
         if activation not in ACTIVATIONS:
             raise ValueError(
                 f"activation must be one of {sorted(ACTIVATIONS)}. "
                 f"Received: activation={activation!r}"
             )
-        self.hidden_dim = hidden_dim
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.activation = activation
-        self.layer_norm_epsilon = layer_norm_epsilon
-        self.dropout = dropout
+        self._remember_config(locals())
 
     def build(self, input_shape):
         common = dict(dtype=self.dtype_policy)
@@ -102,23 +95,9 @@ class BertBlock(keras.layers.Layer):
         self.dropout_layer = keras.layers.Dropout(self.dropout, **common)
 
     def call(self, inputs, padding_mask=None, training=None):
-        head_dim = self.hidden_dim // self.num_heads
-        tokens = ops.shape(inputs)[1]
-
-        def heads(x):  # (B, T, D) -> (B, T, H, D/H)
-            return ops.reshape(x, (-1, tokens, self.num_heads, head_dim))
-
-        mask = None
-        if padding_mask is not None:
-            # Padded keys are hidden from every query: (B, 1, 1, T).
-            mask = ops.cast(padding_mask, "bool")[:, None, None, :]
-        attended = ops.dot_product_attention(
-            heads(self.query(inputs)),
-            heads(self.key(inputs)),
-            heads(self.value(inputs)),
-            mask=mask,
-        )  # (B, T, H, D/H)
-        attended = ops.reshape(attended, (-1, tokens, self.hidden_dim))
+        attended = multi_head_attention(
+            self.query(inputs), self.key(inputs), self.value(inputs),
+            self.num_heads, padding_mask)
         attended = self.dropout_layer(
             self.attention_output(attended), training=training
         )
@@ -129,14 +108,3 @@ class BertBlock(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "hidden_dim": self.hidden_dim,
-            "num_heads": self.num_heads,
-            "intermediate_dim": self.intermediate_dim,
-            "activation": self.activation,
-            "layer_norm_epsilon": self.layer_norm_epsilon,
-            "dropout": self.dropout,
-        }

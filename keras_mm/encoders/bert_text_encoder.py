@@ -4,7 +4,11 @@ import keras
 from keras import ops
 
 from keras_mm.api_export import keras_mm_export
-from keras_mm.encoders.functional_encoder import FunctionalEncoder
+from keras_mm.encoders.functional_encoder import (
+    FunctionalEncoder,
+    run_blocks,
+    transformer_blocks,
+)
 from keras_mm.encoders.bert_block import ACTIVATIONS
 from keras_mm.encoders.bert_block import BertBlock
 from keras_mm.layers.masked_pooling import MaskedPooling
@@ -64,20 +68,6 @@ class BertTextEncoder(FunctionalEncoder):
     """
 
     input_keys = ("token_ids", "padding_mask")
-    config_fields = (
-        "vocabulary_size",
-        "sequence_length",
-        "hidden_dim",
-        "num_layers",
-        "num_heads",
-        "intermediate_dim",
-        "activation",
-        "layer_norm_epsilon",
-        "type_vocabulary_size",
-        "pooling",
-        "normalize",
-        "dropout",
-    )
 
     def __init__(
         self,
@@ -127,14 +117,11 @@ class BertTextEncoder(FunctionalEncoder):
         embeddings_dropout = keras.layers.Dropout(
             dropout, dtype=dtype, name="embeddings_dropout"
         )
-        blocks = [
-            BertBlock(
-                hidden_dim, num_heads, intermediate_dim,
-                activation=activation, layer_norm_epsilon=layer_norm_epsilon,
-                dropout=dropout, dtype=dtype, name=f"block_{i}",
-            )
-            for i in range(num_layers)
-        ]
+        blocks = transformer_blocks(
+            num_layers, BertBlock, hidden_dim=hidden_dim, num_heads=num_heads,
+            intermediate_dim=intermediate_dim, activation=activation,
+            layer_norm_epsilon=layer_norm_epsilon, dropout=dropout,
+            dtype=dtype)
         if pooling == "pooler":
             pooler = keras.layers.Dense(
                 hidden_dim, activation="tanh", dtype=dtype, name="pooler"
@@ -150,8 +137,7 @@ class BertTextEncoder(FunctionalEncoder):
             ops.zeros_like(token_ids)
         )
         x = embeddings_dropout(embeddings_norm(position_embedding(x)))
-        for block in blocks:
-            x = block(x, padding_mask=padding_mask)
+        x = run_blocks(blocks, x, padding_mask=padding_mask)
         # Zero padded positions so that nothing about them leaks out.
         x = x * ops.cast(padding_mask, x.dtype)[:, :, None]
         if pooling == "pooler":
@@ -163,22 +149,5 @@ class BertTextEncoder(FunctionalEncoder):
             norm = ops.sqrt(ops.sum(ops.square(pooled), -1, keepdims=True))
             pooled = pooled / ops.maximum(norm, 1e-12)
         super().__init__(
-            inputs={"token_ids": token_ids, "padding_mask": padding_mask},
-            outputs={"sequence_output": x, "pooled_output": pooled},
-            dtype=dtype,
-            **kwargs,
-        )
-
-        # === Config ===
-        self.vocabulary_size = vocabulary_size
-        self.sequence_length = sequence_length
-        self.hidden_dim = hidden_dim
-        self.num_layers = num_layers
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.activation = activation
-        self.layer_norm_epsilon = layer_norm_epsilon
-        self.type_vocabulary_size = type_vocabulary_size
-        self.pooling = pooling
-        self.normalize = normalize
-        self.dropout = dropout
+            {"token_ids": token_ids, "padding_mask": padding_mask},
+            x, pooled, locals(), dtype=dtype, **kwargs)

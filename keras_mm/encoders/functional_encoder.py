@@ -2,31 +2,43 @@
 
 import keras
 
+from keras_mm.constructor_config import ConstructorConfig
+from keras_mm.layers.masked_pooling import MaskedPooling
+from keras_mm.layers.transformer_block import TransformerBlock
 
-class FunctionalEncoder(keras.Model):
+
+class FunctionalEncoder(ConstructorConfig, keras.Model):
     """A functional `keras.Model` whose config is its constructor arguments.
 
-    Subclasses build their graph in `__init__`, store every constructor
-    argument as an attribute of the same name and list those names in
-    `config_fields`; `get_config`/`from_config` follow from that. A field
-    holding a Keras object is serialized with `keras.saving`.
+    Subclasses build their graph in `__init__` and end it with
+    `super().__init__(inputs, sequence_output, pooled_output, locals(),
+    **kwargs)`: that makes the model and stores the constructor's arguments
+    from `locals()`, as the constructor resolved them (e.g. a default
+    `intermediate_dim`), for `get_config`/`from_config`
+    (`keras_mm.constructor_config.ConstructorConfig`).
 
     Example:
     ```python
     class TinyEncoder(FunctionalEncoder):
-        config_fields = ("hidden_dim",)
         input_keys = ("features",)
 
         def __init__(self, hidden_dim, **kwargs):
             features = keras.Input((4,), name="features")
-            pooled = keras.layers.Dense(hidden_dim)(features)
-            super().__init__({"features": features},
-                             {"pooled_output": pooled}, **kwargs)
-            self.hidden_dim = hidden_dim
+            sequence = keras.layers.Dense(hidden_dim)(features)
+            super().__init__({"features": features}, sequence, sequence,
+                             locals(), **kwargs)
     ```
     """
 
-    config_fields = ()
+    def __init__(self, inputs, sequence_output, pooled_output, arguments,
+                 **kwargs):
+        super().__init__(
+            inputs=inputs,
+            outputs={"sequence_output": sequence_output,
+                     "pooled_output": pooled_output},
+            **kwargs,
+        )
+        self._remember_config(arguments)
 
     def encode_pooled(self, inputs, training=False):
         """`self(inputs)["pooled_output"]`, skipping work it does not need.
@@ -53,26 +65,42 @@ class FunctionalEncoder(keras.Model):
         return self.get_layer("final_norm")(x)
 
     def get_config(self):
-        config = {
+        # Not the functional graph's config: the constructor rebuilds it.
+        return {
             "name": self.name,
             "trainable": self.trainable,
             "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+            **self._constructor_config(),
         }
-        for field in self.config_fields:
-            value = getattr(self, field)
-            if isinstance(value, (keras.layers.Layer, keras.Model)):
-                value = keras.saving.serialize_keras_object(value)
-            config[field] = value
-        return config
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for field in cls.config_fields:
-            value = config.get(field)
-            if isinstance(value, dict) and "class_name" in value:
-                config[field] = keras.saving.deserialize_keras_object(value)
-        return cls(**config)
+
+def transformer_blocks(num_layers, block_class=TransformerBlock, **kwargs):
+    """`num_layers` blocks named `block_0…`, as `encode_pooled` expects.
+
+    Example:
+    ```python
+    blocks = transformer_blocks(2, hidden_dim=32, num_heads=2,
+                                intermediate_dim=64)
+    [block.name for block in blocks]  # ['block_0', 'block_1']
+    ```
+    """
+    return [block_class(name=f"block_{i}", **kwargs)
+            for i in range(num_layers)]
+
+
+def final_norm_and_pooling(pooling, epsilon=1e-5, dtype=None):
+    """The `final_norm` layer norm and `pooling` `MaskedPooling` of a
+    transformer encoder, named as `encode_pooled` looks them up."""
+    return (keras.layers.LayerNormalization(epsilon=epsilon, dtype=dtype,
+                                            name="final_norm"),
+            MaskedPooling(pooling, dtype=dtype, name="pooling"))
+
+
+def run_blocks(blocks, x, final_norm=None, **call_kwargs):
+    """`x` through each of `blocks` in turn, then `final_norm` if given."""
+    for block in blocks:
+        x = block(x, **call_kwargs)
+    return x if final_norm is None else final_norm(x)
 
 
 def pooled_features(encoder, inputs, training=False):

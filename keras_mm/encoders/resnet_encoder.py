@@ -57,16 +57,6 @@ class ResNetEncoder(FunctionalEncoder):
     """
 
     input_keys = ("images",)
-    config_fields = (
-        "image_size",
-        "input_conv_filters",
-        "input_conv_kernel_sizes",
-        "stackwise_num_filters",
-        "stackwise_num_blocks",
-        "stackwise_num_strides",
-        "block_type",
-        "use_pre_activation",
-    )
 
     def __init__(
         self,
@@ -81,11 +71,17 @@ class ResNetEncoder(FunctionalEncoder):
         dtype=None,
         **kwargs,
     ):
+        (input_conv_filters, input_conv_kernel_sizes, stackwise_num_filters,
+         stackwise_num_blocks, stackwise_num_strides) = (
+            list(values) for values in (
+                input_conv_filters, input_conv_kernel_sizes,
+                stackwise_num_filters, stackwise_num_blocks,
+                stackwise_num_strides))
         if stackwise_num_filters[0] != 64:
             raise ValueError(
                 "keras-hub's ResNetBackbone needs stackwise_num_filters[0] "
                 f"== 64. Received: stackwise_num_filters="
-                f"{list(stackwise_num_filters)}"
+                f"{stackwise_num_filters}"
             )
         if block_type == "basic_block" and (
             input_conv_filters[-1] != 64 or stackwise_num_strides[0] != 1
@@ -96,16 +92,16 @@ class ResNetEncoder(FunctionalEncoder):
                 "With block_type='basic_block', keras-hub's first stage has "
                 "an identity shortcut: input_conv_filters[-1] must be 64 "
                 "and stackwise_num_strides[0] must be 1. Received: "
-                f"input_conv_filters={list(input_conv_filters)}, "
-                f"stackwise_num_strides={list(stackwise_num_strides)}"
+                f"input_conv_filters={input_conv_filters}, "
+                f"stackwise_num_strides={stackwise_num_strides}"
             )
         # === Layers ===
         backbone = _keras_hub().models.ResNetBackbone(
-            input_conv_filters=list(input_conv_filters),
-            input_conv_kernel_sizes=list(input_conv_kernel_sizes),
-            stackwise_num_filters=list(stackwise_num_filters),
-            stackwise_num_blocks=list(stackwise_num_blocks),
-            stackwise_num_strides=list(stackwise_num_strides),
+            input_conv_filters=input_conv_filters,
+            input_conv_kernel_sizes=input_conv_kernel_sizes,
+            stackwise_num_filters=stackwise_num_filters,
+            stackwise_num_blocks=stackwise_num_blocks,
+            stackwise_num_strides=stackwise_num_strides,
             block_type=block_type,
             use_pre_activation=use_pre_activation,
             image_shape=(image_size, image_size, 3),
@@ -125,26 +121,10 @@ class ResNetEncoder(FunctionalEncoder):
         channels = features.shape[-1]
         tokens = ops.reshape(features, (-1, features.shape[1]
                                         * features.shape[2], channels))
-        super().__init__(
-            inputs={"images": images},
-            outputs={
-                "sequence_output": tokens,
-                "pooled_output": ops.mean(tokens, axis=1),
-            },
-            dtype=dtype,
-            **kwargs,
-        )
-
-        # === Config ===
+        super().__init__({"images": images}, tokens,
+                         ops.mean(tokens, axis=1), locals(), dtype=dtype,
+                         **kwargs)
         self.backbone = backbone
-        self.image_size = image_size
-        self.input_conv_filters = list(input_conv_filters)
-        self.input_conv_kernel_sizes = list(input_conv_kernel_sizes)
-        self.stackwise_num_filters = list(stackwise_num_filters)
-        self.stackwise_num_blocks = list(stackwise_num_blocks)
-        self.stackwise_num_strides = list(stackwise_num_strides)
-        self.block_type = block_type
-        self.use_pre_activation = use_pre_activation
 
     @classmethod
     def from_keras_hub_preset(cls, path, image_size=None, **kwargs):

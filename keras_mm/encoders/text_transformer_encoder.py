@@ -4,10 +4,13 @@ import keras
 from keras import ops
 
 from keras_mm.api_export import keras_mm_export
-from keras_mm.encoders.functional_encoder import FunctionalEncoder
-from keras_mm.layers.masked_pooling import MaskedPooling
+from keras_mm.encoders.functional_encoder import (
+    FunctionalEncoder,
+    final_norm_and_pooling,
+    run_blocks,
+    transformer_blocks,
+)
 from keras_mm.layers.position_embedding import PositionEmbedding
-from keras_mm.layers.transformer_block import TransformerBlock
 
 
 @keras_mm_export
@@ -46,20 +49,6 @@ class TextTransformerEncoder(FunctionalEncoder):
     """
 
     input_keys = ("token_ids", "padding_mask")
-    config_fields = (
-        "vocabulary_size",
-        "sequence_length",
-        "hidden_dim",
-        "num_layers",
-        "num_heads",
-        "intermediate_dim",
-        "causal",
-        "pooling",
-        "dropout",
-        "activation",
-        "layer_norm_epsilon",
-        "final_layer_norm_epsilon",
-    )
 
     def __init__(
         self,
@@ -92,25 +81,13 @@ class TextTransformerEncoder(FunctionalEncoder):
         position_embedding = PositionEmbedding(
             sequence_length, dtype=dtype, name="position_embedding"
         )
-        blocks = [
-            TransformerBlock(
-                hidden_dim,
-                num_heads,
-                intermediate_dim,
-                causal=causal,
-                dropout=dropout,
-                activation=activation,
-                layer_norm_epsilon=layer_norm_epsilon,
-                dtype=dtype,
-                name=f"block_{i}",
-            )
-            for i in range(num_layers)
-        ]
-        final_norm = keras.layers.LayerNormalization(
-            epsilon=final_layer_norm_epsilon or layer_norm_epsilon,
-            dtype=dtype, name="final_norm"
-        )
-        pool = MaskedPooling(pooling, dtype=dtype, name="pooling")
+        blocks = transformer_blocks(
+            num_layers, hidden_dim=hidden_dim, num_heads=num_heads,
+            intermediate_dim=intermediate_dim, causal=causal, dropout=dropout,
+            activation=activation, layer_norm_epsilon=layer_norm_epsilon,
+            dtype=dtype)
+        final_norm, pool = final_norm_and_pooling(
+            pooling, final_layer_norm_epsilon or layer_norm_epsilon, dtype)
 
         # === Functional Model ===
         token_ids = keras.Input((sequence_length,), dtype="int32",
@@ -118,32 +95,11 @@ class TextTransformerEncoder(FunctionalEncoder):
         padding_mask = keras.Input((sequence_length,), dtype="bool",
                                    name="padding_mask")
         x = position_embedding(token_embedding(token_ids))
-        for block in blocks:
-            x = block(x, padding_mask=padding_mask)
-        x = final_norm(x)
+        x = run_blocks(blocks, x, final_norm, padding_mask=padding_mask)
         super().__init__(
-            inputs={"token_ids": token_ids, "padding_mask": padding_mask},
-            outputs={
-                "sequence_output": x,
-                "pooled_output": pool(x, padding_mask=padding_mask),
-            },
-            dtype=dtype,
-            **kwargs,
-        )
-
-        # === Config ===
-        self.vocabulary_size = vocabulary_size
-        self.sequence_length = sequence_length
-        self.hidden_dim = hidden_dim
-        self.num_layers = num_layers
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.causal = causal
-        self.pooling = pooling
-        self.dropout = dropout
-        self.activation = activation
-        self.layer_norm_epsilon = layer_norm_epsilon
-        self.final_layer_norm_epsilon = final_layer_norm_epsilon
+            {"token_ids": token_ids, "padding_mask": padding_mask},
+            x, pool(x, padding_mask=padding_mask), locals(), dtype=dtype,
+            **kwargs)
 
     def encode_pooled(self, inputs, training=False):
         if self.pooling == "mean" or not self.num_layers:

@@ -4,10 +4,13 @@ import keras
 from keras import ops
 
 from keras_mm.api_export import keras_mm_export
-from keras_mm.encoders.functional_encoder import FunctionalEncoder
-from keras_mm.layers.masked_pooling import MaskedPooling
+from keras_mm.encoders.functional_encoder import (
+    FunctionalEncoder,
+    final_norm_and_pooling,
+    run_blocks,
+    transformer_blocks,
+)
 from keras_mm.layers.position_embedding import PositionEmbedding
-from keras_mm.layers.transformer_block import TransformerBlock
 
 
 @keras_mm_export
@@ -46,15 +49,6 @@ class VideoEncoder(FunctionalEncoder):
     """
 
     input_keys = ("frames",)
-    config_fields = (
-        "frame_encoder",
-        "num_frames",
-        "num_layers",
-        "num_heads",
-        "intermediate_dim",
-        "pooling",
-        "dropout",
-    )
 
     def __init__(
         self,
@@ -80,15 +74,10 @@ class VideoEncoder(FunctionalEncoder):
         time_embedding = PositionEmbedding(
             num_frames, dtype=dtype, name="time_embedding"
         )
-        blocks = [
-            TransformerBlock(hidden_dim, num_heads, intermediate_dim,
-                             dropout=dropout, dtype=dtype, name=f"block_{i}")
-            for i in range(num_layers)
-        ]
-        final_norm = keras.layers.LayerNormalization(
-            epsilon=1e-5, dtype=dtype, name="final_norm"
-        )
-        pool = MaskedPooling(pooling, dtype=dtype, name="pooling")
+        blocks = transformer_blocks(
+            num_layers, hidden_dim=hidden_dim, num_heads=num_heads,
+            intermediate_dim=intermediate_dim, dropout=dropout, dtype=dtype)
+        final_norm, pool = final_norm_and_pooling(pooling, dtype=dtype)
 
         # === Functional Model ===
         frames = keras.Input((num_frames, height, width, channels),
@@ -97,22 +86,6 @@ class VideoEncoder(FunctionalEncoder):
         per_frame = frame_encoder({"images": images})["pooled_output"]
         x = ops.reshape(per_frame, (-1, num_frames, hidden_dim))  # (B, T, D)
         if num_layers:
-            x = time_embedding(x)
-            for block in blocks:
-                x = block(x)
-            x = final_norm(x)
-        super().__init__(
-            inputs={"frames": frames},
-            outputs={"sequence_output": x, "pooled_output": pool(x)},
-            dtype=dtype,
-            **kwargs,
-        )
-
-        # === Config ===
-        self.frame_encoder = frame_encoder
-        self.num_frames = num_frames
-        self.num_layers = num_layers
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.pooling = pooling
-        self.dropout = dropout
+            x = run_blocks(blocks, time_embedding(x), final_norm)
+        super().__init__({"frames": frames}, x, pool(x),
+                         locals(), dtype=dtype, **kwargs)

@@ -4,12 +4,15 @@ import keras
 from keras import ops
 
 from keras_mm.api_export import keras_mm_export
-from keras_mm.encoders.functional_encoder import FunctionalEncoder
+from keras_mm.encoders.functional_encoder import (
+    FunctionalEncoder,
+    run_blocks,
+    transformer_blocks,
+)
 from keras_mm.layers.attention_pooling import AttentionPooling
 from keras_mm.layers.image_normalization import ImageNormalization
 from keras_mm.layers.masked_pooling import MaskedPooling
 from keras_mm.layers.patch_embedding import PatchEmbedding
-from keras_mm.layers.transformer_block import TransformerBlock
 
 
 @keras_mm_export
@@ -57,22 +60,6 @@ class VisionTransformerEncoder(FunctionalEncoder):
     """
 
     input_keys = ("images",)
-    config_fields = (
-        "image_size",
-        "patch_size",
-        "hidden_dim",
-        "num_layers",
-        "num_heads",
-        "intermediate_dim",
-        "pooling",
-        "dropout",
-        "activation",
-        "layer_norm_epsilon",
-        "pre_norm",
-        "patch_bias",
-        "image_mean",
-        "image_std",
-    )
 
     def __init__(
         self,
@@ -115,19 +102,11 @@ class VisionTransformerEncoder(FunctionalEncoder):
             dtype=dtype,
             name="patch_embedding",
         )
-        blocks = [
-            TransformerBlock(
-                hidden_dim,
-                num_heads,
-                intermediate_dim,
-                dropout=dropout,
-                activation=activation,
-                layer_norm_epsilon=layer_norm_epsilon,
-                dtype=dtype,
-                name=f"block_{i}",
-            )
-            for i in range(num_layers)
-        ]
+        blocks = transformer_blocks(
+            num_layers, hidden_dim=hidden_dim, num_heads=num_heads,
+            intermediate_dim=intermediate_dim, dropout=dropout,
+            activation=activation, layer_norm_epsilon=layer_norm_epsilon,
+            dtype=dtype)
         embed_norm = keras.layers.LayerNormalization(
             epsilon=layer_norm_epsilon, dtype=dtype, name="pre_norm"
         ) if pre_norm else None
@@ -147,31 +126,9 @@ class VisionTransformerEncoder(FunctionalEncoder):
         x = embedding(rescale(images))
         if embed_norm is not None:
             x = embed_norm(x)
-        for block in blocks:
-            x = block(x)
-        x = final_norm(x)
-        super().__init__(
-            inputs={"images": images},
-            outputs={"sequence_output": x, "pooled_output": pool(x)},
-            dtype=dtype,
-            **kwargs,
-        )
-
-        # === Config ===
-        self.image_size = image_size
-        self.patch_size = patch_size
-        self.hidden_dim = hidden_dim
-        self.num_layers = num_layers
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.pooling = pooling
-        self.dropout = dropout
-        self.activation = activation
-        self.layer_norm_epsilon = layer_norm_epsilon
-        self.pre_norm = pre_norm
-        self.patch_bias = patch_bias
-        self.image_mean = image_mean
-        self.image_std = image_std
+        x = run_blocks(blocks, x, final_norm)
+        super().__init__({"images": images}, x, pool(x),
+                         locals(), dtype=dtype, **kwargs)
 
     def encode_pooled(self, inputs, training=False):
         if self.pooling != "cls" or not self.num_layers:

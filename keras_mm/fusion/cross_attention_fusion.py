@@ -1,13 +1,16 @@
 """Dual-tower fusion: text queries attend to vision keys and values."""
 
 import keras
-from keras import ops
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.constructor_config import ConstructorConfig
+from keras_mm.layers.multi_head_attention import check_dropout
+from keras_mm.layers.multi_head_attention import check_heads
+from keras_mm.layers.multi_head_attention import multi_head_attention
 
 
 @keras_mm_export
-class CrossAttentionFusion(keras.layers.Layer):
+class CrossAttentionFusion(ConstructorConfig, keras.layers.Layer):
     """Pre-norm cross-attention from query tokens to context tokens + MLP.
 
     Each query token (text) attends to every valid context token (image
@@ -48,33 +51,17 @@ class CrossAttentionFusion(keras.layers.Layer):
         Li et al., "Align before Fuse" (ALBEF), 2021; seed 002 §2.1.
     """
 
-    def __init__(
-        self,
-        num_heads,
-        intermediate_dim=None,
-        dropout=0.0,
-        activation="gelu",
-        layer_norm_epsilon=1e-5,
-        **kwargs,
-    ):
+    def __init__(self, num_heads, intermediate_dim=None, dropout=0.0,
+                 activation="gelu", layer_norm_epsilon=1e-5, **kwargs):
         super().__init__(**kwargs)
         if num_heads < 1:
             raise ValueError(f"num_heads must be >= 1. Received: {num_heads}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1). Received: {dropout}")
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.dropout = dropout
-        self.activation = activation
-        self.layer_norm_epsilon = layer_norm_epsilon
+        check_dropout(dropout)
+        self._remember_config(locals())
 
     def build(self, query_shape, context_shape):
         dim = query_shape[-1]
-        if dim % self.num_heads:
-            raise ValueError(
-                "The query width must be divisible by num_heads. Received: "
-                f"query_dim={dim}, num_heads={self.num_heads}"
-            )
+        check_heads(dim, self.num_heads)  # The query width is the model's.
         self.hidden_dim = dim
         intermediate = (
             4 * dim if self.intermediate_dim is None else self.intermediate_dim
@@ -110,28 +97,12 @@ class CrossAttentionFusion(keras.layers.Layer):
             self.mlp_in.build(query_shape)
             self.mlp_out.build(query_shape[:-1] + (intermediate,))
 
-    def _heads(self, x):
-        # (B, T, D) -> (B, T, H, D/H)
-        return ops.reshape(
-            x, (-1, ops.shape(x)[1], self.num_heads,
-                self.hidden_dim // self.num_heads)
-        )
-
     def call(self, query, context, context_padding_mask=None, training=None):
         q = self.query_norm(query)
         c = self.context_norm(context)
-        mask = None
-        if context_padding_mask is not None:
-            # Padded context tokens are hidden from every query: (B,1,1,Tk).
-            mask = ops.cast(context_padding_mask, "bool")[:, None, None, :]
-        attended = ops.dot_product_attention(
-            self._heads(self.query_dense(q)),
-            self._heads(self.key_dense(c)),
-            self._heads(self.value_dense(c)),
-            mask=mask,
-        )  # (B, Tq, H, D/H)
-        attended = ops.reshape(
-            attended, (-1, ops.shape(query)[1], self.hidden_dim))
+        attended = multi_head_attention(
+            self.query_dense(q), self.key_dense(c), self.value_dense(c),
+            self.num_heads, context_padding_mask)
         x = query + self.dropout_layer(
             self.output_dense(attended), training=training)
         if self.use_mlp:
@@ -141,13 +112,3 @@ class CrossAttentionFusion(keras.layers.Layer):
 
     def compute_output_shape(self, query_shape, context_shape):
         return query_shape
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "num_heads": self.num_heads,
-            "intermediate_dim": self.intermediate_dim,
-            "dropout": self.dropout,
-            "activation": self.activation,
-            "layer_norm_epsilon": self.layer_norm_epsilon,
-        }

@@ -4,11 +4,12 @@ import keras
 from keras import ops
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.constructor_config import ConstructorConfig
 from keras_mm.layers.transformer_block import TransformerBlock
 
 
 @keras_mm_export
-class FusionEncoder(keras.layers.Layer):
+class FusionEncoder(ConstructorConfig, keras.layers.Layer):
     """Transformer over concatenated token sequences of several modalities.
 
     Each modality's tokens are projected to `hidden_dim` (when their width
@@ -61,12 +62,8 @@ class FusionEncoder(keras.layers.Layer):
         if num_modalities < 1:
             raise ValueError(
                 f"num_modalities must be >= 1. Received: {num_modalities}")
-        self.hidden_dim = hidden_dim
-        self.num_layers = num_layers
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim or 4 * hidden_dim
-        self.num_modalities = num_modalities
-        self.dropout = dropout
+        intermediate_dim = intermediate_dim or 4 * hidden_dim
+        self._remember_config(locals())
 
     def build(self, inputs_shape):
         if len(inputs_shape) != self.num_modalities:
@@ -123,14 +120,3 @@ class FusionEncoder(keras.layers.Layer):
         lengths = [s[1] for s in inputs_shape]
         total = None if None in lengths else sum(lengths)
         return (inputs_shape[0][0], total, self.hidden_dim)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "hidden_dim": self.hidden_dim,
-            "num_layers": self.num_layers,
-            "num_heads": self.num_heads,
-            "intermediate_dim": self.intermediate_dim,
-            "num_modalities": self.num_modalities,
-            "dropout": self.dropout,
-        }

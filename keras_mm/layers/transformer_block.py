@@ -5,12 +5,16 @@ from keras import ops
 
 from keras_mm import backend
 from keras_mm.api_export import keras_mm_export
+from keras_mm.constructor_config import ConstructorConfig
 from keras_mm.layers import activations
 from keras_mm.layers.fused_dense import FusedDense
+from keras_mm.layers.multi_head_attention import check_dropout
+from keras_mm.layers.multi_head_attention import check_heads
+from keras_mm.layers.multi_head_attention import key_padding_mask
 
 
 @keras_mm_export
-class TransformerBlock(keras.layers.Layer):
+class TransformerBlock(ConstructorConfig, keras.layers.Layer):
     """Pre-LayerNorm self-attention + MLP block.
 
     Queries, keys and values come from one fused `Dense(3 * hidden_dim)` and
@@ -69,20 +73,9 @@ class TransformerBlock(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if hidden_dim % num_heads:
-            raise ValueError(
-                "hidden_dim must be divisible by num_heads. Received: "
-                f"hidden_dim={hidden_dim}, num_heads={num_heads}"
-            )
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1). Received: {dropout}")
-        self.hidden_dim = hidden_dim
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.causal = causal
-        self.dropout = dropout
-        self.activation = activation
-        self.layer_norm_epsilon = layer_norm_epsilon
+        check_heads(hidden_dim, num_heads)
+        check_dropout(dropout)
+        self._remember_config(locals())
         self.supports_masking = True
 
     @property
@@ -146,10 +139,7 @@ class TransformerBlock(keras.layers.Layer):
         # split's gradient is one concatenation on every backend.
         query, key, value = (
             ops.squeeze(part, axis=2) for part in ops.split(qkv, 3, axis=2))
-        mask = None
-        if padding_mask is not None:
-            # Keys that are padding are hidden from every query: (B, 1, 1, T).
-            mask = ops.cast(padding_mask, "bool")[:, None, None, :]
+        mask = key_padding_mask(padding_mask)
         is_causal = self.causal
         if query_index is not None:
             inputs, query, mask = self._select_query(
@@ -187,15 +177,3 @@ class TransformerBlock(keras.layers.Layer):
         if query_index_shape is not None:
             return (inputs_shape[0], inputs_shape[-1])
         return inputs_shape
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "hidden_dim": self.hidden_dim,
-            "num_heads": self.num_heads,
-            "intermediate_dim": self.intermediate_dim,
-            "causal": self.causal,
-            "dropout": self.dropout,
-            "activation": self.activation,
-            "layer_norm_epsilon": self.layer_norm_epsilon,
-        }

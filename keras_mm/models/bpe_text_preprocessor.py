@@ -11,6 +11,8 @@ import os
 
 import keras
 
+from keras_mm.constructor_config import deserialized
+
 
 def read_bpe_files(vocabulary_path, merges_path):
     """`(vocabulary dict, merges list)` from `vocab.json` + `merges.txt`."""
@@ -163,6 +165,23 @@ class BPETextPreprocessor(keras.layers.Layer):
         tokenizer = cls._tokenizer(*read_bpe_tokenizer_json(path))
         return cls(tokenizer, sequence_length, **kwargs)
 
+    @classmethod
+    def from_folder(cls, folder, sequence_length, **kwargs):
+        """From a Hugging Face folder's `vocab.json` + `merges.txt`, else
+        its `tokenizer.json`."""
+        vocabulary = os.path.join(folder, "vocab.json")
+        merges = os.path.join(folder, "merges.txt")
+        if os.path.exists(vocabulary) or os.path.exists(merges):
+            return cls.from_files(vocabulary, merges, sequence_length,
+                                  **kwargs)
+        tokenizer_json = os.path.join(folder, "tokenizer.json")
+        if os.path.exists(tokenizer_json):
+            return cls.from_tokenizer_json(tokenizer_json, sequence_length,
+                                           **kwargs)
+        raise FileNotFoundError(
+            f"No tokenizer in {folder}: expected vocab.json + merges.txt or "
+            "tokenizer.json")
+
     def get_config(self):
         return {
             **super().get_config(),
@@ -172,7 +191,4 @@ class BPETextPreprocessor(keras.layers.Layer):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["tokenizer"] = keras.saving.deserialize_keras_object(
-            config["tokenizer"])
-        return cls(**config)
+        return cls(**deserialized(config, "tokenizer"))

@@ -33,6 +33,21 @@ def hf_model_type(path):
     return model_type
 
 
+def tensor_prefix(tensors, suffix, default=None):
+    """What precedes `suffix` in the first tensor name ending with it
+    (e.g. `"vit."` in a task model's checkpoint), else `default`.
+
+    Example:
+    ```python
+    tensor_prefix({"bert.pooler.weight": None}, "pooler.weight")  # "bert."
+    ```
+    """
+    for name in tensors:
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return default
+
+
 class HFTensorReader:
     """Tensors of one model inside a checkpoint, under a name prefix.
 

@@ -4,6 +4,8 @@ the keras-hub CLIP, SigLIP and ViT preset loaders."""
 import numpy as np
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.models.image_preprocessor import RESAMPLE
+from keras_mm.models.image_preprocessor import ImagePreprocessor
 
 
 @keras_mm_export
@@ -79,9 +81,6 @@ class KerasHubImagePreprocessor:
         a square's aspect ratio becomes a shortest-side resize and a
         centre crop. Pixels then match only for images already at the
         model's size."""
-        from keras_mm.models.image_preprocessor import RESAMPLE
-        from keras_mm.models.image_preprocessor import ImagePreprocessor
-
         height, width = self.image_size
         if self.pad_to_aspect_ratio or self.interpolation not in RESAMPLE:
             raise ValueError(
@@ -108,12 +107,8 @@ class KerasHubImagePreprocessor:
         return np.asarray(keras.ops.convert_to_numpy(
             self._resizing(pixels)), np.float32)
 
-    def __call__(self, images):
-        """A list of paths, PIL images or `(H, W, 3)` arrays (or one
-        `(N, H, W, 3)` array) -> `(N, height, width, 3)` float32."""
-        if isinstance(images, np.ndarray) and images.ndim == 3:
-            images = [images]
-        return np.stack([self.preprocess_one(image) for image in images])
+    # Batches as the PIL preprocessor does, through `preprocess_one`.
+    __call__ = ImagePreprocessor.__call__
 
     def preprocess_one(self, image):
         """One image (path, encoded bytes, file object, PIL image or
@@ -164,6 +159,31 @@ def statistics_from_converter(scale, offset):
         0.0 if offset is None else offset, np.float64), (3,))
     std = 1.0 / (255.0 * scale)
     return [float(m) for m in -offset * std], [float(s) for s in std]
+
+
+def converter_preprocessing(converter, source, image_size=None):
+    """`(preprocessor, image_mean, image_std)` of a keras-hub
+    `ImageConverter`: its resize (`keras.layers.Resizing`, as the
+    converter runs it) and its `x * scale + offset` as mean/std. With
+    `image_size`, the resize must give `(image_size, image_size)`.
+
+    Example:
+    ```python
+    converter = keras_hub.layers.CLIPImageConverter.from_preset(folder)
+    images, mean, std = converter_preprocessing(converter, folder, 224)
+    ```
+    """
+    if converter is None:
+        raise FileNotFoundError(f"No image converter in {source} (keras-hub "
+                                "writes image_converter.json)")
+    mean, std = statistics_from_converter(converter.scale, converter.offset)
+    images = KerasHubImagePreprocessor.from_converter(converter, source)
+    if image_size is not None and images.output_size != (
+            image_size, image_size):
+        raise ValueError(f"{source}: the image converter resizes to "
+                         f"{images.output_size}; the vision encoder takes "
+                         f"{(image_size, image_size)}")
+    return images, mean, std
 
 
 def _pixels(image):

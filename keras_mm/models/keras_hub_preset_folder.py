@@ -3,6 +3,8 @@
 import json
 import os
 
+import numpy as np
+
 
 def keras_hub_backbone_class(folder):
     """The backbone class name of a keras-hub preset folder, or `None`."""
@@ -18,3 +20,10 @@ def keras_hub_backbone_class(folder):
             return json.load(f).get("class_name")
     except (OSError, ValueError):
         return None
+
+
+def float32_numpy(variable):
+    """A keras-hub backbone's variable as a float32 NumPy array."""
+    import keras
+
+    return np.asarray(keras.ops.convert_to_numpy(variable), np.float32)

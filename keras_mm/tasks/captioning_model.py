@@ -5,6 +5,7 @@ import numpy as np
 from keras import ops
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.constructor_config import ConstructorConfig
 from keras_mm.fusion.cross_attention_fusion import CrossAttentionFusion
 from keras_mm.layers.position_embedding import PositionEmbedding
 from keras_mm.layers.transformer_block import TransformerBlock
@@ -14,7 +15,8 @@ from keras_mm.tasks.feed_defaults import FeedDefaults
 
 
 @keras_mm_export
-class CaptioningModel(FeedDefaults, CompileDefaults, keras.Model):
+class CaptioningModel(ConstructorConfig, FeedDefaults, CompileDefaults,
+                      keras.Model):
     """Image encoder + transformer decoder with cross-attention.
 
     Each decoder layer is causal self-attention over the caption so far
@@ -59,34 +61,13 @@ class CaptioningModel(FeedDefaults, CompileDefaults, keras.Model):
         Vinyals et al., "Show and Tell", 2015; Li et al., "BLIP", 2022.
     """
 
-    def __init__(
-        self,
-        image_encoder,
-        vocabulary_size,
-        sequence_length,
-        hidden_dim,
-        num_layers,
-        num_heads,
-        intermediate_dim=None,
-        dropout=0.0,
-        start_token_id=2,
-        end_token_id=3,
-        pad_token_id=0,
-        **kwargs,
-    ):
+    def __init__(self, image_encoder, vocabulary_size, sequence_length,
+                 hidden_dim, num_layers, num_heads, intermediate_dim=None,
+                 dropout=0.0, start_token_id=2, end_token_id=3,
+                 pad_token_id=0, **kwargs):
         super().__init__(**kwargs)
         intermediate_dim = intermediate_dim or 4 * hidden_dim
-        self.image_encoder = image_encoder
-        self.vocabulary_size = vocabulary_size
-        self.sequence_length = sequence_length
-        self.hidden_dim = hidden_dim
-        self.num_layers = num_layers
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.dropout = dropout
-        self.start_token_id = start_token_id
-        self.end_token_id = end_token_id
-        self.pad_token_id = pad_token_id
+        self._remember_config(locals())
 
         # === Layers ===
         kw = dict(dtype=self.dtype_policy)
@@ -223,26 +204,3 @@ class CaptioningModel(FeedDefaults, CompileDefaults, keras.Model):
         if return_scores:
             return output, scores[:, 0]
         return output
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "image_encoder": keras.layers.serialize(self.image_encoder),
-            "vocabulary_size": self.vocabulary_size,
-            "sequence_length": self.sequence_length,
-            "hidden_dim": self.hidden_dim,
-            "num_layers": self.num_layers,
-            "num_heads": self.num_heads,
-            "intermediate_dim": self.intermediate_dim,
-            "dropout": self.dropout,
-            "start_token_id": self.start_token_id,
-            "end_token_id": self.end_token_id,
-            "pad_token_id": self.pad_token_id,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["image_encoder"] = keras.layers.deserialize(
-            config["image_encoder"])
-        return cls(**config)

@@ -56,9 +56,9 @@ class ImageTextMatchingModel(ContrastiveModel):
     ```python
     model = keras_mm.tasks.ImageTextMatchingModel(
         {"image": image_encoder, "text": text_encoder}, projection_dim=32)
-    model.compile()
-    model.fit({"images": images, **text_inputs}, epochs=1)
-    match_probability = keras.ops.softmax(model(inputs)["itm_logits"])[:, 1]
+    model.compile()  # The contrastive and the matching losses.
+    logits = model({"images": images, **text_inputs})["itm_logits"]
+    match_probability = keras.ops.softmax(logits)[:, 1]
     ```
 
     References:
@@ -66,18 +66,9 @@ class ImageTextMatchingModel(ContrastiveModel):
         2022.
     """
 
-    def __init__(
-        self,
-        encoders,
-        projection_dim=64,
-        num_fusion_layers=1,
-        num_heads=2,
-        intermediate_dim=None,
-        loss="clip",
-        itc_weight=1.0,
-        seed=None,
-        **kwargs,
-    ):
+    def __init__(self, encoders, projection_dim=64, num_fusion_layers=1,
+                 num_heads=2, intermediate_dim=None, loss="clip",
+                 itc_weight=1.0, seed=None, **kwargs):
         if set(encoders) != {"image", "text"}:
             raise ValueError(
                 "ImageTextMatchingModel needs exactly the encoders 'image' "

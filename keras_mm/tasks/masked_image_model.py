@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.constructor_config import deserialized
 from keras_mm.losses.reconstruction import masked_patch_loss
 from keras_mm.tasks.compile_defaults import CompileDefaults
 from keras_mm.tasks.feed_defaults import FeedDefaults
@@ -124,7 +125,4 @@ class MaskedImageModel(FeedDefaults, CompileDefaults, keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["image_encoder"] = keras.layers.deserialize(
-            config["image_encoder"])
-        return cls(**config)
+        return cls(**deserialized(config, "image_encoder"))

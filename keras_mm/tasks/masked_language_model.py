@@ -5,13 +5,15 @@ import numpy as np
 from keras import ops
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.constructor_config import ConstructorConfig
 from keras_mm.fusion.cross_attention_fusion import CrossAttentionFusion
 from keras_mm.tasks.compile_defaults import CompileDefaults
 from keras_mm.tasks.feed_defaults import FeedDefaults
 
 
 @keras_mm_export
-class MaskedLanguageModel(FeedDefaults, CompileDefaults, keras.Model):
+class MaskedLanguageModel(ConstructorConfig, FeedDefaults, CompileDefaults,
+                          keras.Model):
     """Predicts masked caption tokens from the text (and the image).
 
     Masking happens in the data path with keras-hub's
@@ -52,11 +54,7 @@ class MaskedLanguageModel(FeedDefaults, CompileDefaults, keras.Model):
     def __init__(self, text_encoder, vocabulary_size, image_encoder=None,
                  num_fusion_layers=1, num_heads=2, **kwargs):
         super().__init__(**kwargs)
-        self.text_encoder = text_encoder
-        self.vocabulary_size = vocabulary_size
-        self.image_encoder = image_encoder
-        self.num_fusion_layers = num_fusion_layers
-        self.num_heads = num_heads
+        self._remember_config(locals())
         kw = dict(dtype=self.dtype_policy)
         dim = text_encoder.output["sequence_output"].shape[-1]
         self.fusion_layers = []
@@ -149,24 +147,3 @@ class MaskedLanguageModel(FeedDefaults, CompileDefaults, keras.Model):
         }
         return x, out["mask_ids"].astype("int32"), out[
             "mask_weights"].astype("float32")
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "text_encoder": keras.layers.serialize(self.text_encoder),
-            "vocabulary_size": self.vocabulary_size,
-            "image_encoder": None if self.image_encoder is None
-            else keras.layers.serialize(self.image_encoder),
-            "num_fusion_layers": self.num_fusion_layers,
-            "num_heads": self.num_heads,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["text_encoder"] = keras.layers.deserialize(
-            config["text_encoder"])
-        if config.get("image_encoder") is not None:
-            config["image_encoder"] = keras.layers.deserialize(
-                config["image_encoder"])
-        return cls(**config)

@@ -1,6 +1,7 @@
 """`keras-mm convert`: a checkpoint to `.keras`, or `.keras` back out."""
 
-BACKENDS = ("jax", "tensorflow", "torch")
+from keras_mm.cli.backend_flag import add_backend_flag
+
 TARGETS = ("keras", "hf", "open_clip")
 
 
@@ -21,8 +22,7 @@ def register(subparsers):
     p.add_argument("--image-size", type=int,
                    help="another image size (position embeddings are "
                    "interpolated)")
-    p.add_argument("--backend", choices=BACKENDS,
-                   help="Keras backend (default: $KERAS_BACKEND)")
+    add_backend_flag(p)
     p.set_defaults(run=run)
 
 
@@ -52,10 +52,10 @@ def run(args):
 
 def _to_keras(args):
     import os
-    import tempfile
 
     from keras_mm.models import load_pretrained
     from keras_mm.models import PretrainedTower
+    from keras_mm.training.run_folder import save_model
 
     options = {"image_size": args.image_size} if args.image_size else {}
     model = load_pretrained(args.path, **options)
@@ -65,13 +65,5 @@ def _to_keras(args):
             "with another (keras_mm.models.dual_encoder) and save that")
     out = os.path.abspath(args.out)
     os.makedirs(os.path.dirname(out), exist_ok=True)
-    # Written beside and renamed: a failed save never replaces a good file.
-    handle, tmp = tempfile.mkstemp(suffix=".keras", dir=os.path.dirname(out))
-    os.close(handle)
-    try:
-        model.save(tmp)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    save_model(model, out)  # A failed save never replaces a good file.
     print(f"wrote {args.out}")

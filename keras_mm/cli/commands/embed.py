@@ -3,7 +3,7 @@ order."""
 
 import argparse
 
-BACKENDS = ("jax", "tensorflow", "torch")
+from keras_mm.cli.backend_flag import add_backend_flag
 
 
 class _AppendInput(argparse.Action):
@@ -39,8 +39,7 @@ def register(subparsers):
     p.add_argument("--vocab", help="vocab.txt for text (default: vocab.txt "
                    "beside a .keras file, or the checkpoint's)")
     p.add_argument("--out", required=True, help="output .npy path")
-    p.add_argument("--backend", choices=BACKENDS,
-                   help="Keras backend (default: $KERAS_BACKEND)")
+    add_backend_flag(p)
     p.set_defaults(run=run, inputs=None)
 
 

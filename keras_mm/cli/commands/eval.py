@@ -5,10 +5,10 @@ import json
 import os
 import zipfile
 
+from keras_mm.cli.backend_flag import add_backend_flag
 from keras_mm.cli.data_flags import add_data_flags
 from keras_mm.cli.data_flags import data_options
 
-BACKENDS = ("jax", "tensorflow", "torch")
 BUILTIN_SPLITS = ("", "train", "validation", "test")
 
 
@@ -52,8 +52,7 @@ def register(subparsers):
                    "split)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--backend", choices=BACKENDS,
-                   help="Keras backend (default: $KERAS_BACKEND)")
+    add_backend_flag(p)
     p.set_defaults(run=run)
 
 

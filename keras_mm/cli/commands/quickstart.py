@@ -1,6 +1,6 @@
 """`keras-mm quickstart`: train → evaluate → export on the built-in data."""
 
-BACKENDS = ("jax", "tensorflow", "torch")
+from keras_mm.cli.backend_flag import add_backend_flag
 
 
 def register(subparsers):
@@ -8,9 +8,8 @@ def register(subparsers):
         "quickstart",
         help="train, evaluate and export a small CLIP on the built-in data",
     )
-    p.add_argument("--backend", choices=BACKENDS,
-                   help="Keras backend (default: Keras' own choice: "
-                   "$KERAS_BACKEND, ~/.keras/keras.json, else tensorflow)")
+    add_backend_flag(p, help="Keras backend (default: Keras' own choice: "
+                     "$KERAS_BACKEND, ~/.keras/keras.json, else tensorflow)")
     p.add_argument("--out", default="quickstart_out",
                    help="folder for the model, exports and summary.json")
     p.add_argument("--size", choices=("tiny", "small", "full"),

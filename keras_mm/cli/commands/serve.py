@@ -1,6 +1,6 @@
 """`keras-mm serve`: an HTTP embedding and search service for a model."""
 
-BACKENDS = ("jax", "tensorflow", "torch")
+from keras_mm.cli.backend_flag import add_backend_flag
 
 
 def register(subparsers):
@@ -28,8 +28,7 @@ def register(subparsers):
                    default="float32")
     p.add_argument("--vocab", default=None,
                    help="vocab.txt (default: next to the model)")
-    p.add_argument("--backend", choices=BACKENDS,
-                   help="Keras backend (default: $KERAS_BACKEND)")
+    add_backend_flag(p)
     p.add_argument("--max-batch-size", type=int, default=32)
     p.add_argument("--max-wait-ms", type=float, default=2.0)
     p.add_argument("--cache-size", type=int, default=4096,

@@ -30,11 +30,11 @@ import argparse
 import json
 import os
 
+from keras_mm.cli.backend_flag import add_backend_flag
 from keras_mm.cli.data_flags import add_data_flags
 from keras_mm.cli.errors import UsageError
 from keras_mm.training import run_options
 
-BACKENDS = ("jax", "tensorflow", "torch")
 RECIPES = ("clip", "staged")
 SIZES = ("tiny", "small")
 
@@ -60,7 +60,7 @@ def register(subparsers):
                    "on the built-in data")
     p.add_argument("--size", choices=SIZES, default="tiny",
                    help="recipe size")
-    p.add_argument("--backend", choices=BACKENDS)
+    add_backend_flag(p)
     p.add_argument("--distribution", choices=("none", "data", "model"),
                    default="none")
     p.add_argument("--mesh", help="device mesh, e.g. 2x4 (with "

@@ -8,7 +8,6 @@ detail: activation (`hidden_act`: exact or tanh GELU), layer norm epsilon,
 sizes. Nothing is downloaded.
 """
 
-import json
 import os
 
 import numpy as np
@@ -21,13 +20,11 @@ from keras_mm.models.bert.loaded_checkpoint import LoadedCheckpoint
 from keras_mm.models.bert.sentence_transformers import (
     read_sentence_transformers,
 )
+from keras_mm.models.hf_folder import hf_tower_sizes
+from keras_mm.models.hf_folder import read_json
+from keras_mm.models.hf_tensor_reader import tensor_prefix
 
 SUPPORTED_MODEL_TYPES = ("bert",)
-
-
-def _read_json(path):
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
 
 
 def is_hf_format_folder(folder):
@@ -36,7 +33,7 @@ def is_hf_format_folder(folder):
     config = os.path.join(folder, "config.json")
     if os.path.exists(os.path.join(folder, "modules.json")):
         return True
-    return os.path.exists(config) and "model_type" in _read_json(config)
+    return os.path.exists(config) and "model_type" in read_json(config)
 
 
 def encoder_kwargs_from_hf(config):
@@ -53,10 +50,7 @@ def encoder_kwargs_from_hf(config):
     return dict(
         vocabulary_size=config["vocab_size"],
         sequence_length=config["max_position_embeddings"],
-        hidden_dim=config["hidden_size"],
-        num_layers=config["num_hidden_layers"],
-        num_heads=config["num_attention_heads"],
-        intermediate_dim=config["intermediate_size"],
+        **hf_tower_sizes(config),
         activation=config.get("hidden_act", "gelu"),
         layer_norm_epsilon=config.get("layer_norm_eps", 1e-12),
         type_vocabulary_size=config.get("type_vocab_size", 2),
@@ -122,10 +116,8 @@ def _find(tensors, prefix, name):
 
 def _prefix(tensors):
     """`""` or e.g. `"bert."` (BertForMaskedLM and friends)."""
-    for name in tensors:
-        if name.endswith("embeddings.word_embeddings.weight"):
-            return name[: -len("embeddings.word_embeddings.weight")]
-    return ""
+    return tensor_prefix(tensors, "embeddings.word_embeddings.weight",
+                         default="")
 
 
 def assign_hf_weights(encoder, tensors, source="checkpoint"):
@@ -191,7 +183,7 @@ def load_hf_bert(folder, sequence_length=None, pooling=None, normalize=None):
     config_path = os.path.join(transformer, "config.json")
     if not os.path.exists(config_path):
         raise FileNotFoundError(f"No config.json at {config_path}")
-    kwargs = encoder_kwargs_from_hf(_read_json(config_path))
+    kwargs = encoder_kwargs_from_hf(read_json(config_path))
     tensors = read_tensors(transformer)
     if pooling is None:
         pooling = st_pooling
@@ -207,7 +199,7 @@ def load_hf_bert(folder, sequence_length=None, pooling=None, normalize=None):
     vocab = os.path.join(transformer, "vocab.txt")
     if os.path.exists(vocab):
         tokenizer_config = os.path.join(transformer, "tokenizer_config.json")
-        tokenizer_config = (_read_json(tokenizer_config)
+        tokenizer_config = (read_json(tokenizer_config)
                             if os.path.exists(tokenizer_config) else {})
         lowercase = tokenizer_config.get("do_lower_case", True)
         # transformers' BertTokenizer strips accents whenever it lowercases,

@@ -6,17 +6,13 @@ loader; this file only reads `modules.json`, `1_Pooling/config.json` and
 `sentence_bert_config.json`.
 """
 
-import json
 import os
+
+from keras_mm.models.hf_folder import read_json
 
 ST_POOLING = "sentence_transformers.models.Pooling"
 ST_NORMALIZE = "sentence_transformers.models.Normalize"
 ST_TRANSFORMER = "sentence_transformers.models.Transformer"
-
-
-def _read_json(path):
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
 
 
 def read_sentence_transformers(folder):
@@ -36,13 +32,13 @@ def read_sentence_transformers(folder):
     if not os.path.exists(modules_path):
         return folder, None, False, None
     transformer, pooling, normalize = folder, None, False
-    for module in _read_json(modules_path):
+    for module in read_json(modules_path):
         kind = module.get("type", "")
         path = os.path.join(folder, module.get("path", ""))
         if kind == ST_TRANSFORMER:
             transformer = path
         elif kind == ST_POOLING:
-            pooling = _pooling_mode(_read_json(os.path.join(path,
+            pooling = _pooling_mode(read_json(os.path.join(path,
                                                             "config.json")))
         elif kind == ST_NORMALIZE:
             normalize = True
@@ -54,7 +50,7 @@ def read_sentence_transformers(folder):
     length = None
     st_config = os.path.join(transformer, "sentence_bert_config.json")
     if os.path.exists(st_config):
-        length = _read_json(st_config).get("max_seq_length")
+        length = read_json(st_config).get("max_seq_length")
     return transformer, pooling, normalize, length
 
 

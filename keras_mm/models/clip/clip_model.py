@@ -97,3 +97,14 @@ def block_entries(block, prefix, names, fused_qkv=False):
             + wm.dense(p + names["fc1"], block.mlp_in)
             + wm.dense(p + names["fc2"], block.mlp_out)
             + wm.layer_norm(p + names["norm2"], block.mlp_norm))
+
+
+def towers_block_entries(towers, names):
+    """`block_entries` of every block of each `(prefix, encoder)` in
+    `towers`, block `i` named `{prefix}encoder.layers.{i}.` (Hugging Face's
+    CLIP and SigLIP)."""
+    return [entry
+            for prefix, encoder in towers
+            for i in range(encoder.num_layers)
+            for entry in block_entries(encoder.get_layer(f"block_{i}"),
+                                       f"{prefix}encoder.layers.{i}.", names)]

@@ -11,11 +11,11 @@ import math
 import os
 
 from keras_mm.checkpoints.tensor_files import open_tensors
-from keras_mm.layers.activations import checkpoint_activation
 from keras_mm.models import weight_mapping as wm
-from keras_mm.models.clip.clip_model import block_entries
+from keras_mm.models.clip.clip_model import towers_block_entries
 from keras_mm.models.clip.clip_model import build_clip
 from keras_mm.models.clip.clip_text_preprocessor import CLIPTextPreprocessor
+from keras_mm.models.hf_folder import hf_tower_kwargs
 from keras_mm.models.hf_folder import model_type
 from keras_mm.models.hf_folder import read_json
 from keras_mm.models.image_preprocessor import ImagePreprocessor
@@ -31,21 +31,6 @@ HF_BLOCK_NAMES = {
 
 def is_hf_clip_folder(path):
     return os.path.isdir(path) and model_type(path) == "clip"
-
-
-def hf_tower_kwargs(config, source, default_activation="quick_gelu",
-                    default_epsilon=1e-5):
-    """Encoder arguments from a Hugging Face tower config (CLIP's and
-    SigLIP's share their keys; only the defaults differ)."""
-    return dict(
-        hidden_dim=config["hidden_size"],
-        num_layers=config["num_hidden_layers"],
-        num_heads=config["num_attention_heads"],
-        intermediate_dim=config["intermediate_size"],
-        activation=checkpoint_activation(
-            config.get("hidden_act", default_activation), source),
-        layer_norm_epsilon=config.get("layer_norm_eps", default_epsilon),
-    )
 
 
 def clip_kwargs_from_hf(config, image_processor, source):
@@ -96,29 +81,8 @@ def hf_clip_entries(model):
                  model.projections["text"].output_layer.kernel, "linear"),
         wm.Entry(("logit_scale",), model.logit_scale.log_scale),
     ]
-    for prefix, encoder in ((v, image), (t, text)):
-        for i in range(encoder.num_layers):
-            entries += block_entries(encoder.get_layer(f"block_{i}"),
-                                     f"{prefix}encoder.layers.{i}.",
-                                     HF_BLOCK_NAMES)
-    return entries
-
-
-def text_preprocessor_from_folder(folder, sequence_length):
-    """The folder's CLIP tokenizer: `vocab.json` + `merges.txt`, else
-    `tokenizer.json`."""
-    vocabulary = os.path.join(folder, "vocab.json")
-    merges = os.path.join(folder, "merges.txt")
-    if os.path.exists(vocabulary) or os.path.exists(merges):
-        return CLIPTextPreprocessor.from_files(vocabulary, merges,
-                                               sequence_length)
-    tokenizer_json = os.path.join(folder, "tokenizer.json")
-    if os.path.exists(tokenizer_json):
-        return CLIPTextPreprocessor.from_tokenizer_json(tokenizer_json,
-                                                        sequence_length)
-    raise FileNotFoundError(
-        f"No tokenizer in {folder}: expected vocab.json + merges.txt or "
-        "tokenizer.json")
+    return entries + towers_block_entries(((v, image), (t, text)),
+                                          HF_BLOCK_NAMES)
 
 
 def load_hf_clip(folder, image_size=None, sequence_length=None):
@@ -156,7 +120,7 @@ def load_hf_clip(folder, image_size=None, sequence_length=None):
         key = "text_model.embeddings.position_embedding.weight"
         if key in tensors:
             tensors[key] = tensors[key][:sequence_length]
-    tokenizer = text_preprocessor_from_folder(folder, text_length)
+    tokenizer = CLIPTextPreprocessor.from_folder(folder, text_length)
     images = ImagePreprocessor.from_hf_config(
         processor_config, os.path.join(folder, "preprocessor_config.json"))
     checkpoint_size = kwargs["vision"]["image_size"]

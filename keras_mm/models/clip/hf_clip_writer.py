@@ -90,17 +90,13 @@ def save_hf_clip(model, folder):
     keras_mm.models.clip.save_hf_clip(model, "clip_finetuned/")
     ```
     """
-    from safetensors.numpy import save_file
-
     _check_convertible(model)
     text_preprocessor = model.preprocessors["text"]
     images = pil_images(model.preprocessors["image"])
     image = model.encoders["image"]
     tokenizer = text_preprocessor.tokenizer
     with atomic_folder(folder) as tmp:
-        tensors = wm.export(hf_clip_entries(model))
-        save_file(tensors, os.path.join(tmp, "model.safetensors"),
-                  metadata={"format": "pt"})
+        write_weights(tmp, hf_clip_entries(model))
         write_json(os.path.join(tmp, "config.json"), hf_clip_config(model))
         write_json(os.path.join(tmp, "vocab.json"),
                     dict(tokenizer.vocabulary))
@@ -124,12 +120,26 @@ def save_hf_clip(model, folder):
             "do_center_crop": bool(images.crop_size),
             "crop_size": {"height": images.crop_size or image.image_size,
                           "width": images.crop_size or image.image_size},
-            "do_rescale": True, "rescale_factor": 1 / 255,
-            "do_normalize": True, "do_convert_rgb": True,
-            "image_mean": list(image.image_mean),
-            "image_std": list(image.image_std),
+            **normalization_config(image),
         })
     return folder
+
+
+def write_weights(folder, entries):
+    """`entries` as the `model.safetensors` transformers reads."""
+    from safetensors.numpy import save_file
+
+    save_file(wm.export(entries), os.path.join(folder, "model.safetensors"),
+              metadata={"format": "pt"})
+
+
+def normalization_config(image_encoder):
+    """An image processor's rescale/normalise keys that give
+    `image_encoder`'s inputs (its `image_mean`/`image_std`)."""
+    return {"do_rescale": True, "rescale_factor": 1 / 255,
+            "do_normalize": True, "do_convert_rgb": True,
+            "image_mean": list(image_encoder.image_mean),
+            "image_std": list(image_encoder.image_std)}
 
 
 def write_json(path, value):

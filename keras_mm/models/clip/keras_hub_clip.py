@@ -16,11 +16,9 @@ from keras_mm.models.clip.clip_model import build_clip
 from keras_mm.models.clip.clip_text_preprocessor import CLIPTextPreprocessor
 from keras_mm.models.clip.hf_clip import hf_clip_entries
 from keras_mm.models.keras_hub_image_preprocessor import (
-    KerasHubImagePreprocessor,
+    converter_preprocessing,
 )
-from keras_mm.models.keras_hub_image_preprocessor import (
-    statistics_from_converter,
-)
+from keras_mm.models.keras_hub_preset_folder import float32_numpy
 from keras_mm.models.keras_hub_preset_folder import keras_hub_backbone_class
 
 
@@ -29,42 +27,36 @@ def is_keras_hub_clip(path):
         "CLIPBackbone")
 
 
-def _numpy(variable):
-    import keras
-
-    return np.asarray(keras.ops.convert_to_numpy(variable), np.float32)
-
-
 def _block_tensors(block, prefix):
     attention = block.attention
     tensors = {}
     for ours, theirs in (("q_proj", attention._query_dense),
                          ("k_proj", attention._key_dense),
                          ("v_proj", attention._value_dense)):
-        kernel = _numpy(theirs.kernel)  # (D, H, D/H)
+        kernel = float32_numpy(theirs.kernel)  # (D, H, D/H)
         tensors[f"{prefix}self_attn.{ours}.weight"] = kernel.reshape(
             kernel.shape[0], -1).T
-        tensors[f"{prefix}self_attn.{ours}.bias"] = _numpy(
+        tensors[f"{prefix}self_attn.{ours}.bias"] = float32_numpy(
             theirs.bias).reshape(-1)
     out = attention._output_dense
-    kernel = _numpy(out.kernel)  # (H, D/H, D)
+    kernel = float32_numpy(out.kernel)  # (H, D/H, D)
     tensors[f"{prefix}self_attn.out_proj.weight"] = kernel.reshape(
         -1, kernel.shape[-1]).T
-    tensors[f"{prefix}self_attn.out_proj.bias"] = _numpy(out.bias)
+    tensors[f"{prefix}self_attn.out_proj.bias"] = float32_numpy(out.bias)
     for ours, theirs in (("layer_norm1", block.layer_norm_1),
                          ("layer_norm2", block.layer_norm_2)):
-        tensors[f"{prefix}{ours}.weight"] = _numpy(theirs.gamma)
-        tensors[f"{prefix}{ours}.bias"] = _numpy(theirs.beta)
+        tensors[f"{prefix}{ours}.weight"] = float32_numpy(theirs.gamma)
+        tensors[f"{prefix}{ours}.bias"] = float32_numpy(theirs.beta)
     for ours, theirs in (("mlp.fc1", block.dense_1),
                          ("mlp.fc2", block.dense_2)):
-        tensors[f"{prefix}{ours}.weight"] = _numpy(theirs.kernel).T
-        tensors[f"{prefix}{ours}.bias"] = _numpy(theirs.bias)
+        tensors[f"{prefix}{ours}.weight"] = float32_numpy(theirs.kernel).T
+        tensors[f"{prefix}{ours}.bias"] = float32_numpy(theirs.bias)
     return tensors
 
 
 def _norm(name, layer):
-    return {f"{name}.weight": _numpy(layer.gamma),
-            f"{name}.bias": _numpy(layer.beta)}
+    return {f"{name}.weight": float32_numpy(layer.gamma),
+            f"{name}.bias": float32_numpy(layer.beta)}
 
 
 def keras_hub_clip_tensors(backbone):
@@ -74,24 +66,24 @@ def keras_hub_clip_tensors(backbone):
     embedding = vision.embedding
     tensors = {
         v + "embeddings.patch_embedding.weight": np.transpose(
-            _numpy(embedding.patch_embedding.kernel), (3, 2, 0, 1)),
-        v + "embeddings.class_embedding": _numpy(embedding.class_embedding),
+            float32_numpy(embedding.patch_embedding.kernel), (3, 2, 0, 1)),
+        v + "embeddings.class_embedding": float32_numpy(embedding.class_embedding),
         # keras-hub looks positions up through its `position_ids` weight
         # (arange in converted presets): the rows it really adds.
-        v + "embeddings.position_embedding.weight": _numpy(
+        v + "embeddings.position_embedding.weight": float32_numpy(
             embedding.position_embedding.embeddings)[
-            _numpy(embedding.position_ids).astype(np.int64).reshape(-1)],
+            float32_numpy(embedding.position_ids).astype(np.int64).reshape(-1)],
         **_norm(v + "pre_layrnorm", vision.pre_layer_norm),
         **_norm(v + "post_layernorm", vision.layer_norm),
-        t + "embeddings.token_embedding.weight": _numpy(
+        t + "embeddings.token_embedding.weight": float32_numpy(
             text.embedding.token_embedding.embeddings),
-        t + "embeddings.position_embedding.weight": _numpy(
+        t + "embeddings.position_embedding.weight": float32_numpy(
             text.embedding.position_embedding.position_embeddings),
         **_norm(t + "final_layer_norm", text.layer_norm),
-        "visual_projection.weight": _numpy(
+        "visual_projection.weight": float32_numpy(
             backbone.vision_projection.kernel).T,
-        "text_projection.weight": _numpy(backbone.text_projection.kernel).T,
-        "logit_scale": _numpy(backbone.clip_head.logit_scale),
+        "text_projection.weight": float32_numpy(backbone.text_projection.kernel).T,
+        "logit_scale": float32_numpy(backbone.clip_head.logit_scale),
     }
     for prefix, encoder in ((v, vision), (t, text)):
         for i, block in enumerate(encoder.encoder_layers):
@@ -100,28 +92,13 @@ def keras_hub_clip_tensors(backbone):
     return tensors
 
 
-def _image_preprocessing(converter, image_size, source):
-    """keras-hub's `x * scale + offset` as CLIP's mean/std, and its
-    resize (`keras.layers.Resizing`, as the converter runs it)."""
-    if converter is None:
-        raise FileNotFoundError(f"No image converter in {source} (keras-hub "
-                                "writes image_converter.json)")
-    mean, std = statistics_from_converter(converter.scale, converter.offset)
-    images = KerasHubImagePreprocessor.from_converter(converter, source)
-    if images.output_size != (image_size, image_size):
-        raise ValueError(f"{source}: the image converter resizes to "
-                         f"{images.output_size}; the vision encoder takes "
-                         f"{(image_size, image_size)}")
-    return images, mean, std
-
-
 def load_keras_hub_clip(folder):
     """Builds a keras_mm CLIP from a keras-hub `CLIPBackbone` preset folder.
 
     Example:
     ```python
-    model = keras_mm.models.load_pretrained("clip_preset/")
-    model.embed("text", ["a photo of a cat"])
+    clip = keras_mm.models.clip.load_keras_hub_clip("clip_preset/")
+    clip.embed("image", ["cat.jpg"]) @ clip.embed("text", ["a cat"]).T
     ```
     """
     import keras_hub
@@ -134,7 +111,8 @@ def load_keras_hub_clip(folder):
         converter = None
     vision, text = backbone.vision_encoder, backbone.text_encoder
     image_size = vision.image_shape[0]
-    images, mean, std = _image_preprocessing(converter, image_size, folder)
+    images, mean, std = converter_preprocessing(
+        converter, folder, image_size)
     if text.embedding_dim != text.hidden_dim:
         raise ValueError(f"{folder}: a text embedding_dim "
                          f"({text.embedding_dim}) other than hidden_dim "

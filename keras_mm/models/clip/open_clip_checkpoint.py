@@ -28,6 +28,7 @@ from keras_mm.models.clip.open_clip_config import clip_kwargs_from_open_clip
 from keras_mm.models.clip.open_clip_config import image_preprocessor
 from keras_mm.models.clip.open_clip_config import open_clip_config_from_model
 from keras_mm.models.clip.open_clip_config import text_preprocessor_kwargs
+from keras_mm.models.hf_folder import read_json
 
 HUB_CONFIG = "open_clip_config.json"
 HUB_WEIGHTS = "open_clip_model.safetensors"
@@ -42,16 +43,11 @@ OPEN_CLIP_BLOCK_NAMES = {
 }
 
 
-def _read_json(path):
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
-
-
 def _model_config_of(path):
     """`(model_cfg, preprocess_cfg)` if `path` is an open_clip model config
     (`model_configs` format or `open_clip_config.json`), else `None`."""
     try:
-        config = _read_json(path)
+        config = read_json(path)
     except (OSError, ValueError):
         return None
     if not isinstance(config, dict):

@@ -59,18 +59,7 @@ def roberta_kwargs_from_hf(config, source):
 def roberta_text_preprocessor(folder, sequence_length):
     """The folder's tokenizer: `vocab.json` + `merges.txt`, else
     `tokenizer.json`."""
-    vocabulary = os.path.join(folder, "vocab.json")
-    merges = os.path.join(folder, "merges.txt")
-    if os.path.exists(vocabulary) or os.path.exists(merges):
-        return RobertaTextPreprocessor.from_files(vocabulary, merges,
-                                                  sequence_length)
-    tokenizer_json = os.path.join(folder, "tokenizer.json")
-    if os.path.exists(tokenizer_json):
-        return RobertaTextPreprocessor.from_tokenizer_json(tokenizer_json,
-                                                           sequence_length)
-    raise FileNotFoundError(
-        f"No tokenizer in {folder}: expected vocab.json + merges.txt or "
-        "tokenizer.json")
+    return RobertaTextPreprocessor.from_folder(folder, sequence_length)
 
 
 def load_hf_roberta(folder, sequence_length=None, pooling=None,

@@ -13,9 +13,9 @@ from keras_mm.checkpoints.checkpoint_mismatch_error import (
     CheckpointMismatchError,
 )
 from keras_mm.checkpoints.tensor_files import read_tensors
-from keras_mm.models.clip.hf_clip import hf_tower_kwargs
+from keras_mm.models.hf_folder import hf_tower_kwargs
 from keras_mm.models import weight_mapping as wm
-from keras_mm.models.clip.clip_model import block_entries
+from keras_mm.models.clip.clip_model import towers_block_entries
 from keras_mm.models.clip.clip_model import set_logit_scale
 from keras_mm.models.clip.hf_clip import HF_BLOCK_NAMES
 from keras_mm.models.clip.hf_clip import model_type
@@ -123,12 +123,8 @@ def hf_siglip_entries(model):
         wm.Entry(("logit_bias",), model.logit_scale.bias,
                  checkpoint_shape=(1,)),
     ]
-    for prefix, encoder in ((v, image), (t, text)):
-        for i in range(encoder.num_layers):
-            entries += block_entries(encoder.get_layer(f"block_{i}"),
-                                     f"{prefix}encoder.layers.{i}.",
-                                     HF_BLOCK_NAMES)
-    return entries
+    return entries + towers_block_entries(((v, image), (t, text)),
+                                          HF_BLOCK_NAMES)
 
 
 def text_preprocessor_from_folder(folder, sequence_length):

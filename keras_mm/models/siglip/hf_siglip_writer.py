@@ -2,11 +2,12 @@
 
 import os
 
-from keras_mm.models import weight_mapping as wm
 from keras_mm.models.atomic_folder import atomic_folder
 from keras_mm.models.clip.hf_clip_writer import HF_ACTIVATIONS
 from keras_mm.models.clip.hf_clip_writer import hf_tower_config
+from keras_mm.models.clip.hf_clip_writer import normalization_config
 from keras_mm.models.clip.hf_clip_writer import write_json
+from keras_mm.models.clip.hf_clip_writer import write_weights
 from keras_mm.models.image_preprocessor import RESAMPLE
 from keras_mm.models.image_preprocessor import ImagePreprocessor
 from keras_mm.models.siglip.hf_siglip import hf_siglip_entries
@@ -125,8 +126,7 @@ def save_hf_siglip(model, folder):
     `SiglipTokenizer`, `SiglipImageProcessor` and `AutoProcessor` load
     (`from_pretrained`), on any Keras backend. LoRA adapters are merged.
 
-    The folder is written beside its final place and renamed into it, so
-    a failed write never replaces a good folder.
+    Written as `save_hf_clip` writes, never half-replacing a good folder.
 
     Example:
     ```python
@@ -135,17 +135,13 @@ def save_hf_siglip(model, folder):
     keras_mm.models.siglip.save_hf_siglip(model, "siglip_finetuned/")
     ```
     """
-    from safetensors.numpy import save_file
-
     _check_convertible(model)
     text_preprocessor = model.preprocessors["text"]
     images = model.preprocessors["image"]
     image = model.encoders["image"]
     proto = bytes(text_preprocessor.tokenizer.proto)
     with atomic_folder(folder) as tmp:
-        tensors = wm.export(hf_siglip_entries(model))
-        save_file(tensors, os.path.join(tmp, "model.safetensors"),
-                  metadata={"format": "pt"})
+        write_weights(tmp, hf_siglip_entries(model))
         write_json(os.path.join(tmp, "config.json"),
                     hf_siglip_config(model))
         with open(os.path.join(tmp, "spiece.model"), "wb") as f:
@@ -168,9 +164,6 @@ def save_hf_siglip(model, folder):
             "processor_class": "SiglipProcessor",
             "do_resize": True, "size": {"height": height, "width": width},
             "resample": RESAMPLE[resample],
-            "do_rescale": True, "rescale_factor": 1 / 255,
-            "do_normalize": True, "do_convert_rgb": True,
-            "image_mean": list(image.image_mean),
-            "image_std": list(image.image_std),
+            **normalization_config(image),
         })
     return folder

@@ -10,7 +10,6 @@ are renamed to Hugging Face's names and assigned through the same
 `hf_siglip_entries` as a Hugging Face folder.
 """
 
-import json
 import os
 
 import numpy as np
@@ -19,11 +18,10 @@ from keras_mm.models import weight_mapping as wm
 from keras_mm.models.clip.clip_model import set_logit_scale
 from keras_mm.models.siglip.hf_siglip import hf_siglip_entries
 from keras_mm.models.keras_hub_image_preprocessor import (
-    KerasHubImagePreprocessor,
+    converter_preprocessing,
 )
-from keras_mm.models.keras_hub_image_preprocessor import (
-    statistics_from_converter,
-)
+from keras_mm.models.keras_hub_preset_folder import float32_numpy
+from keras_mm.models.keras_hub_preset_folder import keras_hub_backbone_class
 from keras_mm.models.siglip.siglip_model import build_siglip
 from keras_mm.models.siglip.siglip_text_preprocessor import (
     SigLIPTextPreprocessor,
@@ -33,27 +31,8 @@ from keras_mm.models.siglip.siglip_text_preprocessor import (
 KERAS_HUB_ACTIVATIONS = {"gelu_approximate": "gelu_tanh", "gelu": "gelu"}
 
 
-def _read_json(path):
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
-
-
 def is_keras_hub_siglip_preset(path):
-    metadata = os.path.join(path, "metadata.json")
-    config = os.path.join(path, "config.json")
-    if not (os.path.isfile(metadata) and os.path.isfile(config)):
-        return False
-    try:
-        return ("keras_hub_version" in _read_json(metadata)
-                and _read_json(config).get("class_name") == "SigLIPBackbone")
-    except (OSError, ValueError):
-        return False
-
-
-def _numpy(variable):
-    import keras
-
-    return np.asarray(keras.ops.convert_to_numpy(variable), np.float32)
+    return keras_hub_backbone_class(path) == "SigLIPBackbone"
 
 
 def _attention(mha):
@@ -62,23 +41,23 @@ def _attention(mha):
     tensors = {}
     for name, dense in (("q", mha._query_dense), ("k", mha._key_dense),
                         ("v", mha._value_dense)):
-        kernel = _numpy(dense.kernel)  # (D, heads, head_dim)
+        kernel = float32_numpy(dense.kernel)  # (D, heads, head_dim)
         tensors[name + ".weight"] = kernel.reshape(kernel.shape[0], -1).T
-        tensors[name + ".bias"] = _numpy(dense.bias).reshape(-1)
-    kernel = _numpy(mha._output_dense.kernel)  # (heads, head_dim, D)
+        tensors[name + ".bias"] = float32_numpy(dense.bias).reshape(-1)
+    kernel = float32_numpy(mha._output_dense.kernel)  # (heads, head_dim, D)
     tensors["out.weight"] = kernel.reshape(-1, kernel.shape[-1]).T
-    tensors["out.bias"] = _numpy(mha._output_dense.bias)
+    tensors["out.bias"] = float32_numpy(mha._output_dense.bias)
     return tensors
 
 
 def _dense(name, layer):
-    return {f"{name}.weight": _numpy(layer.kernel).T,
-            f"{name}.bias": _numpy(layer.bias)}
+    return {f"{name}.weight": float32_numpy(layer.kernel).T,
+            f"{name}.bias": float32_numpy(layer.bias)}
 
 
 def _norm(name, layer):
-    return {f"{name}.weight": _numpy(layer.gamma),
-            f"{name}.bias": _numpy(layer.beta)}
+    return {f"{name}.weight": float32_numpy(layer.gamma),
+            f"{name}.bias": float32_numpy(layer.beta)}
 
 
 def _block(prefix, block):
@@ -102,23 +81,23 @@ def hf_tensors_from_backbone(backbone):
     tensors = {
         # HWIO -> OIHW.
         v + "embeddings.patch_embedding.weight": np.transpose(
-            _numpy(patch.kernel), (3, 2, 0, 1)),
-        v + "embeddings.patch_embedding.bias": _numpy(patch.bias),
-        v + "embeddings.position_embedding.weight": _numpy(
+            float32_numpy(patch.kernel), (3, 2, 0, 1)),
+        v + "embeddings.patch_embedding.bias": float32_numpy(patch.bias),
+        v + "embeddings.position_embedding.weight": float32_numpy(
             vision.embedding.position_embedding.embeddings),
         **_norm(v + "post_layernorm", vision.post_layer_norm),
-        t + "embeddings.token_embedding.weight": _numpy(
+        t + "embeddings.token_embedding.weight": float32_numpy(
             text.embedding.token_embedding.embeddings),
-        t + "embeddings.position_embedding.weight": _numpy(
+        t + "embeddings.position_embedding.weight": float32_numpy(
             text.embedding.position_embedding.embeddings),
         **_norm(t + "final_layer_norm", text.post_layer_norm),
         **_dense(t + "head", text.head),
-        "logit_scale": _numpy(backbone.siglip_head.logit_scale).reshape(1),
-        "logit_bias": _numpy(backbone.siglip_head.logit_bias).reshape(1),
+        "logit_scale": float32_numpy(backbone.siglip_head.logit_scale).reshape(1),
+        "logit_bias": float32_numpy(backbone.siglip_head.logit_bias).reshape(1),
     }
     head, h = vision.head, v + "head."
     attention = _attention(head.attention)
-    tensors[h + "probe"] = _numpy(head.probe)
+    tensors[h + "probe"] = float32_numpy(head.probe)
     tensors[h + "attention.in_proj_weight"] = np.concatenate(
         [attention[f"{n}.weight"] for n in "qkv"], axis=0)
     tensors[h + "attention.in_proj_bias"] = np.concatenate(
@@ -209,8 +188,7 @@ def preprocessors_from_preset(folder, sequence_length):
         end_token=tokenizer.end_token, pad_token=tokenizer.pad_token,
         lower_case="ascii" if canonicalize else False,
         remove_punctuation=canonicalize, normalize_whitespace=canonicalize)
-    images = KerasHubImagePreprocessor.from_converter(converter, folder)
-    mean, std = statistics_from_converter(converter.scale, converter.offset)
+    images, mean, std = converter_preprocessing(converter, folder)
     return text, images, tuple(mean), tuple(std)
 
 

@@ -2,12 +2,7 @@
 
 import math
 
-from keras_mm.encoders.text_transformer_encoder import TextTransformerEncoder
-from keras_mm.encoders.vision_transformer_encoder import (
-    VisionTransformerEncoder,
-)
-from keras_mm.models.clip.clip_model import set_logit_scale
-from keras_mm.tasks.contrastive_model import ContrastiveModel
+from keras_mm.models.clip.clip_model import build_clip
 
 # SigLIP's image statistics: [0, 255] -> [-1, 1].
 SIGLIP_MEAN = (0.5, 0.5, 0.5)
@@ -35,11 +30,9 @@ def build_siglip(vision, text, logit_scale=math.log(10.0), logit_bias=-10.0,
 
     Example:
     ```python
-    model = build_siglip(
-        dict(image_size=32, patch_size=8, hidden_dim=32, num_layers=1,
-             num_heads=2),
-        dict(vocabulary_size=100, sequence_length=8, hidden_dim=32,
-             num_layers=1, num_heads=2))
+    tiny = dict(hidden_dim=32, num_layers=1, num_heads=2)
+    model = build_siglip(dict(image_size=32, patch_size=8, **tiny),
+                         dict(vocabulary_size=100, sequence_length=8, **tiny))
     ```
     """
     vision = {"pre_norm": False, "patch_bias": True, "pooling": "map",
@@ -47,12 +40,8 @@ def build_siglip(vision, text, logit_scale=math.log(10.0), logit_bias=-10.0,
               "image_mean": SIGLIP_MEAN, "image_std": SIGLIP_STD, **vision}
     text = {"causal": False, "pooling": "eot", "activation": "gelu_tanh",
             "layer_norm_epsilon": 1e-6, **text}
-    image_encoder = VisionTransformerEncoder(**vision, name="image_encoder")
-    text_encoder = TextTransformerEncoder(**text, name="text_encoder")
-    model = ContrastiveModel(
-        {"image": image_encoder, "text": text_encoder},
-        projection_dim=image_encoder.hidden_dim,
+    return build_clip(
+        vision, text, projection_dim=vision["hidden_dim"],
+        logit_scale=logit_scale, preprocessors=preprocessors, name=name,
         projection={"image": "identity", "text": "linear_bias"},
-        loss="siglip", preprocessors=preprocessors, name=name)
-    set_logit_scale(model, logit_scale, logit_bias)
-    return model
+        loss="siglip", logit_bias=logit_bias)

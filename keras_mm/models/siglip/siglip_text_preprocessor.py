@@ -6,6 +6,7 @@ import string
 import keras
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.constructor_config import ConstructorConfig
 
 # Python's `string.punctuation`, which both Hugging Face's SiglipTokenizer
 # and keras-hub's SigLIPPreprocessor remove (big_vision's canonicalisation).
@@ -13,7 +14,7 @@ PUNCTUATION_PATTERN = "[" + "".join("\\" + c for c in string.punctuation) + "]"
 
 
 @keras_mm_export
-class SigLIPTextPreprocessor(keras.layers.Layer):
+class SigLIPTextPreprocessor(ConstructorConfig, keras.layers.Layer):
     """Strings -> `{"token_ids", "padding_mask"}` as SigLIP tokenizes them.
 
     Each string is canonicalised as big_vision does (lower-cased, ASCII
@@ -55,13 +56,7 @@ class SigLIPTextPreprocessor(keras.layers.Layer):
         if lower_case not in (True, False, "ascii"):
             raise ValueError("lower_case must be True, False or 'ascii'. "
                              f"Received: lower_case={lower_case!r}")
-        self.tokenizer = tokenizer
-        self.sequence_length = sequence_length
-        self.end_token = end_token
-        self.pad_token = pad_token
-        self.lower_case = lower_case
-        self.remove_punctuation = remove_punctuation
-        self.normalize_whitespace = normalize_whitespace
+        self._remember_config(locals())
         self._packer = None
 
     @property
@@ -128,22 +123,3 @@ class SigLIPTextPreprocessor(keras.layers.Layer):
                 proto = f.read()
         tokenizer = keras_hub.tokenizers.SentencePieceTokenizer(proto=proto)
         return cls(tokenizer, sequence_length, **kwargs)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "tokenizer": keras.saving.serialize_keras_object(self.tokenizer),
-            "sequence_length": self.sequence_length,
-            "end_token": self.end_token,
-            "pad_token": self.pad_token,
-            "lower_case": self.lower_case,
-            "remove_punctuation": self.remove_punctuation,
-            "normalize_whitespace": self.normalize_whitespace,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["tokenizer"] = keras.saving.deserialize_keras_object(
-            config["tokenizer"])
-        return cls(**config)

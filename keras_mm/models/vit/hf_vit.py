@@ -17,11 +17,12 @@ import os
 import numpy as np
 
 from keras_mm.checkpoints.tensor_files import read_tensors
-from keras_mm.layers.activations import checkpoint_activation
 from keras_mm.models import weight_mapping as wm
 from keras_mm.models.clip.clip_model import block_entries
 from keras_mm.models.clip.hf_clip import model_type
 from keras_mm.models.clip.hf_clip import read_json
+from keras_mm.models.hf_folder import hf_tower_kwargs
+from keras_mm.models.hf_tensor_reader import tensor_prefix
 from keras_mm.models.image_preprocessor import ImagePreprocessor
 from keras_mm.models.pretrained_tower import PretrainedTower
 
@@ -48,13 +49,7 @@ def vit_kwargs_from_hf(config, processor_config, source):
     return dict(
         image_size=config["image_size"],
         patch_size=config["patch_size"],
-        hidden_dim=config["hidden_size"],
-        num_layers=config["num_hidden_layers"],
-        num_heads=config["num_attention_heads"],
-        intermediate_dim=config["intermediate_size"],
-        activation=checkpoint_activation(config.get("hidden_act", "gelu"),
-                                         source),
-        layer_norm_epsilon=config.get("layer_norm_eps", 1e-12),
+        **hf_tower_kwargs(config, source, "gelu", 1e-12),
         pooling="cls",
         **image_statistics(processor_config, source),
     )
@@ -83,9 +78,9 @@ def image_statistics(processor_config, source):
 
 def checkpoint_prefix(tensors, source):
     """`""` (`ViTModel`) or `"vit."` (`ViTForImageClassification`)."""
-    for name in tensors:
-        if name.endswith(_CLASS_TOKEN):
-            return name[: -len(_CLASS_TOKEN)]
+    prefix = tensor_prefix(tensors, _CLASS_TOKEN)
+    if prefix is not None:
+        return prefix
     raise ValueError(f"{source}: no ViT tensors (expected "
                      f"'{_CLASS_TOKEN}' or 'vit.{_CLASS_TOKEN}')")
 

@@ -10,7 +10,6 @@ tokens, as keras-hub's). keras-hub normalises images in its
 per-channel mean/std, so the encoder takes [0, 255] pixels.
 """
 
-import json
 import os
 
 import numpy as np
@@ -19,31 +18,21 @@ from keras_mm.models.keras_hub_image_preprocessor import (
     KerasHubImagePreprocessor,
 )
 from keras_mm.models.keras_hub_image_preprocessor import (
+    converter_preprocessing,
+)
+from keras_mm.models.keras_hub_image_preprocessor import (
     statistics_from_converter,
 )
+from keras_mm.models.keras_hub_preset_folder import keras_hub_backbone_class
 from keras_mm.models.pretrained_tower import PretrainedTower
 
 SOURCE = "keras-hub vit"
 CONVERTER_FILE = "image_converter.json"
 
 
-def _read_json(path):
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
-
-
 def is_keras_hub_vit_preset(path):
     """A `save_to_preset` folder whose backbone is a `ViTBackbone`."""
-    metadata = os.path.join(path, "metadata.json")
-    config = os.path.join(path, "config.json")
-    if not (os.path.isdir(path) and os.path.isfile(metadata)
-            and os.path.isfile(config)):
-        return False
-    try:
-        return (_read_json(config).get("class_name") == "ViTBackbone"
-                and "keras_hub_version" in _read_json(metadata))
-    except (OSError, ValueError):
-        return False
+    return keras_hub_backbone_class(path) == "ViTBackbone"
 
 
 def encoder_kwargs_from_backbone(backbone, source):
@@ -138,13 +127,7 @@ def load_keras_hub_vit(folder):
     size = kwargs["image_size"]
     if os.path.exists(os.path.join(folder, CONVERTER_FILE)):
         converter = keras_hub.layers.ViTImageConverter.from_preset(folder)
-        mean, std = statistics_from_converter(converter.scale,
-                                              converter.offset)
-        images = KerasHubImagePreprocessor.from_converter(converter, folder)
-        if images.output_size != (size, size):
-            raise ValueError(f"{folder}: the image converter resizes to "
-                             f"{images.output_size}; the backbone takes "
-                             f"{(size, size)}")
+        images, mean, std = converter_preprocessing(converter, folder, size)
     else:
         # keras-hub ViT presets scale to [-1, 1]; the resize is an
         # `ImageConverter`'s default.

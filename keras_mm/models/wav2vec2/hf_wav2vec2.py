@@ -8,21 +8,17 @@ e.g. `Wav2Vec2ForCTC`, whose tensors sit under `wav2vec2.`) plus
 (`masked_spec_embed`, quantizer) are ignored.
 """
 
-import os
-
 import numpy as np
 
-from keras_mm.checkpoints.tensor_files import read_tensors
+from keras_mm.layers.activations import checkpoint_activation
 from keras_mm.models.checkpoint_format import CheckpointFormat
+from keras_mm.models.hf_audio_folder import load_hf_audio_tower
+from keras_mm.models.hf_folder import hf_tower_kwargs
 from keras_mm.models.hf_tensor_reader import HFTensorReader
 from keras_mm.models.hf_tensor_reader import hf_model_type
-from keras_mm.models.hf_tensor_reader import read_json
-from keras_mm.models.pretrained_tower import PretrainedTower
+from keras_mm.models.hf_tensor_reader import tensor_prefix
 
 SOURCE = "huggingface wav2vec2"
-# Hugging Face activation names -> the Keras activation of that name.
-_ACTIVATIONS = {"gelu": "gelu", "relu": "relu", "silu": "silu",
-                "swish": "silu"}
 _POSITION_CONV = "encoder.pos_conv_embed.conv."
 # Weight-norm parameters (g, v) as old and new torch versions name them.
 _WEIGHT_NORM_NAMES = (
@@ -36,14 +32,6 @@ def is_hf_wav2vec2_folder(path):
     return hf_model_type(path) == "wav2vec2"
 
 
-def _activation(config, key):
-    name = config.get(key, "gelu")
-    if name not in _ACTIVATIONS:
-        raise ValueError(f"wav2vec2 {key} {name!r} is not supported "
-                         f"(supported: {sorted(_ACTIVATIONS)})")
-    return _ACTIVATIONS[name]
-
-
 def encoder_kwargs_from_hf(config):
     """`Wav2Vec2AudioEncoder` arguments from a wav2vec2 `config.json`."""
     return dict(
@@ -52,27 +40,15 @@ def encoder_kwargs_from_hf(config):
         conv_strides=list(config["conv_stride"]),
         conv_bias=config.get("conv_bias", False),
         feature_norm=config.get("feat_extract_norm", "group"),
-        hidden_dim=config["hidden_size"],
-        num_layers=config["num_hidden_layers"],
-        num_heads=config["num_attention_heads"],
-        intermediate_dim=config["intermediate_size"],
         num_conv_pos_embeddings=config.get("num_conv_pos_embeddings", 128),
         num_conv_pos_embedding_groups=config.get(
             "num_conv_pos_embedding_groups", 16),
         pre_norm=config.get("do_stable_layer_norm", False),
-        activation=_activation(config, "hidden_act"),
-        feature_activation=_activation(config, "feat_extract_activation"),
-        layer_norm_epsilon=config.get("layer_norm_eps", 1e-5),
+        feature_activation=checkpoint_activation(
+            config.get("feat_extract_activation", "gelu"),
+            "wav2vec2 feat_extract_activation"),
+        **hf_tower_kwargs(config, "wav2vec2 config.json", "gelu", 1e-5),
     )
-
-
-def _prefix(tensors):
-    """`""` (Wav2Vec2Model) or `"wav2vec2."` (task models)."""
-    suffix = "feature_projection.projection.weight"
-    for name in tensors:
-        if name.endswith(suffix):
-            return name[: -len(suffix)]
-    return ""
 
 
 def _position_conv_kernel(reader, shape):
@@ -95,7 +71,10 @@ def assign_hf_wav2vec2_weights(encoder, tensors, source="checkpoint"):
     Raises `keras_mm.checkpoints.CheckpointMismatchError` naming the first
     missing tensor or the first one whose shape does not fit.
     """
-    reader = HFTensorReader(tensors, _prefix(tensors), source)
+    # `""` (Wav2Vec2Model) or `"wav2vec2."` (task models).
+    prefix = tensor_prefix(
+        tensors, "feature_projection.projection.weight", default="")
+    reader = HFTensorReader(tensors, prefix, source)
     for i in range(len(encoder.conv_dims)):
         conv = f"feature_extractor.conv_layers.{i}."
         reader.assign_dense(conv + "conv",
@@ -143,19 +122,20 @@ def load_hf_wav2vec2(folder, dtype=None):
     """Builds a `Wav2Vec2AudioEncoder` and its preprocessor from a folder.
 
     Args:
-        folder: str. A Hugging Face wav2vec2 folder (see the module
-            docstring); nothing is downloaded.
+        folder: str. What `save_pretrained` wrote (module docstring);
+            nothing is downloaded.
         dtype: optional dtype policy of the encoder.
 
     Returns:
-        `keras_mm.models.PretrainedTower` with modality `"audio"`: its
-        `preprocessor` maps 16 kHz waveforms to the encoder's inputs.
+        An audio `keras_mm.models.PretrainedTower`. Its encoder reads
+        16 kHz waveforms of any length; its `preprocessor` normalises each
+        clip where `do_normalize` says so.
 
     Example:
     ```python
     tower = keras_mm.models.wav2vec2.load_hf_wav2vec2("wav2vec2-base/")
-    inputs = tower.preprocessor([np.zeros(16000, "float32")])
-    embedding = tower.encoder(inputs)["pooled_output"]  # (1, 768)
+    clips = [np.zeros(16000, "float32"), np.zeros(8000, "float32")]
+    tower.encoder(tower.preprocessor(clips))["pooled_output"]  # (2, 768)
     ```
     """
     from keras_mm.models.wav2vec2.wav2vec2_audio_encoder import (
@@ -165,17 +145,10 @@ def load_hf_wav2vec2(folder, dtype=None):
         Wav2Vec2AudioPreprocessor,
     )
 
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"No checkpoint folder at {folder}")
-    kwargs = encoder_kwargs_from_hf(read_json(folder, "config.json"))
-    read_json(folder, "preprocessor_config.json")  # Names it when missing.
-    preprocessor = Wav2Vec2AudioPreprocessor.from_preprocessor_config(
-        os.path.join(folder, "preprocessor_config.json"))
-    encoder = Wav2Vec2AudioEncoder(**kwargs, dtype=dtype,
-                                   name="wav2vec2_audio_encoder")
-    assign_hf_wav2vec2_weights(encoder, read_tensors(folder), source=folder)
-    return PretrainedTower(encoder=encoder, preprocessor=preprocessor,
-                           modality="audio", source=SOURCE, path=folder)
+    return load_hf_audio_tower(
+        folder, Wav2Vec2AudioEncoder, Wav2Vec2AudioPreprocessor,
+        encoder_kwargs_from_hf, assign_hf_wav2vec2_weights, SOURCE,
+        "wav2vec2_audio_encoder", dtype)
 
 
 FORMATS = [

@@ -4,7 +4,11 @@ import keras
 
 from keras_mm.api_export import keras_mm_export
 from keras_mm.encoders.bert_block import BertBlock
-from keras_mm.encoders.functional_encoder import FunctionalEncoder
+from keras_mm.encoders.functional_encoder import (
+    FunctionalEncoder,
+    run_blocks,
+    transformer_blocks,
+)
 from keras_mm.layers.masked_pooling import MaskedPooling
 from keras_mm.layers.transformer_block import TransformerBlock
 from keras_mm.models.wav2vec2.wav2vec2_layers import TimeNormalization
@@ -72,24 +76,6 @@ class Wav2Vec2AudioEncoder(FunctionalEncoder):
     """
 
     input_keys = ("input_values",)
-    config_fields = (
-        "conv_dims",
-        "conv_kernels",
-        "conv_strides",
-        "conv_bias",
-        "feature_norm",
-        "hidden_dim",
-        "num_layers",
-        "num_heads",
-        "intermediate_dim",
-        "num_conv_pos_embeddings",
-        "num_conv_pos_embedding_groups",
-        "pre_norm",
-        "activation",
-        "feature_activation",
-        "layer_norm_epsilon",
-        "dropout",
-    )
 
     def __init__(
         self,
@@ -168,13 +154,11 @@ class Wav2Vec2AudioEncoder(FunctionalEncoder):
             name="final_norm" if pre_norm else "encoder_norm", **common)
         encoder_dropout = keras.layers.Dropout(
             dropout, name="encoder_dropout", **common)
-        block_kwargs = dict(
+        blocks = transformer_blocks(
+            num_layers, TransformerBlock if pre_norm else BertBlock,
             hidden_dim=hidden_dim, num_heads=num_heads,
             intermediate_dim=intermediate_dim, activation=activation,
             layer_norm_epsilon=layer_norm_epsilon, dropout=dropout, **common)
-        block_class = TransformerBlock if pre_norm else BertBlock
-        blocks = [block_class(name=f"block_{i}", **block_kwargs)
-                  for i in range(num_layers)]
         pooling = MaskedPooling("mean", name="pooling", **common)
 
         # === Functional Model ===
@@ -190,35 +174,8 @@ class Wav2Vec2AudioEncoder(FunctionalEncoder):
         if pre_norm:
             # Pre-norm blocks normalise their own inputs; the LayerNorm
             # moves to the end.
-            x = encoder_dropout(x)
-            for block in blocks:
-                x = block(x)
-            x = encoder_norm(x)
+            x = run_blocks(blocks, encoder_dropout(x), encoder_norm)
         else:
-            x = encoder_dropout(encoder_norm(x))
-            for block in blocks:
-                x = block(x)
-        super().__init__(
-            inputs={"input_values": waveform},
-            outputs={"sequence_output": x, "pooled_output": pooling(x)},
-            dtype=dtype,
-            **kwargs,
-        )
-
-        # === Config ===
-        self.conv_dims = conv_dims
-        self.conv_kernels = conv_kernels
-        self.conv_strides = conv_strides
-        self.conv_bias = conv_bias
-        self.feature_norm = feature_norm
-        self.hidden_dim = hidden_dim
-        self.num_layers = num_layers
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.num_conv_pos_embeddings = num_conv_pos_embeddings
-        self.num_conv_pos_embedding_groups = num_conv_pos_embedding_groups
-        self.pre_norm = pre_norm
-        self.activation = activation
-        self.feature_activation = feature_activation
-        self.layer_norm_epsilon = layer_norm_epsilon
-        self.dropout = dropout
+            x = run_blocks(blocks, encoder_dropout(encoder_norm(x)))
+        super().__init__({"input_values": waveform}, x, pooling(x),
+                         locals(), dtype=dtype, **kwargs)

@@ -1,11 +1,13 @@
 """wav2vec 2.0's input normalisation, computed on the host."""
 
-import json
-
 import numpy as np
 
+from keras_mm.constructor_config import ConstructorConfig
+from keras_mm.models.hf_audio_folder import mono_waveforms
+from keras_mm.models.hf_folder import read_json
 
-class Wav2Vec2AudioPreprocessor:
+
+class Wav2Vec2AudioPreprocessor(ConstructorConfig):
     """Waveforms → `input_values`, as Hugging Face's
     `Wav2Vec2FeatureExtractor` with `padding=True`.
 
@@ -44,16 +46,12 @@ class Wav2Vec2AudioPreprocessor:
 
     def __init__(self, sampling_rate=16000, do_normalize=True,
                  padding_value=0.0, return_attention_mask=False):
-        self.sampling_rate = sampling_rate
-        self.do_normalize = do_normalize
-        self.padding_value = padding_value
-        self.return_attention_mask = return_attention_mask
+        self._remember_config(locals())
 
     @classmethod
     def from_preprocessor_config(cls, path):
         """Reads Hugging Face's `preprocessor_config.json`."""
-        with open(path, encoding="utf-8") as f:
-            config = json.load(f)
+        config = read_json(path)
         return cls(
             sampling_rate=config.get("sampling_rate", 16000),
             do_normalize=config.get("do_normalize", True),
@@ -62,18 +60,7 @@ class Wav2Vec2AudioPreprocessor:
         )
 
     def __call__(self, waveforms):
-        if isinstance(waveforms, np.ndarray) and waveforms.ndim == 1:
-            waveforms = [waveforms]
-        elif not isinstance(waveforms, np.ndarray) and len(waveforms) and (
-                np.ndim(waveforms[0]) == 0):
-            waveforms = [waveforms]  # One waveform given as a list.
-        # float32 first, as Hugging Face converts its inputs.
-        waveforms = [np.asarray(w, dtype="float32") for w in waveforms]
-        for waveform in waveforms:
-            if waveform.ndim != 1:
-                raise ValueError(
-                    "Each waveform must be mono, shape (samples,). "
-                    f"Received: shape={waveform.shape}")
+        waveforms = mono_waveforms(waveforms)
         longest = max(len(w) for w in waveforms)
         batch = np.full((len(waveforms), longest), self.padding_value,
                         dtype="float64")
@@ -88,15 +75,3 @@ class Wav2Vec2AudioPreprocessor:
             row[:] = (row - mean) / np.sqrt(var + 1e-7)
             row[real:] = self.padding_value  # Empty without a mask.
         return {"input_values": batch.astype("float32")}
-
-    def get_config(self):
-        return {
-            "sampling_rate": self.sampling_rate,
-            "do_normalize": self.do_normalize,
-            "padding_value": self.padding_value,
-            "return_attention_mask": self.return_attention_mask,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

@@ -7,19 +7,15 @@ The folder is what `WhisperModel.save_pretrained` (or
 tensors (`encoder.*`, `model.encoder.*`) are read; the decoder is ignored.
 """
 
-import os
-
-from keras_mm.checkpoints.tensor_files import read_tensors
+from keras_mm.layers.activations import checkpoint_activation
 from keras_mm.models.checkpoint_format import CheckpointFormat
+from keras_mm.models.hf_audio_folder import load_hf_audio_tower
+from keras_mm.models.hf_folder import hf_tower_sizes
 from keras_mm.models.hf_tensor_reader import HFTensorReader
 from keras_mm.models.hf_tensor_reader import hf_model_type
-from keras_mm.models.hf_tensor_reader import read_json
-from keras_mm.models.pretrained_tower import PretrainedTower
+from keras_mm.models.hf_tensor_reader import tensor_prefix
 
 SOURCE = "huggingface whisper"
-# Hugging Face `activation_function` -> the Keras activation of that name.
-_ACTIVATIONS = {"gelu": "gelu", "relu": "relu", "silu": "silu",
-                "swish": "silu"}
 
 
 def is_hf_whisper_folder(path):
@@ -29,30 +25,18 @@ def is_hf_whisper_folder(path):
 
 def encoder_kwargs_from_hf(config):
     """`WhisperAudioEncoder` arguments from a Whisper `config.json`."""
-    activation = config.get("activation_function", "gelu")
-    if activation not in _ACTIVATIONS:
-        raise ValueError(
-            f"Whisper activation_function {activation!r} is not supported "
-            f"(supported: {sorted(_ACTIVATIONS)})")
     return dict(
         num_mel_bins=config["num_mel_bins"],
         max_source_positions=config["max_source_positions"],
-        hidden_dim=config["d_model"],
-        num_layers=config["encoder_layers"],
-        num_heads=config["encoder_attention_heads"],
-        intermediate_dim=config["encoder_ffn_dim"],
-        activation=_ACTIVATIONS[activation],
+        **hf_tower_sizes(config, ("d_model", "encoder_layers",
+                                  "encoder_attention_heads",
+                                  "encoder_ffn_dim")),
+        activation=checkpoint_activation(
+            config.get("activation_function", "gelu"),
+            "Whisper activation_function"),
         # Whisper's LayerNorms are torch's default.
         layer_norm_epsilon=1e-5,
     )
-
-
-def _encoder_prefix(tensors):
-    """`"encoder."` (WhisperModel) or `"model.encoder."` (generation)."""
-    for name in tensors:
-        if name.endswith("encoder.conv1.weight"):
-            return name[: -len("conv1.weight")]
-    return "encoder."
 
 
 def assign_hf_whisper_weights(encoder, tensors, source="checkpoint"):
@@ -61,7 +45,9 @@ def assign_hf_whisper_weights(encoder, tensors, source="checkpoint"):
     Raises `keras_mm.checkpoints.CheckpointMismatchError` naming the first
     missing tensor or the first one whose shape does not fit.
     """
-    reader = HFTensorReader(tensors, _encoder_prefix(tensors), source)
+    # `"encoder."` (WhisperModel) or `"model.encoder."` (generation).
+    prefix = tensor_prefix(tensors, "encoder.conv1.weight", default="")
+    reader = HFTensorReader(tensors, prefix + "encoder.", source)
     reader.assign_dense("conv1", encoder.get_layer("conv1"))
     reader.assign_dense("conv2", encoder.get_layer("conv2"))
     reader.assign("embed_positions.weight",
@@ -91,13 +77,14 @@ def load_hf_whisper(folder, dtype=None):
 
     Returns:
         `keras_mm.models.PretrainedTower` with modality `"audio"`: its
-        `preprocessor` maps 16 kHz waveforms to the encoder's inputs.
+        `preprocessor` turns 16 kHz waveforms into log-mel features of the
+        encoder's fixed window (`chunk_length`, 30 s), padding or cutting.
 
     Example:
     ```python
     tower = keras_mm.models.whisper.load_hf_whisper("whisper-tiny/")
-    inputs = tower.preprocessor([np.zeros(16000, "float32")])
-    embedding = tower.encoder(inputs)["pooled_output"]  # (1, 384)
+    features = tower.preprocessor([np.zeros(16000, "float32")])
+    tower.encoder(features)["pooled_output"].shape  # (1, 384)
     ```
     """
     from keras_mm.models.whisper.whisper_audio_encoder import (
@@ -107,12 +94,14 @@ def load_hf_whisper(folder, dtype=None):
         WhisperAudioPreprocessor,
     )
 
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"No checkpoint folder at {folder}")
-    kwargs = encoder_kwargs_from_hf(read_json(folder, "config.json"))
-    read_json(folder, "preprocessor_config.json")  # Names it when missing.
-    preprocessor = WhisperAudioPreprocessor.from_preprocessor_config(
-        os.path.join(folder, "preprocessor_config.json"))
+    return load_hf_audio_tower(
+        folder, WhisperAudioEncoder, WhisperAudioPreprocessor,
+        encoder_kwargs_from_hf, assign_hf_whisper_weights, SOURCE,
+        "whisper_audio_encoder", dtype, check=_check_frames)
+
+
+def _check_frames(folder, kwargs, preprocessor):
+    """The features' size must be the encoder's input size."""
     frames = 2 * kwargs["max_source_positions"]
     if (preprocessor.num_mel_bins, preprocessor.num_frames) != (
             kwargs["num_mel_bins"], frames):
@@ -123,11 +112,6 @@ def load_hf_whisper(folder, dtype=None):
             f"takes {kwargs['num_mel_bins']} x {frames} "
             "(feature_size, chunk_length * sampling_rate / hop_length vs "
             "num_mel_bins, 2 * max_source_positions)")
-    encoder = WhisperAudioEncoder(**kwargs, dtype=dtype,
-                                  name="whisper_audio_encoder")
-    assign_hf_whisper_weights(encoder, read_tensors(folder), source=folder)
-    return PretrainedTower(encoder=encoder, preprocessor=preprocessor,
-                           modality="audio", source=SOURCE, path=folder)
 
 
 FORMATS = [

@@ -3,10 +3,13 @@
 import keras
 
 from keras_mm.api_export import keras_mm_export
-from keras_mm.encoders.functional_encoder import FunctionalEncoder
-from keras_mm.layers.masked_pooling import MaskedPooling
+from keras_mm.encoders.functional_encoder import (
+    FunctionalEncoder,
+    final_norm_and_pooling,
+    run_blocks,
+    transformer_blocks,
+)
 from keras_mm.layers.position_embedding import PositionEmbedding
-from keras_mm.layers.transformer_block import TransformerBlock
 
 
 @keras_mm_export
@@ -56,17 +59,6 @@ class WhisperAudioEncoder(FunctionalEncoder):
     """
 
     input_keys = ("input_features",)
-    config_fields = (
-        "num_mel_bins",
-        "max_source_positions",
-        "hidden_dim",
-        "num_layers",
-        "num_heads",
-        "intermediate_dim",
-        "activation",
-        "layer_norm_epsilon",
-        "dropout",
-    )
 
     def __init__(
         self,
@@ -100,16 +92,13 @@ class WhisperAudioEncoder(FunctionalEncoder):
             name="position_embedding", **common)
         embeddings_dropout = keras.layers.Dropout(
             dropout, name="embeddings_dropout", **common)
-        blocks = [
-            TransformerBlock(
-                hidden_dim, num_heads, intermediate_dim, dropout=dropout,
-                activation=activation, layer_norm_epsilon=layer_norm_epsilon,
-                name=f"block_{i}", **common)
-            for i in range(num_layers)
-        ]
-        final_norm = keras.layers.LayerNormalization(
-            epsilon=layer_norm_epsilon, name="final_norm", **common)
-        pooling = MaskedPooling("mean", name="pooling", **common)
+        blocks = transformer_blocks(
+            num_layers, hidden_dim=hidden_dim, num_heads=num_heads,
+            intermediate_dim=intermediate_dim, dropout=dropout,
+            activation=activation, layer_norm_epsilon=layer_norm_epsilon,
+            **common)
+        final_norm, pooling = final_norm_and_pooling(
+            "mean", layer_norm_epsilon, dtype)
 
         # === Functional Model ===
         features = keras.Input(
@@ -118,24 +107,7 @@ class WhisperAudioEncoder(FunctionalEncoder):
         x = conv1(conv1_padding(x))  # (B, 2T, D)
         x = conv2(conv2_padding(x))  # (B, T, D)
         x = embeddings_dropout(position_embedding(x))
-        for block in blocks:
-            x = block(x)
-        sequence = final_norm(x)
+        sequence = run_blocks(blocks, x, final_norm)
         super().__init__(
-            inputs={"input_features": features},
-            outputs={"sequence_output": sequence,
-                     "pooled_output": pooling(sequence)},
-            dtype=dtype,
-            **kwargs,
-        )
-
-        # === Config ===
-        self.num_mel_bins = num_mel_bins
-        self.max_source_positions = max_source_positions
-        self.hidden_dim = hidden_dim
-        self.num_layers = num_layers
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.activation = activation
-        self.layer_norm_epsilon = layer_norm_epsilon
-        self.dropout = dropout
+            {"input_features": features},
+            sequence, pooling(sequence), locals(), dtype=dtype, **kwargs)

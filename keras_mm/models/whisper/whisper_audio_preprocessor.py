@@ -1,13 +1,14 @@
 """Whisper's log-mel features from 16 kHz waveforms, computed on the host."""
 
-import json
-
 import numpy as np
 
+from keras_mm.constructor_config import ConstructorConfig
+from keras_mm.models.hf_audio_folder import mono_waveforms
+from keras_mm.models.hf_folder import read_json
 from keras_mm.models.whisper.mel_filters import slaney_mel_filters
 
 
-class WhisperAudioPreprocessor:
+class WhisperAudioPreprocessor(ConstructorConfig):
     """Waveforms → Whisper log-mel spectrograms, as `WhisperFeatureExtractor`.
 
     Each waveform is zero-padded or cut to `chunk_length * sampling_rate`
@@ -50,13 +51,7 @@ class WhisperAudioPreprocessor:
 
     def __init__(self, num_mel_bins=80, sampling_rate=16000, hop_length=160,
                  chunk_length=30, n_fft=400, padding_value=0.0, dither=0.0):
-        self.num_mel_bins = num_mel_bins
-        self.sampling_rate = sampling_rate
-        self.hop_length = hop_length
-        self.chunk_length = chunk_length
-        self.n_fft = n_fft
-        self.padding_value = padding_value
-        self.dither = dither
+        self._remember_config(locals())
         self.num_samples = chunk_length * sampling_rate
         self.num_frames = self.num_samples // hop_length
         self.mel_filters = slaney_mel_filters(
@@ -67,8 +62,7 @@ class WhisperAudioPreprocessor:
     @classmethod
     def from_preprocessor_config(cls, path):
         """Reads Hugging Face's `preprocessor_config.json`."""
-        with open(path, encoding="utf-8") as f:
-            config = json.load(f)
+        config = read_json(path)
         return cls(
             num_mel_bins=config.get("feature_size", 80),
             sampling_rate=config.get("sampling_rate", 16000),
@@ -99,35 +93,10 @@ class WhisperAudioPreprocessor:
         return {"input_features": features.astype("float32")}
 
     def _pad_or_trim(self, waveforms):
-        if isinstance(waveforms, np.ndarray) and waveforms.ndim == 1:
-            waveforms = [waveforms]
-        elif not isinstance(waveforms, np.ndarray) and len(waveforms) and (
-                np.ndim(waveforms[0]) == 0):
-            waveforms = [waveforms]  # One waveform given as a list.
+        waveforms = mono_waveforms(waveforms)
         batch = np.full((len(waveforms), self.num_samples),
                         self.padding_value, dtype="float64")
         for row, waveform in zip(batch, waveforms):
-            # float32 first, as Hugging Face converts its inputs.
-            waveform = np.asarray(waveform, dtype="float32")
-            if waveform.ndim != 1:
-                raise ValueError(
-                    "Each waveform must be mono, shape (samples,). "
-                    f"Received: shape={waveform.shape}")
             length = min(len(waveform), self.num_samples)
             row[:length] = waveform[:length]
         return batch
-
-    def get_config(self):
-        return {
-            "num_mel_bins": self.num_mel_bins,
-            "sampling_rate": self.sampling_rate,
-            "hop_length": self.hop_length,
-            "chunk_length": self.chunk_length,
-            "n_fft": self.n_fft,
-            "padding_value": self.padding_value,
-            "dither": self.dither,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
