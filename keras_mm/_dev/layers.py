@@ -15,8 +15,9 @@ from collections import defaultdict
 # Ranked from the bottom up; an entry may import its own rank and lower ranks.
 LAYERS = (
     (
-        ("backend", "api_export", "dependency_error", "_dev"),
-        "base: backend dispatch, the export registry and error types",
+        ("backend", "api_export", "constructor_config", "dependency_error",
+         "_dev"),
+        "base: backend dispatch, the export registry, config mixin, errors",
     ),
     (
         ("layers", "losses", "heads", "metrics", "optimizers", "distribution"),

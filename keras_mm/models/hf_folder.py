@@ -67,21 +67,6 @@ def model_type(folder):
         return None
 
 
-def transformer_folder(path):
-    """The folder holding `config.json`: `path` itself, or the one a
-    sentence-transformers folder names in `modules.json`."""
-    if os.path.exists(os.path.join(path, "modules.json")):
-        from keras_mm.models.bert.sentence_transformers import (
-            read_sentence_transformers,
-        )
-
-        try:
-            return read_sentence_transformers(path)[0]
-        except (OSError, ValueError, KeyError):
-            return path
-    return path
-
-
 def has_weights(folder):
     """Whether `folder` holds Hugging Face weight files (safetensors or
     `pytorch_model*.bin`, sharded or not)."""

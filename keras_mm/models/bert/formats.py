@@ -5,7 +5,7 @@ import os
 from keras_mm.models.checkpoint_format import CheckpointFormat
 from keras_mm.models.hf_folder import has_weights
 from keras_mm.models.hf_folder import model_type
-from keras_mm.models.hf_folder import transformer_folder
+from keras_mm.models.bert.sentence_transformers import transformer_folder
 from keras_mm.models.keras_hub_preset_folder import keras_hub_backbone_class
 from keras_mm.models.pretrained_tower import PretrainedTower
 

@@ -70,3 +70,14 @@ def _pooling_mode(config):
         return "cls"
     raise ValueError(f"Pooling {modes} is not supported (supported: "
                      "pooling_mode_mean_tokens or pooling_mode_cls_token)")
+
+
+def transformer_folder(path):
+    """The folder holding `config.json`: `path` itself, or the one a
+    sentence-transformers folder names in `modules.json`."""
+    if os.path.exists(os.path.join(path, "modules.json")):
+        try:
+            return read_sentence_transformers(path)[0]
+        except (OSError, ValueError, KeyError):
+            return path
+    return path

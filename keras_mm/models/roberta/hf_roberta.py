@@ -24,7 +24,7 @@ from keras_mm.models.bert.sentence_transformers import (
 )
 from keras_mm.models.hf_folder import model_type
 from keras_mm.models.hf_folder import read_json
-from keras_mm.models.hf_folder import transformer_folder
+from keras_mm.models.bert.sentence_transformers import transformer_folder
 from keras_mm.models.pretrained_tower import PretrainedTower
 from keras_mm.models.roberta.roberta_text_preprocessor import (
     RobertaTextPreprocessor,
