@@ -11,11 +11,11 @@ def keras_mm_model():
     import keras_mm
 
     c = CONFIG
-    image = keras_mm.encoders.VisionTransformerEncoder(
+    image = keras_mm.models.VisionTransformerEncoder(
         c["image_size"], c["patch_size"], c["width"], c["layers"], c["heads"],
         intermediate_dim=c["mlp_ratio"] * c["width"], pooling="cls",
     )
-    text = keras_mm.encoders.TextTransformerEncoder(
+    text = keras_mm.models.TextTransformerEncoder(
         c["vocab_size"], c["context_length"], c["width"], c["layers"],
         c["heads"], intermediate_dim=c["mlp_ratio"] * c["width"],
         causal=True, pooling="eot",

@@ -106,8 +106,8 @@ def write_photo_shards(folder, count, seed=0):
 
 def _vit_b16_clip():
     from keras_mm.data.text_preprocessor import TextPreprocessor
-    from keras_mm.encoders import TextTransformerEncoder
-    from keras_mm.encoders import VisionTransformerEncoder
+    from keras_mm.models import TextTransformerEncoder
+    from keras_mm.models import VisionTransformerEncoder
     from keras_mm.models import ImagePreprocessor
     from keras_mm.tasks import ContrastiveModel
 

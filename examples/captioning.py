@@ -50,7 +50,7 @@ def main(argv=None):
     train, _ = split(64 if args.tiny else 4096, seed=1)
     test, references = split(8 if args.tiny else 128, seed=2)
     dim = 32 if args.tiny else 64
-    encoder = keras_mm.encoders.VisionTransformerEncoder(
+    encoder = keras_mm.models.VisionTransformerEncoder(
         32, 8, dim, 1 if args.tiny else 2, 2, name="image_encoder")
     model = keras_mm.tasks.CaptioningModel(
         encoder, len(vocabulary), SEQUENCE_LENGTH, hidden_dim=dim,

@@ -50,9 +50,9 @@ def main(argv=None):
     train = make_inputs(pre, 64 if args.tiny else 2048, seed=1)
     test = make_inputs(pre, 32 if args.tiny else 256, seed=2)
     dim = 32 if args.tiny else 64
-    image_encoder = keras_mm.encoders.VisionTransformerEncoder(
+    image_encoder = keras_mm.models.VisionTransformerEncoder(
         32, 8, dim, 1, 2, pooling="mean", name="image_encoder")
-    text_encoder = keras_mm.encoders.TextTransformerEncoder(
+    text_encoder = keras_mm.models.TextTransformerEncoder(
         pre.vocabulary_size, 24, dim, 1, 2, causal=False, pooling="mean",
         name="text_encoder")
 

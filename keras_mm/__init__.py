@@ -19,7 +19,6 @@ _SUBPACKAGES = (
     "data",
     "datasets",
     "distribution",
-    "encoders",
     "evaluation",
     "export",
     "fusion",

@@ -6,8 +6,8 @@ import keras_mm
 
 def test_version_and_namespaces():
     assert keras_mm.__version__
-    for name in ("layers", "encoders", "heads", "losses", "tasks", "metrics",
-                 "datasets", "data", "export"):
+    for name in ("backend", "layers", "models", "heads", "losses", "tasks",
+                 "metrics", "optimizers", "datasets", "data", "export"):
         assert hasattr(keras_mm, name)
 
 

@@ -28,8 +28,8 @@ LAYERS = (
         "readers, preprocessors and pipelines for the user's files",
     ),
     (
-        ("encoders", "fusion"),
-        "towers assembled from building blocks",
+        ("fusion",),
+        "fusion modules assembled from building blocks",
     ),
     (
         ("tasks", "compression"),
@@ -37,7 +37,7 @@ LAYERS = (
     ),
     (
         ("models", "checkpoints", "presets"),
-        "model families: tasks with converters, checkpoint readers and presets",
+        "model families (encoders, preprocessors, converters), readers, presets",
     ),
     (
         (

@@ -24,8 +24,8 @@ import numpy as np
 
 from keras_mm.data.text_preprocessor import TextPreprocessor
 from keras_mm.datasets.splits import image_text_split
-from keras_mm.encoders.text_transformer_encoder import TextTransformerEncoder
-from keras_mm.encoders.vision_transformer_encoder import (
+from keras_mm.models.clip.text_transformer_encoder import TextTransformerEncoder
+from keras_mm.models.vit.vision_transformer_encoder import (
     VisionTransformerEncoder,
 )
 from keras_mm.tasks.contrastive_model import ContrastiveModel

@@ -36,7 +36,7 @@ def _layout_map(device_mesh, specs):
 
 
 def vision_transformer_layout_map(device_mesh):
-    """Layout map for `keras_mm.encoders.VisionTransformerEncoder`.
+    """Layout map for `keras_mm.models.VisionTransformerEncoder`.
 
     Args:
         device_mesh: `keras.distribution.DeviceMesh` with a `"model"` axis.
@@ -53,7 +53,7 @@ def vision_transformer_layout_map(device_mesh):
 
 
 def text_transformer_layout_map(device_mesh):
-    """Layout map for `keras_mm.encoders.TextTransformerEncoder`.
+    """Layout map for `keras_mm.models.TextTransformerEncoder`.
 
     The transformer blocks as in the vision encoder; the token embedding
     table is split on its width.

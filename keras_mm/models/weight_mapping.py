@@ -211,3 +211,40 @@ def export(entries, prefix=""):
 def _contiguous(values):
     # Not `np.ascontiguousarray`, which turns a scalar into shape (1,).
     return np.array(values, dtype=np.float32, order="C")
+
+
+_separate_qkv = fused_qkv  # block_entries' keyword shadows the function
+
+
+def block_entries(block, prefix, names, fused_qkv=False):
+    """Checkpoint entries of one keras_mm `TransformerBlock`.
+
+    Args:
+        names: dict with the checkpoint's sub-names for `"q"`, `"k"`,
+            `"v"` (or `"qkv"` when `fused_qkv`), `"out"`, `"norm1"`,
+            `"norm2"`, `"fc1"`, `"fc2"`.
+    """
+    p = prefix
+    if fused_qkv:
+        entries = [Entry((f"{p}{names['qkv']}_weight",), block.qkv.kernel,
+                         "linear"),
+                   Entry((f"{p}{names['qkv']}_bias",), block.qkv.bias)]
+    else:
+        entries = _separate_qkv([p + names[k] for k in "qkv"], block.qkv)
+    return (entries
+            + dense(p + names["out"], block.attention_output)
+            + layer_norm(p + names["norm1"], block.attention_norm)
+            + dense(p + names["fc1"], block.mlp_in)
+            + dense(p + names["fc2"], block.mlp_out)
+            + layer_norm(p + names["norm2"], block.mlp_norm))
+
+
+def towers_block_entries(towers, names):
+    """`block_entries` of every block of each `(prefix, encoder)` in
+    `towers`, block `i` named `{prefix}encoder.layers.{i}.` (Hugging Face's
+    CLIP and SigLIP)."""
+    return [entry
+            for prefix, encoder in towers
+            for i in range(encoder.num_layers)
+            for entry in block_entries(encoder.get_layer(f"block_{i}"),
+                                       f"{prefix}encoder.layers.{i}.", names)]

@@ -7,7 +7,7 @@ from keras import ops
 
 from keras_mm import backend
 from keras_mm.api_export import keras_mm_export
-from keras_mm.encoders.functional_encoder import pooled_features
+from keras_mm.layers.functional_encoder import pooled_features
 from keras_mm.distribution.collectives import gather_global_batch
 from keras_mm.distribution.collectives import scale_loss_for_replicas
 from keras_mm.heads.logit_scale import LogitScale

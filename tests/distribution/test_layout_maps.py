@@ -6,8 +6,8 @@ import pytest
 from keras_mm.distribution import get_layout_map
 from keras_mm.distribution import text_transformer_layout_map
 from keras_mm.distribution import vision_transformer_layout_map
-from keras_mm.encoders import TextTransformerEncoder
-from keras_mm.encoders import VisionTransformerEncoder
+from keras_mm.models import TextTransformerEncoder
+from keras_mm.models import VisionTransformerEncoder
 
 SHARDED = {
     "qkv/kernel": (None, "model"),

@@ -9,8 +9,8 @@ import inspect
 import keras
 import numpy as np
 
-from keras_mm.encoders.text_transformer_encoder import TextTransformerEncoder
-from keras_mm.encoders.vision_transformer_encoder import (
+from keras_mm.models.clip.text_transformer_encoder import TextTransformerEncoder
+from keras_mm.models.vit.vision_transformer_encoder import (
     VisionTransformerEncoder,
 )
 from keras_mm.tasks.contrastive_model import ContrastiveModel

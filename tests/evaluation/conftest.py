@@ -26,10 +26,10 @@ def _tiny_model(vocabulary_size):
     keras.utils.set_random_seed(1)
     # build_model's text tower uses the quickstart's 32-token context; a
     # 16-token preprocessor pads to 16, so rebuild the tower at 16 tokens.
-    from keras_mm.encoders.text_transformer_encoder import (
+    from keras_mm.models.clip.text_transformer_encoder import (
         TextTransformerEncoder,
     )
-    from keras_mm.encoders.vision_transformer_encoder import (
+    from keras_mm.models.vit.vision_transformer_encoder import (
         VisionTransformerEncoder,
     )
     from keras_mm.tasks.contrastive_model import ContrastiveModel

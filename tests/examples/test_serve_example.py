@@ -14,7 +14,8 @@ def test_serve_example_runs_tiny():
     out = result.stdout
     assert "index built and saved (64 images)" in out
     assert "/embed/text: 2 embeddings of dim 32" in out
-    assert "/search text" in out and "  3. builtin:" in out
+    # Hits name the indexed files (the built-in test split written as PNGs).
+    assert "/search text" in out and "  3. " in out and ".png (" in out
     assert "empty text → 422: text is empty" in out
     # Both searches repeat an input embedded before: 2 hits.
     assert "cache: 2 hits, 3 misses" in out

@@ -58,7 +58,7 @@ def test_matches_torch_multihead_attention_and_round_trips(tmp_path):
 
 
 def test_vision_encoder_map_pooling_round_trips(tmp_path):
-    encoder = keras_mm.encoders.VisionTransformerEncoder(
+    encoder = keras_mm.models.VisionTransformerEncoder(
         image_size=16, patch_size=8, hidden_dim=16, num_layers=1,
         num_heads=2, pooling="map")
     images = np.random.default_rng(1).uniform(

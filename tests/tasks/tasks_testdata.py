@@ -26,7 +26,7 @@ def inputs(num_samples, seed, sequence_length=SEQUENCE_LENGTH):
 
 
 def image_encoder(**kwargs):
-    from keras_mm.encoders import VisionTransformerEncoder
+    from keras_mm.models import VisionTransformerEncoder
 
     config = dict(image_size=32, patch_size=8, hidden_dim=32, num_layers=1,
                   num_heads=2, name="image_encoder")
@@ -35,7 +35,7 @@ def image_encoder(**kwargs):
 
 
 def text_encoder(**kwargs):
-    from keras_mm.encoders import TextTransformerEncoder
+    from keras_mm.models import TextTransformerEncoder
 
     config = dict(vocabulary_size=preprocessor().vocabulary_size,
                   sequence_length=SEQUENCE_LENGTH, hidden_dim=32,

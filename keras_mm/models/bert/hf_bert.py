@@ -172,7 +172,7 @@ def load_hf_bert(folder, sequence_length=None, pooling=None, normalize=None):
     ```
     """
     from keras_mm.data.text_preprocessor import TextPreprocessor
-    from keras_mm.encoders.bert_text_encoder import BertTextEncoder
+    from keras_mm.models.bert.bert_text_encoder import BertTextEncoder
 
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"No checkpoint folder at {folder}")

@@ -44,7 +44,7 @@ def encoder_from_bert_backbone(backbone, pooling="pooler", normalize=False):
 
     keras-hub's BERT uses the tanh-approximate GELU, so the encoder does too.
     """
-    from keras_mm.encoders.bert_text_encoder import BertTextEncoder
+    from keras_mm.models.bert.bert_text_encoder import BertTextEncoder
 
     if type(backbone).__name__ != "BertBackbone":
         raise ValueError(

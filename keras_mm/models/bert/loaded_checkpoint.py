@@ -10,7 +10,7 @@ class LoadedCheckpoint:
     """A text encoder filled from a checkpoint, with its preprocessor.
 
     Attributes:
-        encoder: `keras_mm.encoders.BertTextEncoder` with the checkpoint's
+        encoder: `keras_mm.models.BertTextEncoder` with the checkpoint's
             weights.
         preprocessor: `keras_mm.data.TextPreprocessor` built from the
             checkpoint's vocabulary, or `None` when it ships none.

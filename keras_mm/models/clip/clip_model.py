@@ -2,8 +2,8 @@
 
 import math
 
-from keras_mm.encoders.text_transformer_encoder import TextTransformerEncoder
-from keras_mm.encoders.vision_transformer_encoder import (
+from keras_mm.models.clip.text_transformer_encoder import TextTransformerEncoder
+from keras_mm.models.vit.vision_transformer_encoder import (
     VisionTransformerEncoder,
 )
 from keras_mm.heads.logit_scale import LogitScale
@@ -74,37 +74,3 @@ def set_logit_scale(model, log_scale, bias=None):
     model.logit_scale.log_scale.assign(float(log_scale))
     if bias is not None:
         model.logit_scale.bias.assign(float(bias))
-
-
-def block_entries(block, prefix, names, fused_qkv=False):
-    """Checkpoint entries of one keras_mm `TransformerBlock`.
-
-    Args:
-        names: dict with the checkpoint's sub-names for `"q"`, `"k"`,
-            `"v"` (or `"qkv"` when `fused_qkv`), `"out"`, `"norm1"`,
-            `"norm2"`, `"fc1"`, `"fc2"`.
-    """
-    p = prefix
-    if fused_qkv:
-        entries = [wm.Entry((f"{p}{names['qkv']}_weight",), block.qkv.kernel,
-                            "linear"),
-                   wm.Entry((f"{p}{names['qkv']}_bias",), block.qkv.bias)]
-    else:
-        entries = wm.fused_qkv([p + names[k] for k in "qkv"], block.qkv)
-    return (entries
-            + wm.dense(p + names["out"], block.attention_output)
-            + wm.layer_norm(p + names["norm1"], block.attention_norm)
-            + wm.dense(p + names["fc1"], block.mlp_in)
-            + wm.dense(p + names["fc2"], block.mlp_out)
-            + wm.layer_norm(p + names["norm2"], block.mlp_norm))
-
-
-def towers_block_entries(towers, names):
-    """`block_entries` of every block of each `(prefix, encoder)` in
-    `towers`, block `i` named `{prefix}encoder.layers.{i}.` (Hugging Face's
-    CLIP and SigLIP)."""
-    return [entry
-            for prefix, encoder in towers
-            for i in range(encoder.num_layers)
-            for entry in block_entries(encoder.get_layer(f"block_{i}"),
-                                       f"{prefix}encoder.layers.{i}.", names)]

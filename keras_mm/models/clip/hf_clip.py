@@ -12,7 +12,7 @@ import os
 
 from keras_mm.checkpoints.tensor_files import open_tensors
 from keras_mm.models import weight_mapping as wm
-from keras_mm.models.clip.clip_model import towers_block_entries
+from keras_mm.models.weight_mapping import towers_block_entries
 from keras_mm.models.clip.clip_model import build_clip
 from keras_mm.models.clip.clip_text_preprocessor import CLIPTextPreprocessor
 from keras_mm.models.hf_folder import hf_tower_kwargs

@@ -20,7 +20,7 @@ import re
 
 from keras_mm.checkpoints.lazy_tensors import load_torch_file
 from keras_mm.models import weight_mapping as wm
-from keras_mm.models.clip.clip_model import block_entries
+from keras_mm.models.weight_mapping import block_entries
 from keras_mm.models.clip.clip_model import build_clip
 from keras_mm.models.clip.clip_text_preprocessor import DEFAULT_MERGES
 from keras_mm.models.clip.clip_text_preprocessor import CLIPTextPreprocessor

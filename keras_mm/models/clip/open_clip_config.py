@@ -225,10 +225,10 @@ def _norm_kwargs(encoder):
 def open_clip_config_from_model(model):
     """`{"model_cfg", "preprocess_cfg"}` of a keras_mm CLIP
     (`ContrastiveModel` with `"image"` and `"text"` transformer towers)."""
-    from keras_mm.encoders.text_transformer_encoder import (
+    from keras_mm.models.clip.text_transformer_encoder import (
         TextTransformerEncoder,
     )
-    from keras_mm.encoders.vision_transformer_encoder import (
+    from keras_mm.models.vit.vision_transformer_encoder import (
         VisionTransformerEncoder,
     )
 

@@ -4,8 +4,8 @@ A ViT image tower on 32x32 images and a causal text tower on 32 tokens,
 aligned by the CLIP loss; only its width, depth and vocabulary vary.
 """
 
-from keras_mm.encoders.text_transformer_encoder import TextTransformerEncoder
-from keras_mm.encoders.vision_transformer_encoder import (
+from keras_mm.models.clip.text_transformer_encoder import TextTransformerEncoder
+from keras_mm.models.vit.vision_transformer_encoder import (
     VisionTransformerEncoder,
 )
 from keras_mm.tasks.contrastive_model import ContrastiveModel

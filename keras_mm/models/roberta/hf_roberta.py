@@ -89,7 +89,7 @@ def load_hf_roberta(folder, sequence_length=None, pooling=None,
     tower.encoder(tower.preprocessor(["a photo of a cat"]))
     ```
     """
-    from keras_mm.encoders.bert_text_encoder import BertTextEncoder
+    from keras_mm.models.bert.bert_text_encoder import BertTextEncoder
 
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"No checkpoint folder at {folder}")

@@ -15,11 +15,11 @@ from keras_mm.checkpoints.checkpoint_mismatch_error import (
 from keras_mm.checkpoints.tensor_files import read_tensors
 from keras_mm.models.hf_folder import hf_tower_kwargs
 from keras_mm.models import weight_mapping as wm
-from keras_mm.models.clip.clip_model import towers_block_entries
+from keras_mm.models.weight_mapping import towers_block_entries
 from keras_mm.models.clip.clip_model import set_logit_scale
 from keras_mm.models.clip.hf_clip import HF_BLOCK_NAMES
-from keras_mm.models.clip.hf_clip import model_type
-from keras_mm.models.clip.hf_clip import read_json
+from keras_mm.models.hf_folder import model_type
+from keras_mm.models.hf_folder import read_json
 from keras_mm.models.image_preprocessor import ImagePreprocessor
 from keras_mm.models.siglip.siglip_model import build_siglip
 from keras_mm.models.siglip.siglip_text_preprocessor import (

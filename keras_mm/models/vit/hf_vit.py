@@ -18,9 +18,9 @@ import numpy as np
 
 from keras_mm.checkpoints.tensor_files import read_tensors
 from keras_mm.models import weight_mapping as wm
-from keras_mm.models.clip.clip_model import block_entries
-from keras_mm.models.clip.hf_clip import model_type
-from keras_mm.models.clip.hf_clip import read_json
+from keras_mm.models.weight_mapping import block_entries
+from keras_mm.models.hf_folder import model_type
+from keras_mm.models.hf_folder import read_json
 from keras_mm.models.hf_folder import hf_tower_kwargs
 from keras_mm.models.hf_tensor_reader import tensor_prefix
 from keras_mm.models.image_preprocessor import ImagePreprocessor
@@ -131,7 +131,7 @@ def load_hf_vit(folder, image_size=None):
     tower.encoder({"images": pixels})["pooled_output"]
     ```
     """
-    from keras_mm.encoders.vision_transformer_encoder import (
+    from keras_mm.models.vit.vision_transformer_encoder import (
         VisionTransformerEncoder,
     )
     from keras_mm.models.position_interpolation import resized_positions

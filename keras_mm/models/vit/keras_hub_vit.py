@@ -118,7 +118,7 @@ def load_keras_hub_vit(folder):
     """
     import keras_hub
 
-    from keras_mm.encoders.vision_transformer_encoder import (
+    from keras_mm.models.vit.vision_transformer_encoder import (
         VisionTransformerEncoder,
     )
 

@@ -3,8 +3,8 @@
 import keras
 
 from keras_mm.api_export import keras_mm_export
-from keras_mm.encoders.bert_block import BertBlock
-from keras_mm.encoders.functional_encoder import (
+from keras_mm.models.bert.bert_block import BertBlock
+from keras_mm.layers.functional_encoder import (
     FunctionalEncoder,
     run_blocks,
     transformer_blocks,

@@ -3,7 +3,7 @@
 import keras
 
 from keras_mm.api_export import keras_mm_export
-from keras_mm.encoders.functional_encoder import (
+from keras_mm.layers.functional_encoder import (
     FunctionalEncoder,
     final_norm_and_pooling,
     run_blocks,

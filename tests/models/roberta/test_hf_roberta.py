@@ -98,7 +98,7 @@ def test_encoder_roundtrip(roberta_folder, tmp_path):
 def test_tokenizer_reloads_inside_a_keras_file(roberta_folder, tmp_path):
     import keras_mm
 
-    image = keras_mm.encoders.VisionTransformerEncoder(
+    image = keras_mm.models.VisionTransformerEncoder(
         image_size=16, patch_size=8, hidden_dim=16, num_layers=1,
         num_heads=2)
     model = keras_mm.models.dual_encoder(

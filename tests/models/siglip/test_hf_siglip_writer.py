@@ -111,10 +111,10 @@ def test_a_model_that_is_not_siglip_gets_one_clear_line(tmp_path):
 
     folder = str(tmp_path / "never")
     clip = keras_mm.tasks.ContrastiveModel(
-        {"image": keras_mm.encoders.VisionTransformerEncoder(
+        {"image": keras_mm.models.VisionTransformerEncoder(
             image_size=16, patch_size=8, hidden_dim=8, num_layers=1,
             num_heads=2),
-         "text": keras_mm.encoders.TextTransformerEncoder(
+         "text": keras_mm.models.TextTransformerEncoder(
              vocabulary_size=20, sequence_length=4, hidden_dim=8,
              num_layers=1, num_heads=2)},
         projection_dim=8, loss="clip")

@@ -35,7 +35,7 @@ def test_without_a_mask_token_masked_tokens_become_random_ones():
 
 
 def test_image_classifier_has_one_logit_per_class():
-    from keras_mm.encoders.vision_transformer_encoder import (
+    from keras_mm.models.vit.vision_transformer_encoder import (
         VisionTransformerEncoder,
     )
 

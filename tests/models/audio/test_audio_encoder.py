@@ -1,7 +1,7 @@
 import keras
 import numpy as np
 
-from keras_mm.encoders import AudioEncoder
+from keras_mm.models import AudioEncoder
 from keras_mm.testing import assert_round_trip
 
 

@@ -1,4 +1,4 @@
-"""Audio files -> fixed-length waveforms: `keras_mm.encoders.AudioEncoder`'s
+"""Audio files -> fixed-length waveforms: `keras_mm.models.AudioEncoder`'s
 input, saved with the model so a reloaded `.keras` reads files itself."""
 
 import os

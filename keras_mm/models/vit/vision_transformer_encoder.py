@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from keras_mm.api_export import keras_mm_export
-from keras_mm.encoders.functional_encoder import (
+from keras_mm.layers.functional_encoder import (
     FunctionalEncoder,
     run_blocks,
     transformer_blocks,
@@ -49,7 +49,7 @@ class VisionTransformerEncoder(FunctionalEncoder):
 
     Example:
     ```python
-    encoder = keras_mm.encoders.VisionTransformerEncoder(
+    encoder = keras_mm.models.VisionTransformerEncoder(
         image_size=32, patch_size=8, hidden_dim=32, num_layers=1, num_heads=2)
     out = encoder({"images": np.zeros((2, 32, 32, 3), "float32")})
     out["pooled_output"].shape  # (2, 32)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from keras_mm.encoders import BertTextEncoder
+from keras_mm.models import BertTextEncoder
 from keras_mm.testing import assert_round_trip
 
 

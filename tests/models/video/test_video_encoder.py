@@ -1,8 +1,8 @@
 import keras
 import numpy as np
 
-from keras_mm.encoders import VideoEncoder
-from keras_mm.encoders import VisionTransformerEncoder
+from keras_mm.models import VideoEncoder
+from keras_mm.models import VisionTransformerEncoder
 from keras_mm.testing import assert_round_trip
 
 

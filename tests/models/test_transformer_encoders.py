@@ -3,8 +3,8 @@
 import keras
 import numpy as np
 
-from keras_mm.encoders import TextTransformerEncoder
-from keras_mm.encoders import VisionTransformerEncoder
+from keras_mm.models import TextTransformerEncoder
+from keras_mm.models import VisionTransformerEncoder
 from keras_mm.testing import assert_round_trip
 
 

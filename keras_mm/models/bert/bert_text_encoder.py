@@ -4,13 +4,13 @@ import keras
 from keras import ops
 
 from keras_mm.api_export import keras_mm_export
-from keras_mm.encoders.functional_encoder import (
+from keras_mm.layers.functional_encoder import (
     FunctionalEncoder,
     run_blocks,
     transformer_blocks,
 )
-from keras_mm.encoders.bert_block import ACTIVATIONS
-from keras_mm.encoders.bert_block import BertBlock
+from keras_mm.models.bert.bert_block import ACTIVATIONS
+from keras_mm.models.bert.bert_block import BertBlock
 from keras_mm.layers.masked_pooling import MaskedPooling
 from keras_mm.layers.position_embedding import PositionEmbedding
 
@@ -54,7 +54,7 @@ class BertTextEncoder(FunctionalEncoder):
 
     Example:
     ```python
-    encoder = keras_mm.encoders.BertTextEncoder(
+    encoder = keras_mm.models.BertTextEncoder(
         vocabulary_size=100, sequence_length=16, hidden_dim=32,
         num_layers=2, num_heads=2)
     out = encoder({"token_ids": np.ones((2, 8), "int32"),

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from keras_mm.api_export import keras_mm_export
-from keras_mm.encoders.functional_encoder import (
+from keras_mm.layers.functional_encoder import (
     FunctionalEncoder,
     final_norm_and_pooling,
     run_blocks,
@@ -40,7 +40,7 @@ class TextTransformerEncoder(FunctionalEncoder):
 
     Example:
     ```python
-    encoder = keras_mm.encoders.TextTransformerEncoder(
+    encoder = keras_mm.models.TextTransformerEncoder(
         vocabulary_size=100, sequence_length=8, hidden_dim=32,
         num_layers=1, num_heads=2)
     out = encoder({"token_ids": np.ones((2, 8), "int32"),

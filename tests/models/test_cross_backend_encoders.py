@@ -20,7 +20,7 @@ def outputs(models, data):
 
 
 def _encoders():
-    from keras_mm import encoders
+    from keras_mm import models as encoders
 
     rng = np.random.default_rng(0)
     mask = np.arange(8)[None] < np.array([[5], [8]])

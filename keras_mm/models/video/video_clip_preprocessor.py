@@ -1,4 +1,4 @@
-"""Video clips -> evenly sampled frames: `keras_mm.encoders.VideoEncoder`'s
+"""Video clips -> evenly sampled frames: `keras_mm.models.VideoEncoder`'s
 input, saved with the model so a reloaded `.keras` reads videos itself."""
 
 import os

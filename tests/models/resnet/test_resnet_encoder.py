@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_mm.encoders import ResNetEncoder
+from keras_mm.models import ResNetEncoder
 from keras_mm.testing import assert_round_trip
 
 TINY = dict(image_size=32, input_conv_filters=[64],

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from keras_mm.api_export import keras_mm_export
-from keras_mm.encoders.functional_encoder import (
+from keras_mm.layers.functional_encoder import (
     FunctionalEncoder,
     final_norm_and_pooling,
     run_blocks,
@@ -41,7 +41,7 @@ class AudioEncoder(FunctionalEncoder):
 
     Example:
     ```python
-    encoder = keras_mm.encoders.AudioEncoder(
+    encoder = keras_mm.models.AudioEncoder(
         num_samples=4000, sampling_rate=8000, num_mel_bins=32,
         hidden_dim=32, num_layers=1, num_heads=2)
     out = encoder({"audio": np.zeros((2, 4000), "float32")})

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from keras_mm.api_export import keras_mm_export
-from keras_mm.encoders.functional_encoder import (
+from keras_mm.layers.functional_encoder import (
     FunctionalEncoder,
     final_norm_and_pooling,
     run_blocks,
@@ -39,10 +39,10 @@ class VideoEncoder(FunctionalEncoder):
 
     Example:
     ```python
-    frames = keras_mm.encoders.VisionTransformerEncoder(
+    frames = keras_mm.models.VisionTransformerEncoder(
         image_size=32, patch_size=8, hidden_dim=32, num_layers=1,
         num_heads=2)
-    encoder = keras_mm.encoders.VideoEncoder(frames, num_frames=4)
+    encoder = keras_mm.models.VideoEncoder(frames, num_frames=4)
     out = encoder({"frames": np.zeros((2, 4, 32, 32, 3), "float32")})
     out["pooled_output"].shape  # (2, 32)
     ```

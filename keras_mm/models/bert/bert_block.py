@@ -50,7 +50,7 @@ class BertBlock(ConstructorConfig, keras.layers.Layer):
 
     Example:
     ```python
-    block = keras_mm.encoders.BertBlock(32, num_heads=2, intermediate_dim=64)
+    block = keras_mm.models.BertBlock(32, num_heads=2, intermediate_dim=64)
     y = block(np.zeros((2, 5, 32), "float32"))  # (2, 5, 32)
     ```
     """

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from keras_mm.api_export import keras_mm_export
-from keras_mm.encoders.functional_encoder import FunctionalEncoder
+from keras_mm.layers.functional_encoder import FunctionalEncoder
 
 # ImageNet statistics, on the [0, 1] scale, as ResNet checkpoints expect.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -45,7 +45,7 @@ class ResNetEncoder(FunctionalEncoder):
 
     Example:
     ```python
-    encoder = keras_mm.encoders.ResNetEncoder(
+    encoder = keras_mm.models.ResNetEncoder(
         image_size=32, stackwise_num_filters=[64, 64],
         stackwise_num_blocks=[1, 1], stackwise_num_strides=[1, 2])
     out = encoder({"images": np.zeros((2, 32, 32, 3), "float32")})

@@ -1,0 +1,1 @@
+"""A ResNet image tower on keras-hub's ResNetBackbone."""
