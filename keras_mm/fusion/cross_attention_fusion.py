@@ -48,7 +48,7 @@ class CrossAttentionFusion(ConstructorConfig, keras.layers.Layer):
     ```
 
     References:
-        Li et al., "Align before Fuse" (ALBEF), 2021; seed 002 §2.1.
+        Li et al., "Align before Fuse" (ALBEF), 2021.
     """
 
     def __init__(self, num_heads, intermediate_dim=None, dropout=0.0,

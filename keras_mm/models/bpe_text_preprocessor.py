@@ -45,9 +45,9 @@ def with_vocabulary(tokenizer, vocabulary, merges):
     given `vocabulary` and `merges`, without Keras' attribute tracking.
 
     A Keras layer wraps every dict and list set on it in a tracking proxy,
-    visiting each element to find variables or layers: for CLIP's 49k
-    tokens and 48k merges that walk was two thirds of building the
-    tokenizer (0.6 of 0.97 s). Strings hold no variables, so nothing is
+    visiting each element to find variables or layers, which for CLIP's
+    49k tokens and 48k merges dominated building the tokenizer. Strings
+    hold no variables, so nothing is
     lost; only `tokenizer.vocabulary` / `.merges` stay a plain dict and
     list. The TensorFlow lookup tables are built as before.
 
