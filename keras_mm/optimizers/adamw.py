@@ -3,10 +3,12 @@ of every task uses, and what `keras_mm.training.build_optimizer` tunes."""
 
 import keras
 
+from keras_mm import backend
 from keras_mm.api_export import keras_mm_export
+from keras_mm.backend import keras_compat
 
-# Variables that never get weight decay (seed 001 / open_clip practice),
-# by their own name. Keras searches its patterns in `variable.name`, which
+# Variables that never get weight decay (open_clip practice), by their
+# own name. Keras searches its patterns in `variable.name`, which
 # on TensorFlow is the whole path ("patch_embedding/projection/kernel:0"):
 # `NO_DECAY_PATTERNS` match the last path component only.
 NO_DECAY = ("bias", "gamma", "beta", "log_scale", "embeddings",
@@ -35,16 +37,16 @@ def warmup_cosine(total_steps, peak_learning_rate, warmup_fraction=0.1,
 
 
 @keras_mm_export
-class ScaledAdamW(keras.optimizers.AdamW):
+class ScaledAdamW(keras_compat.AdamWStages):
     """AdamW with a per-variable learning-rate multiplier.
 
     Used for layer-wise learning-rate decay: `set_multipliers` maps
     variables to factors that scale the learning rate of their Adam step.
-    On the torch backend the whole update runs in torch's fused AdamW
-    kernel (one pass over the weights), with Keras' arithmetic: clipping
-    (by global norm, or on the CPU by each tensor's norm) divides the
-    gradients inside that kernel; per-tensor clipping off the CPU runs in
-    foreach kernels.
+    Where the backend has a fused AdamW (`backend.native("fused_adamw")`,
+    torch), the whole update runs in that kernel (one pass over the
+    weights), with Keras' arithmetic: clipping (by global norm, or on the
+    CPU by each tensor's norm) divides the gradients inside that kernel;
+    per-tensor clipping off the CPU runs in foreach kernels.
 
     Example:
     ```python
@@ -61,45 +63,47 @@ class ScaledAdamW(keras.optimizers.AdamW):
         """`multipliers`: dict or list of `(variable, factor)` pairs."""
         items = multipliers.items() if hasattr(multipliers, "items") else (
             multipliers)
-        self._multipliers = {self._var_key(v): float(m) for v, m in items}
+        self._multipliers = {keras_compat.variable_key(self, v): float(m)
+                             for v, m in items}
 
-    def _runs_fused(self):
-        return keras.config.backend() == "torch" and not self.amsgrad
+    def _multiplier(self, variable):
+        return self._multipliers.get(
+            keras_compat.variable_key(self, variable), 1.0)
 
-    def _clip_gradients(self, grads):
-        if self._runs_fused() and all(g is not None for g in grads):
-            from keras_mm.training.torch_fused_adamw import clip_gradients
-            from keras_mm.training.torch_fused_adamw import clips_in_kernel
+    def _fused(self):
+        """The backend's fused AdamW module, or None to run Keras' own."""
+        return None if self.amsgrad else backend.native("fused_adamw")
 
+    def clip_stage(self, grads):
+        fused = self._fused()
+        if fused is not None and all(g is not None for g in grads):
             # Clipping divides gradients: the fused AdamW kernel does it
-            # on its one pass (`_backend_update_step`).
-            if clips_in_kernel(self, grads):
+            # on its one pass (`update_stage`).
+            if fused.clips_in_kernel(self, grads):
                 return grads
-            clipped = clip_gradients(self, grads)
+            clipped = fused.clip_gradients(self, grads)
             if clipped is not None:
                 return clipped
-        return super()._clip_gradients(grads)
+        return super().clip_stage(grads)
 
-    def _apply_weight_decay(self, variables):
-        if not self._runs_fused():  # Fused runs decay inside its kernel.
-            super()._apply_weight_decay(variables)
+    def weight_decay_stage(self, variables):
+        if self._fused() is None:  # Fused runs decay inside its kernel.
+            super().weight_decay_stage(variables)
 
-    def _backend_update_step(self, grads, trainable_variables, learning_rate):
-        if not self._runs_fused():
-            return super()._backend_update_step(
+    def update_stage(self, grads, trainable_variables, learning_rate):
+        fused = self._fused()
+        if fused is None:
+            return super().update_stage(
                 grads, trainable_variables, learning_rate)
-        from keras_mm.training.torch_fused_adamw import clip_divisors
-        from keras_mm.training.torch_fused_adamw import fused_adamw_step
-
-        fused_adamw_step(
+        fused.fused_adamw_step(
             self, grads, trainable_variables, learning_rate,
-            multiplier=lambda v: self._multipliers.get(self._var_key(v), 1.0),
-            # What `_clip_gradients` left to the kernel.
-            grad_divisors=clip_divisors(self, grads),
+            multiplier=self._multiplier,
+            # What `clip_stage` left to the kernel.
+            grad_divisors=fused.clip_divisors(self, grads),
         )
 
     def update_step(self, gradient, variable, learning_rate):
-        factor = self._multipliers.get(self._var_key(variable), 1.0)
+        factor = self._multiplier(variable)
         if factor != 1.0:
             learning_rate = keras.ops.multiply(learning_rate, factor)
         super().update_step(gradient, variable, learning_rate)

@@ -1,12 +1,15 @@
-"""Eager gradients of a scalar function, one branch per backend.
+"""Eager gradients of a scalar function, on any backend.
 
-This is the only module of `keras_mm.training` (with
-`contrastive_accumulation.py`) that touches jax, tensorflow or torch. It is
-used outside compiled `fit` steps, e.g. by the gradient-norm callback.
+Each backend differentiates in its own way
+(`keras_mm/backend/<name>/gradients.py`); this module gives them one
+signature and NumPy results. It is used outside compiled `fit` steps, e.g.
+by the gradient-norm callback.
 """
 
 import keras
 import numpy as np
+
+from keras_mm import backend
 
 
 def compute_gradients(fn, variables):
@@ -27,34 +30,8 @@ def compute_gradients(fn, variables):
                                      model.trainable_variables)
     ```
     """
-    backend = keras.config.backend()
     variables = list(variables)
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        with tf.GradientTape() as tape:
-            value = fn()
-        grads = tape.gradient(value, [v.value for v in variables])
-    elif backend == "torch":
-        import torch
-
-        value = fn()
-        grads = torch.autograd.grad(
-            value, [v.value for v in variables], allow_unused=True
-        )
-    elif backend == "jax":
-        import jax
-
-        def pure(values):
-            mapping = list(zip(variables, values))
-            with keras.StatelessScope(state_mapping=mapping):
-                return fn()
-
-        value, grads = jax.value_and_grad(pure)(
-            [v.value for v in variables]
-        )
-    else:
-        raise NotImplementedError(f"Unsupported backend: {backend}")
+    value, grads = backend.native("gradients").value_and_grads(fn, variables)
     grads = [
         np.zeros(v.shape, "float32") if g is None
         else np.asarray(keras.ops.convert_to_numpy(g), "float32")

@@ -1,6 +1,6 @@
 """Keras AdamW's update as torch's fused CPU/GPU kernel (torch only).
 
-Keras' torch AdamW runs about ten `torch._foreach_*` passes over the
+Keras' torch AdamW runs several `torch._foreach_*` passes over the
 weights per step; `torch._fused_adamw_` reads each weight, gradient and
 moment once. The arithmetic is Keras': decoupled decay `1 - wd * lr`
 before the step, and epsilon added to `sqrt(v)` before bias correction
@@ -10,6 +10,8 @@ before the step, and epsilon added to `sqrt(v)` before bias correction
 import math
 
 import torch
+
+from keras_mm.backend import keras_compat
 
 
 @torch.no_grad()
@@ -34,17 +36,18 @@ def fused_adamw_step(optimizer, grads, variables, learning_rate,
     if grad_divisors is None:
         grad_divisors = [None] * len(grads)
     for grad, variable, divisor in zip(grads, variables, grad_divisors):
-        index = optimizer._get_variable_index(variable)
         value = variable.value
         grad = torch.as_tensor(grad, dtype=value.dtype, device=value.device)
         divisors[id(divisor)] = divisor
-        key = (multiplier(variable), optimizer._use_weight_decay(variable),
+        momentum, velocity = keras_compat.adam_slots(optimizer, variable)
+        key = (multiplier(variable),
+               keras_compat.uses_weight_decay(optimizer, variable),
                value.dtype, value.device, id(divisor))
         group = groups.setdefault(key, ([], [], [], []))
         group[0].append(value)
         group[1].append(grad)
-        group[2].append(optimizer._momentums[index].value)
-        group[3].append(optimizer._velocities[index].value)
+        group[2].append(momentum.value)
+        group[3].append(velocity.value)
     step_tensor = torch.tensor(float(step), dtype=torch.float32)
     for (factor, decays, _, _, divisor), (params, grads_, means, squares) in (
             groups.items()):
@@ -121,8 +124,8 @@ def _clips_by_tensor_norm(optimizer):
 def clip_gradients(optimizer, grads):
     """Keras' per-tensor `clipnorm` in two foreach kernels.
 
-    Keras clips each gradient with ~8 small ops (≈300 op calls per step for
-    a two-tower CLIP); `torch._foreach_norm` gives every norm in one call.
+    Keras clips each gradient with several small ops;
+    `torch._foreach_norm` gives every norm in one call.
     Same formula: `g * c / max(norm, c)`. Returns `None` when the optimizer
     does not clip by per-tensor norm (`clip_divisors` covers
     `global_clipnorm`; Keras' own code, `clipvalue`).

@@ -81,7 +81,7 @@ def test_clipping_divides_inside_the_kernel(monkeypatch, clipping):
 def test_only_the_clipped_tensors_get_a_divisor():
     import torch
 
-    from keras_mm.training.torch_fused_adamw import clip_divisors
+    from keras_mm.backend.torch.fused_adamw import clip_divisors
 
     optimizer = ScaledAdamW(1e-3, clipnorm=1.0)
     grads = [torch.full((4,), 0.1), torch.full((4,), 2.0),
