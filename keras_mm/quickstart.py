@@ -12,6 +12,7 @@ import time
 import keras
 import numpy as np
 
+from keras_mm import backend
 from keras_mm.data.text_preprocessor import TextPreprocessor
 from keras_mm.datasets.splits import image_text_split
 from keras_mm.export.litert import export_litert
@@ -95,7 +96,7 @@ def run_quickstart(out_dir="quickstart_out", size="full", seed=0,
             print(f"[quickstart] {message}", flush=True)
 
     # === Data ===
-    log(f"backend={keras.config.backend()} size={size}: generating data")
+    log(f"backend={backend.name()} size={size}: generating data")
     splits = {
         name: image_text_split(name, config[name], IMAGE_SIZE, seed)
         for name in ("train", "validation", "test")
@@ -176,7 +177,7 @@ def run_quickstart(out_dir="quickstart_out", size="full", seed=0,
     timings["export"] = time.perf_counter() - tick
 
     summary = {
-        "backend": keras.config.backend(),
+        "backend": backend.name(),
         "size": size,
         "data": {name: config[name] for name in ("train", "validation",
                                                  "test")},

@@ -28,6 +28,12 @@ def flatten_layers(layer, include_self=True, recursive=True):
                                  recursive=recursive)
 
 
+def own_variables(layer):
+    """The variables `layer` created itself (not its sublayers')."""
+    return (list(layer._trainable_variables)
+            + list(layer._non_trainable_variables))
+
+
 def remat_mode(layer):
     """The `keras.RematScope` recorded on `layer` when it was built."""
     return getattr(layer, "_remat_mode", None)

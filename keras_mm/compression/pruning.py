@@ -15,6 +15,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_mm.backend import keras_compat
 from keras_mm.api_export import keras_mm_export
 from keras_mm.constructor_config import ConstructorConfig
 
@@ -26,7 +27,7 @@ def prunable_variables(model, min_size=256):
     the stem sees raw pixels and pruning it cost most of the recall."""
     kinds = (keras.layers.Dense, keras.layers.EinsumDense)
     found = []
-    for layer in model._flatten_layers(include_self=False):
+    for layer in keras_compat.flatten_layers(model, include_self=False):
         if isinstance(layer, kinds) and getattr(layer, "kernel", None) is not None:
             if int(np.prod(layer.kernel.shape)) >= min_size:
                 found.append(layer.kernel)

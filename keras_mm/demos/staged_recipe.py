@@ -22,6 +22,7 @@ import os
 import keras
 import numpy as np
 
+from keras_mm import backend
 from keras_mm.data.text_preprocessor import TextPreprocessor
 from keras_mm.datasets.splits import image_text_split
 from keras_mm.models.clip.text_transformer_encoder import TextTransformerEncoder
@@ -82,7 +83,7 @@ def run_staged(out_dir="staged_out", size="tiny", seed=0, overrides=(),
     text_encoder = TextTransformerEncoder(
         preprocessor.vocabulary_size, SEQUENCE_LENGTH, width, depth, 2,
         name="text_encoder")
-    report = {"backend": keras.config.backend(), "size": size, "stages": {}}
+    report = {"backend": backend.name(), "size": size, "stages": {}}
 
     def stage(name, model, train_data, val_data, metric, lower_better,
               **options):

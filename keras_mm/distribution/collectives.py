@@ -3,18 +3,15 @@
 Under JAX SPMD (`keras.distribution`) the batch a loss sees is already the
 global batch, so gathering is the identity; under `tf.distribute` each
 replica sees its shard and must all-gather (with gradients) to use every
-negative of the global batch. The TensorFlow code is in `tf_backend.py`.
+negative of the global batch. A backend whose replicas see shards has a
+`collectives` module (`keras_mm/backend/tensorflow/collectives.py`).
 """
 
-import keras
+from keras_mm import backend
 
 
-def _tf_backend():
-    if keras.config.backend() != "tensorflow":
-        return None
-    from keras_mm.distribution import tf_backend
-
-    return tf_backend
+def _collectives():
+    return backend.native("collectives")
 
 
 def gather_global_batch(x):
@@ -33,8 +30,8 @@ def gather_global_batch(x):
     loss = keras_mm.losses.clip_loss(image @ text.T)  # global negatives
     ```
     """
-    tf_backend = _tf_backend()
-    return x if tf_backend is None else tf_backend.all_gather_with_grad(x)
+    native = _collectives()
+    return x if native is None else native.all_gather_with_grad(x)
 
 
 def scale_loss_for_replicas(loss):
@@ -46,13 +43,11 @@ def scale_loss_for_replicas(loss):
     must return `scale_loss_for_replicas(loss)` (Keras' own `compute_loss`
     does the same scaling). Identity elsewhere.
     """
-    tf_backend = _tf_backend()
-    return loss if tf_backend is None else tf_backend.scale_loss_for_replicas(
-        loss
-    )
+    native = _collectives()
+    return loss if native is None else native.scale_loss_for_replicas(loss)
 
 
 def replica_info():
     """`(replica_id, num_replicas)`: `(0, 1)` outside `tf.distribute`."""
-    tf_backend = _tf_backend()
-    return (0, 1) if tf_backend is None else tf_backend.replica_info()
+    native = _collectives()
+    return (0, 1) if native is None else native.replica_info()

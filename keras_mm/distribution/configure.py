@@ -7,23 +7,20 @@ parallel training on the current backend, and multi-process start-up.
   `MultiWorkerMirroredStrategy` (`$TF_CONFIG` with several workers); data
   parallel only.
 - PyTorch: not supported (a clear error).
+
+Each backend's code is its `distribute` module
+(`keras_mm/backend/<name>/distribute.py`); a backend without one supports
+only `"none"`.
 """
 
-import json
 import os
 
-import keras
-
-from keras_mm.distribution.layout_maps import get_layout_map
+from keras_mm import backend
 
 KINDS = ("none", "data", "model")
-SUPPORTED = {"jax": ("none", "data", "model"),
-             "tensorflow": ("none", "data"),
-             "torch": ("none",)}
 ENV_ADDRESSES = "KERAS_DISTRIBUTION_JOB_ADDRESSES"
 ENV_NUM_PROCESSES = "KERAS_DISTRIBUTION_NUM_PROCESSES"
 ENV_PROCESS_ID = "KERAS_DISTRIBUTION_PROCESS_ID"
-_initialized = []
 
 
 def parse_mesh(mesh):
@@ -75,33 +72,17 @@ def initialize_multi_process(coordinator_address=None, num_processes=None,
             f"A {count}-process job needs a coordinator address and a "
             f"process id (flags or ${ENV_ADDRESSES} / ${ENV_PROCESS_ID})."
         )
-    pid = int(pid)
-    backend = keras.config.backend()
-    if backend == "jax":
-        if not _initialized:
-            keras.distribution.initialize(address, count, pid)
-            _initialized.append((address, count, pid))
-    elif backend == "tensorflow":
-        if not env.get("TF_CONFIG"):
-            workers = address.split(",")
-            if len(workers) != count:
-                raise ValueError(
-                    f"TensorFlow needs every worker's host:port in "
-                    f"${ENV_ADDRESSES} ({count} expected). Received: "
-                    f"{address!r}"
-                )
-            env["TF_CONFIG"] = json.dumps({
-                "cluster": {"worker": workers},
-                "task": {"type": "worker", "index": pid},
-            })
-    else:
-        raise ValueError(_unsupported(backend, "multi-process"))
+    native = backend.native("distribute")
+    if native is None:
+        raise ValueError(_unsupported(backend.name(), "multi-process"))
+    native.join_processes(address, count, int(pid))
     return count
 
 
-def _unsupported(backend, kind):
+def _unsupported(backend_name, kind):
     return (
-        f"distribution {kind!r} is not supported on the {backend} backend. "
+        f"distribution {kind!r} is not supported on the {backend_name} "
+        "backend. "
         "Supported: jax (data, model, multi-process), tensorflow (data, "
         "multi-worker); use KERAS_BACKEND=jax or tensorflow"
     )
@@ -134,53 +115,10 @@ def configure_distribution(kind="none", mesh=None):
         raise ValueError(f"distribution must be one of {KINDS}. "
                          f"Received: {kind!r}")
     shape = parse_mesh(mesh)
-    backend = keras.config.backend()
-    if kind not in SUPPORTED.get(backend, ("none",)):
-        raise ValueError(_unsupported(backend, kind))
-    if backend == "tensorflow":
-        from keras_mm.distribution import tf_backend
-
-        if kind == "none":
-            tf_backend.set_strategy(None)
-            return None
-        if shape is not None and len(shape) != 1:
-            raise ValueError(
-                "tensorflow data parallel takes a 1-D mesh such as '2'. "
-                f"Received: mesh={mesh!r}"
-            )
-        initialize_multi_process()
-        strategy = tf_backend.make_strategy(shape[0] if shape else None)
-        tf_backend.set_strategy(strategy)
-        return strategy
-    if kind == "none":
-        if backend == "jax":
-            keras.distribution.set_distribution(None)
+    native = backend.native("distribute")
+    supported = ("none",) if native is None else native.SUPPORTED_KINDS
+    if kind not in supported:
+        raise ValueError(_unsupported(backend.name(), kind))
+    if native is None:
         return None
-    distribution = _jax_distribution(kind, shape)
-    keras.distribution.set_distribution(distribution)
-    return distribution
-
-
-def _jax_distribution(kind, shape):
-    processes = initialize_multi_process()
-    devices = keras.distribution.list_devices()
-    if shape is None:
-        shape = (len(devices),) if kind == "data" else (1, len(devices))
-    if kind == "model" and len(shape) == 1:
-        shape = (1, shape[0])
-    size = 1
-    for n in shape:
-        size *= n
-    if size > len(devices) or (processes > 1 and size != len(devices)):
-        raise ValueError(
-            f"mesh {'x'.join(map(str, shape))} needs {size} devices; "
-            f"{len(devices)} are visible (multi-process jobs use all)"
-        )
-    devices = devices[:size]
-    if kind == "data":
-        mesh = keras.distribution.DeviceMesh((size,), ["batch"], devices)
-        return keras.distribution.DataParallel(device_mesh=mesh)
-    mesh = keras.distribution.DeviceMesh(shape, ["batch", "model"], devices)
-    return keras.distribution.ModelParallel(
-        layout_map=get_layout_map(mesh), batch_dim_name="batch"
-    )
+    return native.configure(kind, shape, initialize_multi_process)

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 
+from keras_mm import backend
 from keras_mm.evaluation import figures
 from keras_mm.evaluation.attention import attention_heatmaps
 from keras_mm.evaluation.eval_data import InMemoryPairs
@@ -106,8 +107,6 @@ def evaluate_model(model, data, out_dir="eval_out", zero_shot_data=None,
     report["retrieval"]["image_to_text"]["R@5"], report["zero_shot"]["top1"]
     ```
     """
-    import keras
-
     start = time.perf_counter()
     if templates is not None:
         templates = check_templates(templates)
@@ -214,7 +213,7 @@ def evaluate_model(model, data, out_dir="eval_out", zero_shot_data=None,
                      "training curves (pass --logs)")
 
     report = {
-        "backend": keras.config.backend(),
+        "backend": backend.name(),
         "model": os.path.abspath(model_path) if model_path else None,
         "vocabulary": model.vocabulary,
         "preprocessing": model.describe(),

@@ -10,6 +10,8 @@ layer computing in float32.
 
 import keras
 
+from keras_mm.backend import keras_compat
+
 
 def float32_copy(model):
     """`model` itself when every layer computes in its variables' dtype,
@@ -24,7 +26,7 @@ def float32_copy(model):
     ```
     """
     if not any(_is_mixed(layer.dtype_policy)
-               for layer in model._flatten_layers()):
+               for layer in keras_compat.flatten_layers(model)):
         return model
     config = _float32_policies(keras.saving.serialize_keras_object(model))
     previous = keras.config.dtype_policy()

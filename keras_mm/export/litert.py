@@ -9,9 +9,9 @@ import os
 import tempfile
 import time
 
-import keras
 import numpy as np
 
+from keras_mm.backend import converters
 from keras_mm.export.backend_worker import run_backend_worker
 from keras_mm.export.tower_runner import TowerRunner
 from keras_mm.metrics.cosine import row_cosine
@@ -39,7 +39,7 @@ def export_litert(model, out_dir, modes=("float32", "int8"),
     ```
     """
     os.makedirs(out_dir, exist_ok=True)
-    if keras.config.backend() == "tensorflow":
+    if converters.runs_natively("litert"):
         if isinstance(model, str):
             from keras_mm import load_model
 
@@ -60,7 +60,8 @@ def export_litert(model, out_dir, modes=("float32", "int8"),
             _save_representative(rep_path, representative_inputs)
             args += ["--representative", rep_path]
         return run_backend_worker(
-            "keras_mm.export.litert_worker", args, "tensorflow",
+            "keras_mm.export.litert_worker", args,
+            converters.backend_of("litert"),
             "LiteRT export (TensorFlow subprocess)",
         )
 

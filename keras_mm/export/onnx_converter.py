@@ -10,8 +10,8 @@ in a subprocess when Keras runs on another backend.
 
 import warnings
 
-import keras
 
+from keras_mm.backend import converters
 from keras_mm.export.exportability import ExportError
 from keras_mm.export.exportability import check_static_shapes
 
@@ -20,12 +20,8 @@ OUTPUT_NAME = "embeddings"
 
 
 def _check_backend():
-    if keras.config.backend() != "torch":
-        raise RuntimeError(
-            "onnx_converter needs KERAS_BACKEND=torch; use "
-            "keras_mm.export.export_onnx, which switches for you. "
-            f"Current backend: {keras.config.backend()}"
-        )
+    converters.check_native("onnx", "onnx_converter",
+                            "keras_mm.export.export_onnx")
 
 
 def convert_tower_onnx(model, path, opset=OPSET):

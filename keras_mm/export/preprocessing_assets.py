@@ -12,15 +12,19 @@ same asset files, described in `export.json` (`describe_preprocessor`).
 import json
 import os
 
+from keras_mm.backend import keras_compat
+
 PREPROCESSING_DIR = "preprocessing"
 
 
 def _asset_layers(preprocessor):
     """`(name, layer)` of each layer inside `preprocessor` with assets."""
-    flatten = getattr(preprocessor, "_flatten_layers", None)
-    if flatten is None:  # Not a Keras layer (an ImagePreprocessor).
-        return []
-    return [(layer.name, layer) for layer in flatten()
+    import keras
+
+    if not isinstance(preprocessor, keras.layers.Layer):
+        return []  # An ImagePreprocessor.
+    return [(layer.name, layer)
+            for layer in keras_compat.flatten_layers(preprocessor)
             if callable(getattr(layer, "save_assets", None))]
 
 
@@ -116,7 +120,7 @@ def _packer_ids(preprocessor):
         return value
 
     preprocessor(["a"])  # Builds a lazily made packer.
-    for layer in preprocessor._flatten_layers():
+    for layer in keras_compat.flatten_layers(preprocessor):
         if type(layer).__name__ == "StartEndPacker":
             return {"start_id": single(layer.start_value),
                     "end_id": single(layer.end_value),
@@ -125,7 +129,8 @@ def _packer_ids(preprocessor):
 
 
 def _tokenizer(preprocessor):
-    for layer in preprocessor._flatten_layers(include_self=False):
+    for layer in keras_compat.flatten_layers(preprocessor,
+                                             include_self=False):
         if callable(getattr(layer, "get_vocabulary", None)):
             return layer
     return None

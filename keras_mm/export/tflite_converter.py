@@ -9,6 +9,7 @@ import tempfile
 
 import keras
 
+from keras_mm.backend import converters
 from keras_mm.export.exportability import ExportError
 from keras_mm.export.exportability import check_static_shapes
 from keras_mm.export.exportability import layer_names
@@ -18,10 +19,8 @@ QUANTIZE_MODES = (
     "full_int8_per_tensor", "full_int8_all"
 )
 # `"full_int8_per_tensor"` is `"full_int8"` with one weight scale per tensor
-# instead of one per output channel. Each channel's scale and zero point
-# cost 12 bytes in the flatbuffer: at width 128 that is ~9% of an int8
-# weight row, so per-channel files stay above 0.3x float32 (0.305x for the
-# quickstart CLIP; 0.272x per tensor, min cosine 0.995 vs 0.994).
+# instead of one per output channel: each channel's scale and zero point
+# take bytes in the flatbuffer, a noticeable share of a narrow int8 row.
 # Ops kept in float32 by `"full_int8"`: int8 runs where it pays, in the
 # matmuls (FULLY_CONNECTED, CONV_2D) and the data movement around them.
 # - On x86 the int8 kernels of the decomposed LayerNorm (RSQRT,
@@ -29,15 +28,11 @@ QUANTIZE_MODES = (
 #   XNNPACK into slow reference kernels and cut the delegated graph apart.
 # - SELECT_V2 is the attention padding mask: its huge negative fill value
 #   takes the whole int8 range, so every real logit quantizes to the same
-#   value (text-tower cosine fell to -0.26).
+#   value.
 # - ADD and MUL are the residual stream and LayerNorm's scale and shift.
 #   ONE_HOT (and SUM, MUL) select the pooled token (`MaskedPooling`, or the
-#   last block's `query_index`). Measured on the quickstart CLIP (500
-#   held-out pairs, min cosine vs Keras, batch-1 latency / float32, Xeon
-#   with AVX512-VNNI): with these ops in int8 the image tower reached 0.989
-#   and the text tower -0.06 (the token selection), with them in float
-#   0.995 and 0.998, and the image tower ran faster (0.089-0.092 ms vs
-#   0.098-0.104; float32 0.142): fewer QUANTIZE/DEQUANTIZE pairs.
+#   last block's `query_index`). Kept in float, they keep the towers close
+#   to Keras and save QUANTIZE/DEQUANTIZE pairs.
 # `"full_int8_all"` quantizes everything it can (the inaccurate baseline).
 FLOAT_OPS = (
     "BATCH_MATMUL", "SOFTMAX", "RSQRT", "SQUARED_DIFFERENCE", "MEAN", "NEG",
@@ -46,12 +41,8 @@ FLOAT_OPS = (
 
 
 def _check_backend():
-    if keras.config.backend() != "tensorflow":
-        raise RuntimeError(
-            "tflite_converter needs KERAS_BACKEND=tensorflow; use "
-            "keras_mm.export.export_litert, which switches for you. "
-            f"Current backend: {keras.config.backend()}"
-        )
+    converters.check_native("litert", "tflite_converter",
+                            "keras_mm.export.export_litert")
 
 
 def _layers_in_error(model, message):

@@ -7,11 +7,12 @@ hands Keras datasets without that thread:
 
 - a `tf.data.Dataset` (any backend) gets autotuning off, unless its
   options set it;
-- on TensorFlow, NumPy arrays (and dicts/tuples of them) become the same
-  dataset Keras would build from them (its `ArrayDataAdapter`: batching,
-  per-epoch shuffle, `sample_weight`, `class_weight`,
-  `validation_split`), without the thread. Other backends read arrays
-  without tf.data and are left alone.
+- on a backend whose trainer reads arrays through tf.data (TensorFlow:
+  `keras_mm/backend/tensorflow/array_feed.py`), NumPy arrays (and
+  dicts/tuples of them) become the same dataset Keras would build from
+  them (its `ArrayDataAdapter`: batching, per-epoch shuffle,
+  `sample_weight`, `class_weight`, `validation_split`), without the
+  thread. Other backends read arrays without tf.data and are left alone.
 
 Example:
 ```python
@@ -23,8 +24,8 @@ model.fit(x_arrays, y_arrays, batch_size=64, epochs=3)
 
 import sys
 
-import keras
-
+from keras_mm import backend
+from keras_mm.backend import keras_compat
 from keras_mm.data.autotune_thread import without_autotune_thread
 
 
@@ -34,24 +35,12 @@ def _is_tf_dataset(x):
 
 
 def _feeds_arrays_through_tf_data(x, y, sample_weight):
-    if keras.config.backend() != "tensorflow" or x is None:
-        return False
-    from keras.src.trainers.data_adapters import array_data_adapter
-
-    return array_data_adapter.can_convert_arrays((x, y, sample_weight))
+    native = backend.native("array_feed")
+    return native is not None and native.feeds_arrays(x, y, sample_weight)
 
 
-def _arrays_dataset(x, y=None, sample_weight=None, batch_size=None,
-                    steps=None, shuffle=False, class_weight=None):
-    import tensorflow as tf
-    from keras.src.trainers.data_adapters import array_data_adapter
-
-    adapter = array_data_adapter.ArrayDataAdapter(
-        x, y, sample_weight=sample_weight, batch_size=batch_size,
-        steps=steps, shuffle=shuffle, class_weight=class_weight)
-    dataset = adapter.get_tf_dataset().apply(
-        tf.data.experimental.assert_cardinality(adapter.num_batches))
-    return without_autotune_thread(dataset)
+def _arrays_dataset(*args, **kwargs):
+    return backend.native("array_feed").arrays_dataset(*args, **kwargs)
 
 
 def _quick_close(data):
@@ -69,17 +58,13 @@ class FeedDefaults:
             validation_batch_size=None, validation_steps=None, **kwargs):
         if (validation_split and validation_data is None
                 and _feeds_arrays_through_tf_data(x, y, sample_weight)):
-            from keras.src.trainers.data_adapters import array_slicing
-
             (x, y, sample_weight), validation_data = (
-                array_slicing.train_validation_split(
-                    (x, y, sample_weight), validation_split=validation_split))
+                keras_compat.train_validation_split(
+                    (x, y, sample_weight), validation_split))
             validation_split = 0.0
         if validation_data is not None and not _is_tf_dataset(
                 validation_data):
-            from keras.src.trainers.data_adapters import data_adapter_utils
-
-            vx, vy, vw = data_adapter_utils.unpack_x_y_sample_weight(
+            vx, vy, vw = keras_compat.unpack_x_y_sample_weight(
                 validation_data)
             if _feeds_arrays_through_tf_data(vx, vy, vw):
                 validation_data = _arrays_dataset(

@@ -16,6 +16,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_mm.backend import keras_compat
 from keras_mm.api_export import keras_mm_export
 
 
@@ -23,7 +24,8 @@ def find_layer(model, path):
     """The sublayer of `model` at `path`, e.g. `"text_encoder/block_0"`."""
     layer = model
     for part in path.split("/"):
-        found = [sub for sub in layer._flatten_layers(include_self=False)
+        found = [sub for sub in keras_compat.flatten_layers(
+                     layer, include_self=False)
                  if sub.name == part]
         if not found:
             raise ValueError(

@@ -4,6 +4,7 @@ import re
 
 import numpy as np
 
+from keras_mm.backend import keras_compat
 from keras_mm.training.variables import named_layers
 
 BLOCK = re.compile(r"block_(\d+)$")
@@ -41,14 +42,15 @@ def freeze_tower(model, modality, unlocked_blocks=0, freeze_projection=False):
     if unlocked_blocks:
         blocks = sorted(
             (int(BLOCK.match(layer.name).group(1)), layer)
-            for layer in tower._flatten_layers(include_self=False)
+            for layer in keras_compat.flatten_layers(tower,
+                                                     include_self=False)
             if BLOCK.match(layer.name)
         )
         unlocked = [layer for _, layer in blocks[-unlocked_blocks:]]
         if unlocked:
             tower.trainable = True
-            for layer in tower._flatten_layers(include_self=False,
-                                               recursive=False):
+            for layer in keras_compat.flatten_layers(
+                    tower, include_self=False, recursive=False):
                 layer.trainable = layer in unlocked or layer.name in (
                     "final_norm", "pooling")
     projections = getattr(model, "projections", {})

@@ -42,7 +42,7 @@ class ModalityGradientNorms(keras.callbacks.Callback):
     batch is computed eagerly; the per-tower global norms go to
     `self.history`, to the batch logs as `grad_norm/<modality>` and, with
     `log_dir`, to TensorBoard. When one tower's norm is `ratio` times
-    another's (seed 002 §4.3) a `UserWarning` names both.
+    another's a `UserWarning` names both.
 
     Example:
     ```python

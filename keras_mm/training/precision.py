@@ -2,6 +2,8 @@
 
 import keras
 
+from keras_mm.backend import keras_compat
+
 POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
@@ -40,8 +42,9 @@ def model_precision(model):
     import collections
 
     counts = collections.Counter(
-        layer.dtype_policy.name for layer in model._flatten_layers()
-        if layer._trainable_variables or layer._non_trainable_variables)
+        layer.dtype_policy.name
+        for layer in keras_compat.flatten_layers(model)
+        if keras_compat.own_variables(layer))
     return counts.most_common(1)[0][0] if counts else (
         model.dtype_policy.name)
 

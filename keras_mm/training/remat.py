@@ -2,6 +2,8 @@
 
 import keras
 
+from keras_mm import backend
+from keras_mm.backend import keras_compat
 from keras_mm.training.freezing import _tower
 
 MODES = ("full", "activations", "larger_than")
@@ -15,17 +17,18 @@ def enable_remat(model, towers=None, mode="full", layer_class_names=(
     already built towers instead. `mode="full"` wraps each block's `call`
     in `keras.remat` with its non-tensor arguments (e.g. `training`) bound
     statically (Keras' own full mode passes them to `jax.checkpoint`, which
-    fails); other modes set the block's sublayers' remat mode. On TensorFlow only `mode="activations"` works inside a
-    compiled `fit` (KERAS_NOTES), so other modes fall back to it there.
+    fails); other modes set the block's sublayers' remat mode. A backend
+    may restrict the modes that work inside its compiled `fit`
+    (`keras_mm/backend/<name>/remat.py`: TensorFlow keeps only
+    `"activations"`).
 
     `keras.remat` is real on every backend: `jax.checkpoint` (jax),
     `torch.utils.checkpoint` (torch), `tf.recompute_grad` (tensorflow).
     On XLA:CPU (jax, or tensorflow with XLA), the default
     concurrency-optimised scheduler runs the recomputations early and
-    keeps their results alive, which undoes the saving (measured 1.11x
-    step memory); set
+    keeps their results alive, which undoes the saving; set
     `XLA_FLAGS=--xla_cpu_enable_concurrency_optimized_scheduler=false`
-    to get it (0.54x; `benchmarks/memory.py`).
+    to get it (`benchmarks/memory.py`).
 
     Returns the list of rematerialised layer names.
 
@@ -36,19 +39,22 @@ def enable_remat(model, towers=None, mode="full", layer_class_names=(
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}. Received: {mode!r}")
-    if keras.config.backend() == "tensorflow":
-        mode = "activations"
+    native = backend.native("remat")
+    if native is not None:
+        mode = native.compiled_fit_mode(mode)
     towers = list(model.encoders) if towers is None else list(towers)
     names = []
     for modality in towers:
         tower = _tower(model, modality)
-        for layer in tower._flatten_layers(include_self=False):
+        for layer in keras_compat.flatten_layers(tower,
+                                                  include_self=False):
             if type(layer).__name__ in layer_class_names:
                 if mode == "full":
                     _wrap_call(layer)
                 else:  # Layers with an activation (and others by size).
-                    for target in layer._flatten_layers(include_self=True):
-                        target._remat_mode = keras.RematScope(mode=mode)
+                    for target in keras_compat.flatten_layers(layer):
+                        keras_compat.set_remat_mode(
+                            target, keras.RematScope(mode=mode))
                 names.append(f"{tower.name}/{layer.name}")
     return names
 

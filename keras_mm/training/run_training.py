@@ -8,6 +8,7 @@ import zlib
 
 import numpy as np
 
+from keras_mm import backend
 from keras_mm.evaluation.retrieval_callback import RetrievalCallback
 from keras_mm.training import run_folder
 from keras_mm.training import run_options
@@ -165,8 +166,6 @@ def run_training(config, out, decision, source_kind="manifest",
     report = run_training(config, "run", "start")
     ```
     """
-    import keras
-
     from keras_mm.data.error_report import ErrorReport
     from keras_mm.data.model_dataset import model_dataset
     from keras_mm.data.model_dataset import model_modality
@@ -250,7 +249,7 @@ def run_training(config, out, decision, source_kind="manifest",
     print_fn(f"held-out after training: {_summary(after)}")
     run_folder.save_model(trained, run.model)
     report = {
-        "backend": keras.config.backend(),
+        "backend": backend.name(),
         "start": start,
         "modality": modality,
         "train_data": config["train_data"],

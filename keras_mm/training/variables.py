@@ -5,12 +5,15 @@
 sublayer that owns them: `image_encoder/block_0/qkv/kernel`.
 """
 
+from keras_mm.backend import keras_compat
+
 
 def named_layers(model):
     """`{unique_name: layer}` for every layer under `model`, in order."""
     named = {}
-    for top in model._flatten_layers(include_self=False, recursive=False):
-        for layer in top._flatten_layers(include_self=True):
+    for top in keras_compat.flatten_layers(model, include_self=False,
+                                           recursive=False):
+        for layer in keras_compat.flatten_layers(top):
             if layer is top:
                 name = top.name
             else:
@@ -23,7 +26,8 @@ def named_variables(model):
     """`{unique_name: variable}` for every variable of `model`, in order."""
     named = {}
     seen = set()
-    for top in model._flatten_layers(include_self=False, recursive=False):
+    for top in keras_compat.flatten_layers(model, include_self=False,
+                                           recursive=False):
         for variable in top.weights:
             if id(variable) in seen:
                 continue

@@ -17,7 +17,7 @@ tf.config.set_logical_device_configuration(
 )
 
 from keras_mm.distribution import configure_distribution  # noqa: E402
-from keras_mm.distribution import tf_backend  # noqa: E402
+from keras_mm.backend.tensorflow import collectives  # noqa: E402
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from tiny_training import step_losses  # noqa: E402
@@ -40,7 +40,7 @@ def main():
         result[f"{loss}_global"] = step_losses(
             tiny_model(loss), data, weights[loss])
     # Per-replica negatives only: what training gives without the gather.
-    tf_backend.all_gather_with_grad = lambda x: x
+    collectives.all_gather_with_grad = lambda x: x
     result["clip_per_replica"] = step_losses(
         tiny_model(), data, weights["clip"])
     configure_distribution("none")

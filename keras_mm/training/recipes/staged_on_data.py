@@ -24,6 +24,7 @@ import time
 
 import numpy as np
 
+from keras_mm import backend
 from keras_mm.data.errors import DataError
 from keras_mm.training import run_folder
 from keras_mm.training import run_options
@@ -179,8 +180,6 @@ def run_staged_on_data(config, out, decision="start", print_fn=print):
     report["stages"]["finetune"]["after"]
     ```
     """
-    import keras
-
     from keras_mm.data.error_report import ErrorReport
     from keras_mm.training.freezing import freeze_by_pattern
     from keras_mm.training.recipes import stage_tasks as tasks
@@ -227,7 +226,7 @@ def run_staged_on_data(config, out, decision="start", print_fn=print):
     # Stages 1 and 3 train single-tower tasks: tower freezing applies to
     # the alignment only.
     single = {"freeze": (), "unlocked_blocks": 0}
-    report = {"backend": keras.config.backend(), "recipe": "staged",
+    report = {"backend": backend.name(), "recipe": "staged",
               "start": start, "stages": {}}
 
     # === 1. Unimodal pretraining ===

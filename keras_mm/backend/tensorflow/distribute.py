@@ -1,57 +1,12 @@
-"""Everything in keras_mm.distribution that touches TensorFlow directly.
-
-Under `tf.distribute` each replica runs `train_step` on its shard of the
-global batch. Two things make an in-batch contrastive loss equal to the
-one-device loss there:
-
-- `all_gather` of the embeddings, whose gradient (defined by TensorFlow)
-  all-reduces the upstream gradient and hands each replica the slice of its
-  own shard: open_clip's `--gather-with-grad`.
-- scaling the per-replica loss by `1 / num_replicas`: every replica computes
-  the same global loss and Keras' TensorFlow optimizer SUMS gradients across
-  replicas, so the scaled losses add up to the single-device gradient (and
-  Keras' loss tracker, which multiplies by `num_replicas`, reports the
-  global loss).
+"""`tf.distribute` strategies for `keras_mm.distribution`: data parallel
+on one host (`MirroredStrategy`) or several (`MultiWorkerMirroredStrategy`,
+`$TF_CONFIG`).
 """
 
 import json
 import os
 
 import tensorflow as tf
-
-
-def _replica_context():
-    """The replica context when more than one replica runs in sync."""
-    if (not tf.distribute.has_strategy()
-            or tf.distribute.in_cross_replica_context()):
-        return None
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync < 2:
-        return None
-    return context
-
-
-def replica_info():
-    """`(replica_id, num_replicas)` of this replica; `(0, 1)` if none."""
-    context = _replica_context()
-    if context is None:
-        return 0, 1
-    return context.replica_id_in_sync_group, context.num_replicas_in_sync
-
-
-def all_gather_with_grad(x):
-    """Concatenates `x` `(local_batch, ...)` over replicas on axis 0."""
-    context = _replica_context()
-    if context is None:
-        return x
-    return context.all_gather(x, axis=0)  # (global_batch, ...)
-
-
-def scale_loss_for_replicas(loss):
-    context = _replica_context()
-    if context is None:
-        return loss
-    return loss * tf.cast(1.0 / context.num_replicas_in_sync, loss.dtype)
 
 
 def num_workers_from_tf_config():
@@ -135,3 +90,45 @@ def set_strategy(strategy):
     so this must run before the model is created.
     """
     tf.distribute.experimental_set_strategy(strategy)
+
+
+SUPPORTED_KINDS = ("none", "data")
+
+
+def join_processes(addresses, count, process_id):
+    """Writes `$TF_CONFIG` for worker `process_id` unless already set.
+
+    `addresses` is the comma-separated `host:port` of every worker; the
+    strategy `configure` builds afterwards reads it.
+    """
+    if os.environ.get("TF_CONFIG"):
+        return
+    workers = addresses.split(",")
+    if len(workers) != count:
+        raise ValueError(
+            f"TensorFlow needs every worker's host:port in the job "
+            f"addresses ({count} expected). Received: {addresses!r}"
+        )
+    os.environ["TF_CONFIG"] = json.dumps({
+        "cluster": {"worker": workers},
+        "task": {"type": "worker", "index": process_id},
+    })
+
+
+def configure(kind, shape, initialize):
+    """Sets (and returns) the strategy for `kind`; None for `"none"`.
+
+    `initialize` joins the multi-process job first, if there is one.
+    """
+    if kind == "none":
+        set_strategy(None)
+        return None
+    if shape is not None and len(shape) != 1:
+        raise ValueError(
+            "tensorflow data parallel takes a 1-D mesh such as '2'. "
+            f"Received: mesh={'x'.join(map(str, shape))!r}"
+        )
+    initialize()
+    strategy = make_strategy(shape[0] if shape else None)
+    set_strategy(strategy)
+    return strategy
