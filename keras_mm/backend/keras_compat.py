@@ -14,6 +14,8 @@ names = [layer.name for layer in keras_compat.flatten_layers(model)]
 ```
 """
 
+import contextlib
+
 import keras
 
 # --- Layers ----------------------------------------------------------------
@@ -54,11 +56,23 @@ def accept_non_tensor_inputs(layer):
     layer._allow_non_tensor_positional_args = True
 
 
-def untracked_scope():
-    """A context in which attributes set on a layer are not tracked."""
+@contextlib.contextmanager
+def untracked_setattr(layer):
+    """A context in which attributes set on `layer` are not tracked.
+
+    Neither by Keras nor, on TensorFlow, by TF's `AutoTrackable`, which
+    would wrap a dict set on the layer (as TF's own
+    `no_automatic_dependency_tracking` switches it off).
+    """
     from keras.src.utils.tracking import DotNotTrackScope
 
-    return DotNotTrackScope()
+    previous = getattr(layer, "_self_setattr_tracking", True)
+    layer._self_setattr_tracking = False
+    try:
+        with DotNotTrackScope():
+            yield
+    finally:
+        layer._self_setattr_tracking = previous
 
 
 def random_initializer_class():

@@ -3,6 +3,8 @@
 import keras
 import numpy as np
 
+from keras_mm.backend import keras_compat
+
 
 def id_lists(token_ids):
     """A tokenizer's eager output (ragged tensor, tensor or lists) as a
@@ -43,8 +45,7 @@ class PackedTextPreprocessor(keras.layers.Layer):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         # Strings pass through untouched, as in keras-hub preprocessors.
-        self._convert_input_args = False
-        self._allow_non_tensor_positional_args = True
+        keras_compat.accept_non_tensor_inputs(self)
 
     def tokenize(self, texts):
         """Token ids of each text, unpacked: no `[CLS]`/`[SEP]`, no

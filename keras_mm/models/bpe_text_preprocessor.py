@@ -11,6 +11,7 @@ import os
 
 import keras
 
+from keras_mm.backend import keras_compat
 from keras_mm.constructor_config import deserialized
 
 
@@ -57,19 +58,10 @@ def with_vocabulary(tokenizer, vocabulary, merges):
                                 vocabulary, merges)
     ```
     """
-    # Keras' own scope (private; used by its layers for the same reason).
-    from keras.src.utils.tracking import DotNotTrackScope
-
-    # On TensorFlow a layer is also a TF `AutoTrackable`, which would wrap
-    # the dict instead (and the `tokenizers` library refuses the wrapper):
-    # its own switch, as TF's `no_automatic_dependency_tracking` sets it.
-    previous = getattr(tokenizer, "_self_setattr_tracking", True)
-    tokenizer._self_setattr_tracking = False
-    try:
-        with DotNotTrackScope():
-            tokenizer.set_vocabulary_and_merges(vocabulary, merges)
-    finally:
-        tokenizer._self_setattr_tracking = previous
+    # Keras' own tracking would wrap the dict (and on TensorFlow so would
+    # TF's `AutoTrackable`); the `tokenizers` library refuses the wrapper.
+    with keras_compat.untracked_setattr(tokenizer):
+        tokenizer.set_vocabulary_and_merges(vocabulary, merges)
     return tokenizer
 
 

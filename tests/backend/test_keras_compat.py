@@ -70,10 +70,12 @@ def test_accept_non_tensor_inputs_lets_a_layer_take_strings():
     assert int(keras.ops.convert_to_numpy(layer(["a", "b", "c"]))[0]) == 3
 
 
-def test_untracked_scope_hides_layers_set_inside_it():
+def test_untracked_setattr_hides_what_is_set_inside_it():
     holder = keras.layers.Layer()
-    with keras_compat.untracked_scope():
+    with keras_compat.untracked_setattr(holder):
         holder.hidden = keras.layers.Dense(2)
+        holder.table = {"a": 1}
+    assert type(holder.table) is dict
     holder.shown = keras.layers.Dense(2)
     layers = keras_compat.flatten_layers(holder, include_self=False)
     assert holder.shown in layers and holder.hidden not in layers
@@ -199,3 +201,58 @@ def test_adamw_stages_run_in_keras_order_with_keras_arithmetic():
         np.testing.assert_allclose(keras.ops.convert_to_numpy(ours),
                                    keras.ops.convert_to_numpy(theirs),
                                    rtol=1e-6)
+
+
+# Private Keras attributes keras_mm uses; only keras_compat may touch them.
+PRIVATE_KERAS_NAMES = {
+    "_flatten_layers", "_remat_mode", "_trainable_variables",
+    "_non_trainable_variables", "_convert_input_args",
+    "_allow_non_tensor_positional_args", "_self_setattr_tracking",
+    "_loss_tracker", "_update_metrics_variables", "_distribute_strategy",
+    "_clip_gradients", "_apply_weight_decay", "_backend_update_step",
+    "_var_key", "_get_variable_index", "_use_weight_decay", "_momentums",
+    "_velocities",
+}
+
+
+def _internals_outside_keras_compat(root):
+    import ast
+    import os
+
+    found = []
+    for folder, _, files in os.walk(os.path.join(root, "keras_mm")):
+        for name in files:
+            path = os.path.join(folder, name)
+            rel = os.path.relpath(path, root).replace(os.sep, "/")
+            if not name.endswith(".py") or rel.endswith(
+                    "backend/keras_compat.py"):
+                continue
+            with open(path, encoding="utf-8") as f:
+                tree = ast.parse(f.read())
+            for node in ast.walk(tree):
+                module = getattr(node, "module", None) or ""
+                names = [a.name for a in getattr(node, "names", [])
+                         if isinstance(a, ast.alias)]
+                if isinstance(node, ast.ImportFrom) and (
+                        module == "keras.src" or module.startswith(
+                            "keras.src.")):
+                    found.append(f"{rel}:{node.lineno}: from {module}")
+                elif isinstance(node, ast.Import) and any(
+                        n.startswith("keras.src") for n in names):
+                    found.append(f"{rel}:{node.lineno}: import keras.src")
+                elif (isinstance(node, ast.Attribute)
+                      and node.attr in PRIVATE_KERAS_NAMES):
+                    found.append(f"{rel}:{node.lineno}: .{node.attr}")
+                elif (isinstance(node, ast.Constant)
+                      and node.value in PRIVATE_KERAS_NAMES):
+                    found.append(f"{rel}:{node.lineno}: {node.value!r}")
+    return sorted(found)
+
+
+def test_only_keras_compat_touches_keras_internals():
+    import os
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    found = _internals_outside_keras_compat(root)
+    assert found == [], "\n".join(found)
