@@ -197,7 +197,7 @@ def run_training(config, out, decision, source_kind="manifest",
                              report=skipped)
     if len(val_pairs) <= CACHE_HELD_OUT:
         # Passes over the held-out set (before, every epoch, after) then
-        # replay memory instead of re-instantiating the pipeline (~2 s).
+        # replay memory instead of re-instantiating the pipeline.
         val_data = val_data.cache()
     labels, class_names = _labels(val_pairs, train_pairs)
 
