@@ -41,9 +41,11 @@ def random_init_skipped():
     ```
     """
     import keras
-    from keras.src.initializers.random_initializers import RandomInitializer
 
     from keras_mm import backend
+    from keras_mm.backend import keras_compat
+
+    RandomInitializer = keras_compat.random_initializer_class()
 
     original = keras.layers.Layer.add_weight
     variables = backend.native("variables")

@@ -8,6 +8,7 @@ transposes.
 
 from keras import ops
 
+from keras_mm.backend import keras_compat
 from keras_mm.backend.torch import dense
 
 
@@ -16,7 +17,7 @@ def supports(layer):
     projection = layer.projection
     return (projection.data_format == "channels_last"
             and projection.dtype_policy.quantization_mode is None
-            and projection._remat_mode is None)
+            and keras_compat.remat_mode(projection) is None)
 
 
 def call(layer, images):

@@ -26,6 +26,7 @@ import keras
 import torch
 import torch.nn.functional as F
 
+from keras_mm.backend import keras_compat
 from keras_mm.backend.torch import dense
 
 # Keras' torch `dot_product_attention` turns a boolean mask into this
@@ -43,8 +44,8 @@ def supports(block, inputs):
     if block.dtype_policy.variable_dtype != "float32":
         return False
     # Compute dtypes, the block's own included, are checked here.
-    for layer in block._flatten_layers(include_self=True):
-        if layer._remat_mode is not None:
+    for layer in keras_compat.flatten_layers(block):
+        if keras_compat.remat_mode(layer) is not None:
             return False
         if layer.dtype_policy.quantization_mode is not None:
             return False
