@@ -16,6 +16,7 @@ only `"none"`.
 import os
 
 from keras_mm import backend
+from keras_mm.distribution.layout_maps import get_layout_map
 
 KINDS = ("none", "data", "model")
 ENV_ADDRESSES = "KERAS_DISTRIBUTION_JOB_ADDRESSES"
@@ -121,4 +122,5 @@ def configure_distribution(kind="none", mesh=None):
         raise ValueError(_unsupported(backend.name(), kind))
     if native is None:
         return None
-    return native.configure(kind, shape, initialize_multi_process)
+    return native.configure(kind, shape, initialize_multi_process,
+                            get_layout_map)

@@ -211,7 +211,7 @@ class ContrastiveModel(FeedDefaults, CompileDefaults, keras.Model):
             accumulation_steps: int. When > 1, each `fit` batch of k·B
                 examples is processed as k micro-batches of B with the
                 exact contrastive accumulation of
-                `keras_mm.training.contrastive_accumulation`: the update
+                `keras_mm.tasks.contrastive_accumulation`: the update
                 equals one step on the k·B batch, with the activation
                 memory of B.
         """
@@ -239,7 +239,7 @@ class ContrastiveModel(FeedDefaults, CompileDefaults, keras.Model):
         # Exact accumulation replaces the step body (per backend); the
         # default step is untouched otherwise.
         if getattr(self, "accumulation_steps", 1) > 1:
-            from keras_mm.training.contrastive_accumulation import (
+            from keras_mm.tasks.contrastive_accumulation import (
                 accumulated_train_step,
             )
 

@@ -40,7 +40,8 @@ def _feeds_arrays_through_tf_data(x, y, sample_weight):
 
 
 def _arrays_dataset(*args, **kwargs):
-    return backend.native("array_feed").arrays_dataset(*args, **kwargs)
+    return without_autotune_thread(
+        backend.native("array_feed").arrays_dataset(*args, **kwargs))
 
 
 def _quick_close(data):

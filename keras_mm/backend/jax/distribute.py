@@ -15,23 +15,22 @@ def join_processes(addresses, count, process_id):
         _joined.append((addresses, count, process_id))
 
 
-def configure(kind, shape, initialize):
+def configure(kind, shape, initialize, layout_map):
     """Sets (and returns) the `keras.distribution` for `kind`.
 
     `initialize` joins the multi-process job first and returns the number
-    of processes.
+    of processes; `layout_map(device_mesh)` gives the `LayoutMap` of model
+    parallelism.
     """
     if kind == "none":
         keras.distribution.set_distribution(None)
         return None
-    distribution = _distribution(kind, shape, initialize())
+    distribution = _distribution(kind, shape, initialize(), layout_map)
     keras.distribution.set_distribution(distribution)
     return distribution
 
 
-def _distribution(kind, shape, processes):
-    from keras_mm.distribution.layout_maps import get_layout_map
-
+def _distribution(kind, shape, processes, layout_map):
     devices = keras.distribution.list_devices()
     if shape is None:
         shape = (len(devices),) if kind == "data" else (1, len(devices))
@@ -51,5 +50,5 @@ def _distribution(kind, shape, processes):
         return keras.distribution.DataParallel(device_mesh=mesh)
     mesh = keras.distribution.DeviceMesh(shape, ["batch", "model"], devices)
     return keras.distribution.ModelParallel(
-        layout_map=get_layout_map(mesh), batch_dim_name="batch"
+        layout_map=layout_map(mesh), batch_dim_name="batch"
     )

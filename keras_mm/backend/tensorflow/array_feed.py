@@ -9,7 +9,6 @@ Other backends read arrays without tf.data and have no `array_feed`.
 import tensorflow as tf
 
 from keras_mm.backend import keras_compat
-from keras_mm.data.autotune_thread import without_autotune_thread
 
 
 def feeds_arrays(x, y, sample_weight):
@@ -21,10 +20,9 @@ def feeds_arrays(x, y, sample_weight):
 def arrays_dataset(x, y=None, sample_weight=None, batch_size=None,
                    steps=None, shuffle=False, class_weight=None):
     """Keras' dataset for the arrays (batching, per-epoch shuffle, sample
-    and class weights), without the autotuning thread."""
+    and class weights)."""
     adapter = keras_compat.array_data_adapter(
         x, y, sample_weight=sample_weight, batch_size=batch_size,
         steps=steps, shuffle=shuffle, class_weight=class_weight)
-    dataset = adapter.get_tf_dataset().apply(
+    return adapter.get_tf_dataset().apply(
         tf.data.experimental.assert_cardinality(adapter.num_batches))
-    return without_autotune_thread(dataset)

@@ -1,6 +1,6 @@
 """Exact contrastive gradient accumulation as a TensorFlow `train_step`.
 
-The three phases are described in `keras_mm.training.contrastive_accumulation`.
+The three phases are described in `keras_mm.tasks.contrastive_accumulation`.
 """
 
 import tensorflow as tf

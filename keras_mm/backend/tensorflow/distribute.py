@@ -115,11 +115,13 @@ def join_processes(addresses, count, process_id):
     })
 
 
-def configure(kind, shape, initialize):
+def configure(kind, shape, initialize, layout_map):
     """Sets (and returns) the strategy for `kind`; None for `"none"`.
 
-    `initialize` joins the multi-process job first, if there is one.
+    `initialize` joins the multi-process job first, if there is one;
+    `layout_map` is unused (no model parallelism here).
     """
+    del layout_map
     if kind == "none":
         set_strategy(None)
         return None
