@@ -37,7 +37,7 @@ class ContrastiveModel(FeedDefaults, CompileDefaults, keras.Model):
             `"audio"`…) to an encoder model with an `input_keys` attribute
             and a `"pooled_output"` output.
         projection_dim: int. Width of the shared embedding space.
-        projection: str. `"linear"` (CLIP), `"mlp"` (seed 002 §1.2),
+        projection: str. `"linear"` (CLIP), `"mlp"` (a two-layer MLP head),
             `"linear_bias"` or `"identity"`
             (`keras_mm.heads.ModalityProjection`); or a dict giving one
             per modality.
