@@ -12,7 +12,6 @@ import os
 import keras
 import numpy as np
 
-import keras_mm
 from keras_mm.data.text_preprocessor import TextPreprocessor
 from keras_mm.datasets.shapes import make_image_text_pairs
 from keras_mm.evaluation import RetrievalCallback

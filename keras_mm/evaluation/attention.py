@@ -1,9 +1,9 @@
 """Attention maps of a vision transformer's last block.
 
 `keras_mm.layers.TransformerBlock` runs attention through the fused
-`ops.dot_product_attention` and does not return the weights, so they are
-recomputed here from the block's own layer norm and fused QKV projection:
-`softmax(q kᵀ / sqrt(head_dim))` per head.
+`ops.dot_product_attention` and does not return the weights; its
+`attention_weights` recomputes them, and this module turns them into
+per-patch heat maps.
 """
 
 import keras
@@ -16,35 +16,16 @@ def _numpy(x):
     return np.asarray(keras.ops.convert_to_numpy(x), "float32")
 
 
-def _split_heads(block, inputs):
-    qkv = _numpy(block.qkv(block.attention_norm(inputs)))  # (B, T, 3D)
-    batch, tokens = qkv.shape[:2]
-    head_dim = block.hidden_dim // block.num_heads
-    qkv = qkv.reshape(batch, tokens, 3, block.num_heads, head_dim)
-    # Each (B, H, T, D/H).
-    return [qkv[:, :, i].transpose(0, 2, 1, 3) for i in range(3)]
-
-
 def self_attention_weights(block, inputs, padding_mask=None):
-    """Attention probabilities `(B, heads, queries, keys)` of one block.
+    """Attention probabilities `(B, heads, queries, keys)` of one block, as
+    NumPy (`TransformerBlock.attention_weights`).
 
     Args:
         block: a built `keras_mm.layers.TransformerBlock`.
         inputs: `(B, T, hidden_dim)`, the block's input.
         padding_mask: optional bool `(B, T)`; padded keys get weight 0.
     """
-    query, key, _ = _split_heads(block, inputs)
-    scores = query @ key.transpose(0, 1, 3, 2) / np.sqrt(query.shape[-1])
-    tokens = scores.shape[-1]
-    allowed = np.ones(scores.shape, bool)
-    if padding_mask is not None:
-        allowed &= np.asarray(padding_mask, bool)[:, None, None, :]
-    if block.causal:
-        allowed &= np.tril(np.ones((tokens, tokens), bool))
-    scores = np.where(allowed, scores, -np.inf)
-    scores = scores - scores.max(axis=-1, keepdims=True)
-    weights = np.exp(scores)
-    return weights / weights.sum(axis=-1, keepdims=True)
+    return _numpy(block.attention_weights(inputs, padding_mask))
 
 
 def last_block(encoder):

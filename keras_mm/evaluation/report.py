@@ -17,7 +17,6 @@ from keras_mm.evaluation.evaluation_model import model_file
 from keras_mm.evaluation.retrieval_report import embed_pairs
 from keras_mm.evaluation.training_logs import find_training_logs
 from keras_mm.evaluation.training_logs import read_training_logs
-from keras_mm.evaluation.zero_shot import LABEL_HINT
 from keras_mm.evaluation.zero_shot import check_templates
 from keras_mm.evaluation.zero_shot import zero_shot_report
 from keras_mm.metrics.bleu import corpus_bleu

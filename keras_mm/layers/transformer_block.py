@@ -172,6 +172,36 @@ class TransformerBlock(ConstructorConfig, keras.layers.Layer):
             mask = allowed if mask is None else ops.logical_and(mask, allowed)
         return inputs, query, mask
 
+    def attention_weights(self, inputs, padding_mask=None):
+        """Softmax attention weights `(batch, heads, queries, keys)`.
+
+        `call` attends through `ops.dot_product_attention`, which never
+        materialises the weights; this recomputes them from the block's own
+        layer norm and QKV projection, in float32, for probes and figures.
+
+        Args:
+            inputs: the block's input `(batch, tokens, hidden_dim)`.
+            padding_mask: optional bool `(batch, tokens)`; `False` keys get
+                zero weight.
+        """
+        head_dim = self.hidden_dim // self.num_heads
+        tokens = ops.shape(inputs)[1]
+        qkv = self.qkv(self.attention_norm(inputs))
+        qkv = ops.reshape(qkv, (-1, tokens, 3, self.num_heads, head_dim))
+        query = ops.transpose(qkv[:, :, 0], (0, 2, 1, 3))  # (B, H, T, d)
+        key = ops.transpose(qkv[:, :, 1], (0, 2, 3, 1))  # (B, H, d, T)
+        scores = ops.matmul(ops.cast(query, "float32"),
+                            ops.cast(key, "float32"))
+        scores = scores / (head_dim ** 0.5)
+        allowed = ops.ones((tokens, tokens), "bool")
+        if self.causal:
+            allowed = ops.tril(allowed)
+        allowed = allowed[None, None]
+        if padding_mask is not None:
+            allowed = ops.logical_and(
+                allowed, ops.cast(padding_mask, "bool")[:, None, None, :])
+        return ops.softmax(ops.where(allowed, scores, -1e9), axis=-1)
+
     def compute_output_shape(self, inputs_shape, padding_mask_shape=None,
                              query_index_shape=None):
         if query_index_shape is not None:

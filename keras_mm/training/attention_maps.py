@@ -3,9 +3,8 @@
 `TransformerBlock` attends through `keras.ops.dot_product_attention`, which
 never materialises the attention weights. For a fixed probe batch this
 module captures the block's inputs during an ordinary forward call, then
-recomputes the weights from the block's own layers (`attention_norm`,
-`qkv`) with `keras.ops`, so it works on every backend and leaves the block
-untouched. The images are written with TensorFlow's `tf.summary.write`
+asks the block for its weights (`TransformerBlock.attention_weights`), so it
+works on every backend and leaves the block untouched. The images are written with TensorFlow's `tf.summary.write`
 (TensorFlow is a dependency of this package on every backend); the
 `tensorboard` package is needed only to view them.
 """
@@ -14,7 +13,6 @@ import os
 
 import keras
 import numpy as np
-from keras import ops
 
 from keras_mm.backend import keras_compat
 from keras_mm.api_export import keras_mm_export
@@ -32,34 +30,6 @@ def find_layer(model, path):
                 f"No layer {part!r} in {layer.name!r} (path {path!r}).")
         layer = found[0]
     return layer
-
-
-def attention_weights(block, inputs, padding_mask=None):
-    """Softmax attention weights `(batch, heads, queries, keys)` of a block.
-
-    Args:
-        block: a built `keras_mm.layers.TransformerBlock`.
-        inputs: the block's input `(batch, tokens, hidden_dim)`.
-        padding_mask: optional bool `(batch, tokens)`; `False` keys get
-            zero weight.
-    """
-    head_dim = block.hidden_dim // block.num_heads
-    tokens = ops.shape(inputs)[1]
-    qkv = block.qkv(block.attention_norm(inputs))
-    qkv = ops.reshape(qkv, (-1, tokens, 3, block.num_heads, head_dim))
-    query = ops.transpose(qkv[:, :, 0], (0, 2, 1, 3))  # (B, H, T, d)
-    key = ops.transpose(qkv[:, :, 1], (0, 2, 3, 1))  # (B, H, d, T)
-    scores = ops.matmul(ops.cast(query, "float32"), ops.cast(key, "float32"))
-    scores = scores / np.sqrt(head_dim).astype("float32")
-    allowed = ops.ones((tokens, tokens), "bool")
-    if block.causal:
-        allowed = ops.tril(allowed)
-    allowed = allowed[None, None]
-    if padding_mask is not None:
-        allowed = ops.logical_and(
-            allowed, ops.cast(padding_mask, "bool")[:, None, None, :])
-    scores = ops.where(allowed, scores, -1e9)
-    return ops.softmax(scores, axis=-1)
 
 
 def probe_attention(model, layer_path, x):
@@ -85,8 +55,8 @@ def probe_attention(model, layer_path, x):
             del block.call
     if "inputs" not in captured:
         raise ValueError(f"{layer_path!r} was not called by the model.")
-    weights = attention_weights(block, captured["inputs"],
-                                captured["padding_mask"])
+    weights = block.attention_weights(captured["inputs"],
+                                      captured["padding_mask"])
     return keras.ops.convert_to_numpy(weights)
 
 

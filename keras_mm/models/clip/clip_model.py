@@ -7,7 +7,6 @@ from keras_mm.models.vit.vision_transformer_encoder import (
     VisionTransformerEncoder,
 )
 from keras_mm.heads.logit_scale import LogitScale
-from keras_mm.models import weight_mapping as wm
 from keras_mm.tasks.contrastive_model import ContrastiveModel
 
 # OpenAI CLIP's image statistics (every CLIP checkpoint of transformers and
