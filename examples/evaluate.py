@@ -14,6 +14,7 @@ import numpy as np
 
 from keras_mm.data.text_preprocessor import TextPreprocessor
 from keras_mm.datasets.shapes import make_image_text_pairs
+from keras_mm.demos.eval_data import builtin_eval_data
 from keras_mm.evaluation import RetrievalCallback
 from keras_mm.evaluation import embed_long_texts
 from keras_mm.evaluation import evaluate_model
@@ -67,9 +68,11 @@ def main(argv=None):
     model.save(model_path)
 
     # === The report and figures (what `keras-mm eval` writes) ===
-    report = evaluate_model(model_path, "builtin:test",
-                            os.path.join(args.out, "eval"),
-                            num_samples=sizes["held_out"])
+    # Your own files go here as a path (a manifest, an image folder, ...);
+    # the example evaluates on the built-in test split, held in memory.
+    test_split = builtin_eval_data("builtin:test", sizes["held_out"])
+    report = evaluate_model(model_path, test_split,
+                            os.path.join(args.out, "eval"))
     z = report["zero_shot"]
     print(f"zero-shot top-1 {z['top1']:.3f} / top-5 {z['top5']:.3f} "
           f"({z['num_classes']} classes)")
