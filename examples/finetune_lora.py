@@ -21,6 +21,7 @@ from keras_mm.models.clip.quickstart_clip import SEQUENCE_LENGTH
 from keras_mm.models.clip.quickstart_clip import (
     build_quickstart_clip as build_model,
 )
+from keras_mm.quickstart import model_inputs
 
 
 def main(argv=None):
@@ -36,10 +37,7 @@ def main(argv=None):
     preprocessor = keras_mm.data.TextPreprocessor.from_corpus(
         pairs["captions"], vocabulary_size=256,
         sequence_length=SEQUENCE_LENGTH)
-    text = preprocessor(pairs["captions"])
-    data = {"images": pairs["images"].astype("float32"),
-            "token_ids": np.asarray(text["token_ids"], "int32"),
-            "padding_mask": np.asarray(text["padding_mask"], "bool")}
+    data = model_inputs(pairs, preprocessor)
     config = training.TrainConfig(epochs=epochs, batch_size=32,
                                   learning_rate=5e-3, lora_rank=args.rank,
                                   lora_towers=("text",))

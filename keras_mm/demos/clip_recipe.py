@@ -3,13 +3,13 @@
 import json
 import os
 
-import numpy as np
 
 from keras_mm.data.text_preprocessor import TextPreprocessor
 from keras_mm.datasets.splits import image_text_split
 from keras_mm.models.clip.quickstart_clip import IMAGE_SIZE
 from keras_mm.models.clip.quickstart_clip import SEQUENCE_LENGTH
 from keras_mm.models.clip.quickstart_clip import build_quickstart_clip
+from keras_mm.quickstart import model_inputs
 from keras_mm.training.config import TrainConfig
 from keras_mm.training.lora import save_lora_adapter
 from keras_mm.training.trainer import train
@@ -32,10 +32,7 @@ def run_clip(out_dir, size="tiny", seed=0, overrides=(), print_fn=print):
     preprocessor = TextPreprocessor.from_corpus(
         pairs["captions"], vocabulary_size=256,
         sequence_length=SEQUENCE_LENGTH)
-    text = preprocessor(pairs["captions"])
-    data = {"images": pairs["images"].astype("float32"),
-            "token_ids": np.asarray(text["token_ids"], "int32"),
-            "padding_mask": np.asarray(text["padding_mask"], "bool")}
+    data = model_inputs(pairs, preprocessor)
     model, report = train(
         lambda: build_quickstart_clip(
             preprocessor.vocabulary_size, spec["hidden_dim"],
