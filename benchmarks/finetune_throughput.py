@@ -1,0 +1,338 @@
+"""Fine-tuning samples/s of keras_mm (jax, tensorflow, torch) vs
+transformers + peft and open_clip, on a ViT-B/32-size CLIP.
+
+The job users run: a pretrained CLIP (here random weights at full size,
+written as a Hugging Face folder and read back through
+`keras_mm.models.load_pretrained`), image tower frozen, LoRA rank 8 on the
+text tower's attention, AdamW. The peers do the same job their own way:
+(a) transformers' `CLIPModel` from the same folder with peft LoRA rank 8 on
+the text model's q/k/v/out projections (the rest frozen), (b) open_clip
+with `lock_image` and its text tower trained in full. One warm worker per
+contender, interleaved rounds, median reported.
+
+    python benchmarks/finetune_throughput.py [--rounds 3] [--steps 5]
+        [--open-clip-python /path/to/venv/bin/python] [--tiny]
+        [--folder /tmp/clip_b32]
+
+The peers need their own environment (torch, transformers, peft,
+open_clip): see benchmarks/README.md. Without `--open-clip-python` only
+keras_mm is measured.
+"""
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import common  # noqa: E402
+
+BACKENDS = ("jax", "tensorflow", "torch")
+PEERS = ("hf_peft", "open_clip")
+LORA_RANK = 8
+VOCABULARY_SIZE = 49408
+START_TOKEN, END_TOKEN = 49406, 49407
+# CLIP's pixel normalisation, applied by the peers' data side (keras_mm's
+# image tower applies it itself); written out as the peers' environment
+# has no keras_mm.
+OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
+OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
+
+# ViT-B/32 CLIP (OpenAI's sizes) and a small one to check the script.
+SIZES = {
+    "full": dict(image_size=224, patch_size=32, image_width=768,
+                 image_layers=12, image_heads=12, sequence_length=77,
+                 text_width=512, text_layers=12, text_heads=8,
+                 projection_dim=512, batch=32),
+    "tiny": dict(image_size=64, patch_size=16, image_width=64,
+                 image_layers=2, image_heads=2, sequence_length=16,
+                 text_width=64, text_layers=2, text_heads=2,
+                 projection_dim=64, batch=8),
+}
+
+
+def write_clip_folder(folder, size):
+    """A random CLIP of `size` saved as a Hugging Face `CLIPModel` folder,
+    as `keras_mm.testing.write_random_clip` does with one width for both
+    towers (ViT-B/32's towers differ in width and heads)."""
+    import keras_mm
+    from keras_mm.models.clip import CLIPTextPreprocessor
+
+    s = SIZES[size]
+    model = keras_mm.models.clip.build_clip(
+        dict(image_size=s["image_size"], patch_size=s["patch_size"],
+             hidden_dim=s["image_width"], num_layers=s["image_layers"],
+             num_heads=s["image_heads"], activation="quick_gelu",
+             image_mean=OPENAI_MEAN, image_std=OPENAI_STD),
+        dict(vocabulary_size=VOCABULARY_SIZE,
+             sequence_length=s["sequence_length"],
+             hidden_dim=s["text_width"], num_layers=s["text_layers"],
+             num_heads=s["text_heads"], activation="quick_gelu"),
+        projection_dim=s["projection_dim"],
+        preprocessors={
+            "text": CLIPTextPreprocessor.from_merges_file(
+                s["sequence_length"]),
+            "image": keras_mm.models.ImagePreprocessor(s["image_size"],
+                                                       s["image_size"])})
+    keras_mm.models.save_pretrained(model, folder, to="hf")
+
+
+def _random_batch(np, size, steps):
+    """Raw images (0–255, NHWC) and full-length captions: start token,
+    random BPE ids, end-of-text token last (where every contender pools)."""
+    s = SIZES[size]
+    rng = np.random.default_rng(0)
+    n, length = s["batch"] * steps, s["sequence_length"]
+    tokens = rng.integers(1, START_TOKEN, (n, length)).astype("int32")
+    tokens[:, 0], tokens[:, -1] = START_TOKEN, END_TOKEN
+    return {
+        "images": rng.uniform(0, 255, (n, s["image_size"], s["image_size"],
+                                       3)).astype("float32"),
+        "token_ids": tokens,
+        "padding_mask": np.ones((n, length), bool),
+    }
+
+
+def _peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def keras_worker(folder, size, steps):
+    import numpy as np
+
+    import keras_mm
+    from keras_mm.training import enable_lora
+    from keras_mm.training.freezing import freeze_tower
+    from keras_mm.training.freezing import parameter_counts
+
+    batch = SIZES[size]["batch"]
+    model = keras_mm.models.load_pretrained(folder)
+    freeze_tower(model, "image")
+    enable_lora(model, rank=LORA_RANK, towers=["text"])
+    model.compile()  # keras_mm's defaults (AdamW, per-backend settings)
+    trainable = parameter_counts(model)["trainable"]
+    data = _random_batch(np, size, steps)
+    model.fit(data, batch_size=batch, epochs=1, verbose=0)  # warm-up
+
+    def handle(_):
+        start = time.perf_counter()
+        model.fit(data, batch_size=batch, epochs=1, verbose=0)
+        return {"samples_per_s": batch * steps
+                / (time.perf_counter() - start),
+                "trainable_parameters": trainable,
+                "peak_rss_mb": _peak_rss_mb()}
+
+    common.serve_forever(handle)
+
+
+def _torch_inputs(np, torch, size, steps):
+    data = _random_batch(np, size, steps)
+    mean = np.asarray(OPENAI_MEAN, "float32") * 255
+    std = np.asarray(OPENAI_STD, "float32") * 255
+    images = (data["images"] - mean) / std
+    return (torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(),
+            torch.from_numpy(data["token_ids"]).long())
+
+
+def _hf_peft_model(folder):
+    import peft
+    import transformers
+
+    model = transformers.CLIPModel.from_pretrained(folder)
+    model.vision_model.requires_grad_(False)
+    config = peft.LoraConfig(
+        r=LORA_RANK, lora_alpha=LORA_RANK, lora_dropout=0.0,
+        target_modules=(r"text_model\.encoder\.layers\.\d+\.self_attn\."
+                        r"(q_proj|k_proj|v_proj|out_proj)"))
+    model = peft.get_peft_model(model, config)
+
+    def loss(images, tokens):
+        return model(input_ids=tokens, pixel_values=images,
+                     return_loss=True).loss
+
+    return model, loss
+
+
+def _open_clip_model(size):
+    import open_clip
+    from open_clip.loss import ClipLoss
+
+    s = SIZES[size]
+    model = open_clip.model.CLIP(
+        embed_dim=s["projection_dim"],
+        vision_cfg=dict(image_size=s["image_size"],
+                        patch_size=s["patch_size"], width=s["image_width"],
+                        layers=s["image_layers"],
+                        head_width=s["image_width"] // s["image_heads"]),
+        text_cfg=dict(context_length=s["sequence_length"],
+                      vocab_size=VOCABULARY_SIZE, width=s["text_width"],
+                      heads=s["text_heads"], layers=s["text_layers"]),
+        quick_gelu=True, output_dict=True)
+    model.lock_image_tower()
+    clip_loss = ClipLoss()
+
+    def loss(images, tokens):
+        out = model(images, tokens)
+        return clip_loss(out["image_features"], out["text_features"],
+                         out["logit_scale"])
+
+    return model, loss
+
+
+def torch_peer_worker(name, folder, size, steps):
+    import numpy as np
+    import torch
+
+    torch.set_num_threads(os.cpu_count())
+    if name == "hf_peft":
+        model, loss_fn = _hf_peft_model(folder)
+    else:
+        model, loss_fn = _open_clip_model(size)
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    trainable = sum(p.numel() for p in params)
+    optimizer = torch.optim.AdamW(params, lr=5e-4, weight_decay=0.05)
+    images, tokens = _torch_inputs(np, torch, size, steps)
+    batch = SIZES[size]["batch"]
+
+    def step(i):
+        sl = slice(i * batch, (i + 1) * batch)
+        loss = loss_fn(images[sl], tokens[sl])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    for i in range(steps):  # warm-up
+        step(i)
+
+    def handle(_):
+        start = time.perf_counter()
+        for i in range(steps):
+            step(i)
+        return {"samples_per_s": batch * steps
+                / (time.perf_counter() - start),
+                "trainable_parameters": trainable,
+                "peak_rss_mb": _peak_rss_mb()}
+
+    common.serve_forever(handle)
+
+
+def _prepare_folder(folder, size):
+    """Writes the random CLIP folder in a child process (the controller
+    stays free of Keras), unless `folder` already holds one."""
+    if os.path.exists(os.path.join(folder, "config.json")):
+        return
+    subprocess.run(
+        [sys.executable, os.path.abspath(__file__), "--write-folder", folder,
+         "--size", size],
+        check=True, env=common._worker_environ({"KERAS_BACKEND": "jax"}))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="measured rounds (default 3; 1 with --tiny)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="steps per round (default 5; 2 with --tiny)")
+    parser.add_argument("--tiny", action="store_true",
+                        help="a small CLIP, to check the script in minutes")
+    parser.add_argument("--folder", default=None,
+                        help="where the random CLIP folder is written (or "
+                        "reused when it exists); default a temporary one")
+    parser.add_argument("--open-clip-python", default=None,
+                        help="interpreter with torch, transformers, peft "
+                        "and open_clip for the peers")
+    parser.add_argument("--worker", choices=(*BACKENDS, *PEERS))
+    parser.add_argument("--write-folder", default=None,
+                        help=argparse.SUPPRESS)
+    parser.add_argument("--size", choices=tuple(SIZES), default=None,
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    size = args.size or ("tiny" if args.tiny else "full")
+    rounds = args.rounds or (1 if args.tiny else 3)
+    steps = args.steps or (2 if args.tiny else 5)
+    if args.write_folder:
+        return write_clip_folder(args.write_folder, size)
+    if args.worker in PEERS:
+        return torch_peer_worker(args.worker, args.folder, size, steps)
+    if args.worker:
+        return keras_worker(args.folder, size, steps)
+
+    temporary = args.folder is None
+    folder = args.folder or os.path.join(
+        tempfile.mkdtemp(prefix="finetune_clip_"), "clip")
+    try:
+        _prepare_folder(folder, size)
+        figures = _measure(args, folder, size, rounds, steps)
+    finally:
+        if temporary:
+            shutil.rmtree(os.path.dirname(folder), ignore_errors=True)
+    name = "finetune_throughput" + ("_tiny" if size == "tiny" else "")
+    print("wrote", common.write_results(name, figures))
+
+
+def _measure(args, folder, size, rounds, steps):
+    script = os.path.abspath(__file__)
+    worker_args = ["--folder", folder, "--size", size, "--steps", str(steps)]
+    workers = [
+        common.Worker(b, [sys.executable, script, "--worker", b,
+                          *worker_args], env={"KERAS_BACKEND": b})
+        for b in BACKENDS
+    ]
+    if args.open_clip_python:
+        workers += [
+            common.Worker(peer, [args.open_clip_python, script, "--worker",
+                                 peer, *worker_args])
+            for peer in PEERS
+        ]
+    replies = {w.name: [] for w in workers}
+    for _ in range(rounds):
+        for worker in workers:
+            replies[worker.name].append(worker.run("run"))
+    for worker in workers:
+        worker.close()
+
+    samples = {k: [r["samples_per_s"] for r in v] for k, v in
+               replies.items()}
+    median = {k: statistics.median(v) for k, v in samples.items()}
+    ours = {k: v for k, v in median.items() if k in BACKENDS}
+    best = max(ours, key=ours.get)
+    s = SIZES[size]
+    figures = {
+        "size": size,
+        "model": s,
+        "lora_rank": LORA_RANK,
+        "steps": steps,
+        "samples_per_s": median,
+        "rounds": samples,
+        "best_backend": best,
+        "trainable_parameters": {k: v[-1]["trainable_parameters"]
+                                 for k, v in replies.items()},
+        "peak_rss_mb": {k: v[-1]["peak_rss_mb"] for k, v in replies.items()},
+        "machine": common.machine(backend="all", device="cpu"),
+    }
+    peers = {k: v for k, v in median.items() if k in PEERS}
+    if peers:
+        best_peer = max(peers, key=peers.get)
+        figures["best_peer"] = best_peer
+        figures["ratio_best_over_best_peer"] = ours[best] / peers[best_peer]
+        figures["ratio_worst_over_best_peer"] = (
+            min(ours.values()) / peers[best_peer])
+    rows = [(k, f"{median[k]:.1f}", f"{figures['peak_rss_mb'][k]:.0f}",
+             figures["trainable_parameters"][k],
+             f"{median[k] / max(peers.values()):.2f}x" if peers else "-")
+            for k in median]
+    common.print_table(rows, ("contender", "samples/s", "peak RSS MB",
+                              "trainable", "vs best peer"))
+    return figures
+
+
+if __name__ == "__main__":
+    main()
