@@ -104,7 +104,43 @@ def _peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def keras_worker(folder, size, steps):
+def _status_mb(field):
+    """A field of /proc/self/status (VmRSS, VmHWM) in MB, or None."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+class StepMemory:
+    """Peak RSS of the measured steps above the RSS before them: what the
+    step itself holds (activations kept for the backward pass, gradients,
+    temporaries), apart from weights, optimizer state and compilation.
+
+    Linux resets a process' peak RSS (VmHWM) when "5" is written to
+    /proc/self/clear_refs; elsewhere `step_mb` is None."""
+
+    def start(self):
+        try:
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+        except OSError:
+            self.before = None
+            return
+        self.before = _status_mb("VmRSS")
+
+    def step_mb(self):
+        peak = _status_mb("VmHWM")
+        if self.before is None or peak is None:
+            return None
+        return peak - self.before
+
+
+def keras_worker(folder, size, steps, job="finetune"):
     import numpy as np
 
     import keras_mm
@@ -114,20 +150,24 @@ def keras_worker(folder, size, steps):
 
     batch = SIZES[size]["batch"]
     model = keras_mm.models.load_pretrained(folder)
-    freeze_tower(model, "image")
-    enable_lora(model, rank=LORA_RANK, towers=["text"])
+    if job == "finetune":
+        freeze_tower(model, "image")
+        enable_lora(model, rank=LORA_RANK, towers=["text"])
     model.compile()  # keras_mm's defaults (AdamW, per-backend settings)
     trainable = parameter_counts(model)["trainable"]
     data = _random_batch(np, size, steps)
     model.fit(data, batch_size=batch, epochs=1, verbose=0)  # warm-up
+    memory = StepMemory()
 
     def handle(_):
+        memory.start()
         start = time.perf_counter()
         model.fit(data, batch_size=batch, epochs=1, verbose=0)
         return {"samples_per_s": batch * steps
                 / (time.perf_counter() - start),
                 "trainable_parameters": trainable,
-                "peak_rss_mb": _peak_rss_mb()}
+                "peak_rss_mb": _peak_rss_mb(),
+                "step_memory_mb": memory.step_mb()}
 
     common.serve_forever(handle)
 
@@ -211,15 +251,18 @@ def torch_peer_worker(name, folder, size, steps):
 
     for i in range(steps):  # warm-up
         step(i)
+    memory = StepMemory()
 
     def handle(_):
+        memory.start()
         start = time.perf_counter()
         for i in range(steps):
             step(i)
         return {"samples_per_s": batch * steps
                 / (time.perf_counter() - start),
                 "trainable_parameters": trainable,
-                "peak_rss_mb": _peak_rss_mb()}
+                "peak_rss_mb": _peak_rss_mb(),
+                "step_memory_mb": memory.step_mb()}
 
     common.serve_forever(handle)
 
@@ -249,7 +292,13 @@ def main(argv=None):
     parser.add_argument("--open-clip-python", default=None,
                         help="interpreter with torch, transformers, peft "
                         "and open_clip for the peers")
+    parser.add_argument("--no-full-training", action="store_true",
+                        help="skip the reference run of each backend "
+                        "training every weight (memory of a frozen tower "
+                        "against a trained one)")
     parser.add_argument("--worker", choices=(*BACKENDS, *PEERS))
+    parser.add_argument("--job", choices=("finetune", "full_training"),
+                        default="finetune", help=argparse.SUPPRESS)
     parser.add_argument("--write-folder", default=None,
                         help=argparse.SUPPRESS)
     parser.add_argument("--size", choices=tuple(SIZES), default=None,
@@ -263,7 +312,7 @@ def main(argv=None):
     if args.worker in PEERS:
         return torch_peer_worker(args.worker, args.folder, size, steps)
     if args.worker:
-        return keras_worker(args.folder, size, steps)
+        return keras_worker(args.folder, size, steps, args.job)
 
     temporary = args.folder is None
     folder = args.folder or os.path.join(
@@ -298,6 +347,16 @@ def _measure(args, folder, size, rounds, steps):
             replies[worker.name].append(worker.run("run"))
     for worker in workers:
         worker.close()
+    # Not a contender: one round per backend with every weight trained, for
+    # the step memory a frozen image tower and LoRA save.
+    full = {}
+    if not args.no_full_training:
+        for b in BACKENDS:
+            worker = common.Worker(
+                b, [sys.executable, script, "--worker", b, "--job",
+                    "full_training", *worker_args], env={"KERAS_BACKEND": b})
+            full[b] = worker.run("run")
+            worker.close()
 
     samples = {k: [r["samples_per_s"] for r in v] for k, v in
                replies.items()}
@@ -316,8 +375,23 @@ def _measure(args, folder, size, rounds, steps):
         "trainable_parameters": {k: v[-1]["trainable_parameters"]
                                  for k, v in replies.items()},
         "peak_rss_mb": {k: v[-1]["peak_rss_mb"] for k, v in replies.items()},
+        "step_memory_mb": {k: v[-1]["step_memory_mb"]
+                           for k, v in replies.items()},
         "machine": common.machine(backend="all", device="cpu"),
     }
+    if full:
+        figures["full_training"] = {
+            "samples_per_s": {b: r["samples_per_s"] for b, r in full.items()},
+            "peak_rss_mb": {b: r["peak_rss_mb"] for b, r in full.items()},
+            "step_memory_mb": {b: r["step_memory_mb"]
+                               for b, r in full.items()},
+            "trainable_parameters": {b: r["trainable_parameters"]
+                                     for b, r in full.items()},
+        }
+        figures["step_memory_finetune_over_full_training"] = {
+            b: figures["step_memory_mb"][b] / r["step_memory_mb"]
+            for b, r in full.items()
+            if r["step_memory_mb"] and figures["step_memory_mb"][b]}
     peers = {k: v for k, v in median.items() if k in PEERS}
     if peers:
         best_peer = max(peers, key=peers.get)
@@ -325,12 +399,18 @@ def _measure(args, folder, size, rounds, steps):
         figures["ratio_best_over_best_peer"] = ours[best] / peers[best_peer]
         figures["ratio_worst_over_best_peer"] = (
             min(ours.values()) / peers[best_peer])
+    step_mb = figures["step_memory_mb"]
     rows = [(k, f"{median[k]:.1f}", f"{figures['peak_rss_mb'][k]:.0f}",
+             f"{step_mb[k]:.0f}" if step_mb[k] is not None else "-",
              figures["trainable_parameters"][k],
              f"{median[k] / max(peers.values()):.2f}x" if peers else "-")
             for k in median]
+    rows += [(f"{b} (all weights trained)", f"{r['samples_per_s']:.1f}",
+              f"{r['peak_rss_mb']:.0f}",
+              f"{r['step_memory_mb']:.0f}" if r["step_memory_mb"] else "-",
+              r["trainable_parameters"], "-") for b, r in full.items()]
     common.print_table(rows, ("contender", "samples/s", "peak RSS MB",
-                              "trainable", "vs best peer"))
+                              "step MB", "trainable", "vs best peer"))
     return figures
 
 
