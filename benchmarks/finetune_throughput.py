@@ -20,6 +20,8 @@ keras_mm is measured.
 """
 
 import argparse
+import ctypes
+import gc
 import os
 import resource
 import shutil
@@ -122,9 +124,16 @@ class StepMemory:
     temporaries), apart from weights, optimizer state and compilation.
 
     Linux resets a process' peak RSS (VmHWM) when "5" is written to
-    /proc/self/clear_refs; elsewhere `step_mb` is None."""
+    /proc/self/clear_refs; elsewhere `step_mb` is None. Freed heap pages
+    are handed back first (`malloc_trim`), so that the RSS before the steps
+    counts live memory only, not what warm-up and compilation left free."""
 
     def start(self):
+        gc.collect()
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):
+            pass
         try:
             with open("/proc/self/clear_refs", "w") as f:
                 f.write("5")
