@@ -93,6 +93,34 @@ def epoch_dataset(dataset, first, last):
     return dataset.repeat().skip(first).take(last - first)
 
 
+def local_batch_size(batch, count):
+    """Rows of a `batch` one of `count` processes trains on."""
+    if batch % count:
+        raise ValueError(
+            f"batch_size={batch} must divide by the {count} data-parallel "
+            "processes (each trains on an equal part of the global batch)")
+    return batch // count
+
+
+def shard_rows(rows, batch, index, count):
+    """Part `index` of `count` of each global batch of `batch` rows in
+    `rows` (row indices, a whole number of batches), in order."""
+    if count == 1:
+        return rows
+    local = local_batch_size(batch, count)
+    batches = np.asarray(rows).reshape(-1, batch)
+    return batches[:, index * local:(index + 1) * local].reshape(-1)
+
+
+def shard_batches(dataset, batch, index, count):
+    """Part `index` of `count` of each global batch of `dataset`: the
+    batches of `batch` rows are cut into `count` consecutive parts and
+    this process keeps its own."""
+    local = local_batch_size(batch, count)
+    return dataset.unbatch().batch(local, drop_remainder=True).shard(
+        count, index)
+
+
 def epoch_order(n, epoch, seed):
     """The permutation of `n` in-memory rows for `epoch`."""
     return np.random.default_rng([seed, epoch]).permutation(n)
