@@ -14,6 +14,8 @@ from keras_mm.distribution.collectives import synchronize_model
 from keras_mm.distribution.configure import configure_distribution
 from keras_mm.distribution.configure import initialize_multi_process
 from keras_mm.distribution.configure import parse_mesh
+from keras_mm.distribution.data_shards import local_batch_size
+from keras_mm.distribution.data_shards import shard_global_batches
 from keras_mm.distribution.layout_maps import get_layout_map
 from keras_mm.distribution.layout_maps import text_transformer_layout_map
 from keras_mm.distribution.layout_maps import vision_transformer_layout_map

@@ -11,6 +11,8 @@ import sys
 import keras
 import numpy as np
 
+from keras_mm.distribution.data_shards import local_batch_size
+
 _INFINITE = -1
 _UNKNOWN = -2
 
@@ -93,15 +95,6 @@ def epoch_dataset(dataset, first, last):
     return dataset.repeat().skip(first).take(last - first)
 
 
-def local_batch_size(batch, count):
-    """Rows of a `batch` one of `count` processes trains on."""
-    if batch % count:
-        raise ValueError(
-            f"batch_size={batch} must divide by the {count} data-parallel "
-            "processes (each trains on an equal part of the global batch)")
-    return batch // count
-
-
 def shard_rows(rows, batch, index, count):
     """Part `index` of `count` of each global batch of `batch` rows in
     `rows` (row indices, a whole number of batches), in order."""
@@ -110,15 +103,6 @@ def shard_rows(rows, batch, index, count):
     local = local_batch_size(batch, count)
     batches = np.asarray(rows).reshape(-1, batch)
     return batches[:, index * local:(index + 1) * local].reshape(-1)
-
-
-def shard_batches(dataset, batch, index, count):
-    """Part `index` of `count` of each global batch of `dataset`: the
-    batches of `batch` rows are cut into `count` consecutive parts and
-    this process keeps its own."""
-    local = local_batch_size(batch, count)
-    return dataset.unbatch().batch(local, drop_remainder=True).shard(
-        count, index)
 
 
 def epoch_order(n, epoch, seed):

@@ -8,6 +8,8 @@ import warnings
 import keras
 
 from keras_mm.distribution.collectives import process_shard
+from keras_mm.distribution.data_shards import local_batch_size
+from keras_mm.distribution.data_shards import shard_global_batches
 from keras_mm.training import checkpointing
 from keras_mm.training import epoch_data
 from keras_mm.training.attention_maps import AttentionMapLogger
@@ -121,9 +123,9 @@ def train(build_model, data, config=None, validation_data=None,
     # torch data parallel: each process trains on its part of every
     # global batch (elsewhere the backend splits the batch itself).
     shard, shards = process_shard()
-    local_batch = epoch_data.local_batch_size(batch, shards)
-    if is_dataset and shards > 1:
-        data = epoch_data.shard_batches(data, batch, shard, shards)
+    local_batch = local_batch_size(batch, shards)
+    if is_dataset:
+        data = shard_global_batches(data, batch, shard, shards)
     exact = hasattr(model, "contrastive_loss")
     k = config.accumulation_steps
     # Keras' gradient accumulation steps the optimizer (and the schedule)
