@@ -2,11 +2,13 @@
 
 Each run trains the `clip-bench` CLIP (or, with --tiny, a small one) for
 --steps steps of one global batch through Keras' training step: 1 process
-on the whole batch, then 2 processes (`keras-mm launch -n 2`, gloo on CPU,
-NCCL on GPU) on half of it each, with the global-batch loss (embeddings
-all-gathered) and the gradients averaged across processes. The CPU
-threads are split between the processes. Writes
-benchmarks/results/torch_ddp.json with the machine described.
+on the whole batch with every core's thread and with one thread (the
+control: what one process of the next run has), then 2 processes
+(`keras-mm launch -n 2`, gloo on CPU, NCCL on GPU) on half of it each, with
+the global-batch loss (embeddings all-gathered) and the gradients averaged
+across processes; the cores are split between the processes. Writes
+benchmarks/results/torch_ddp.json with the machine described and its load
+average (other jobs on the machine change the figures).
 
     python benchmarks/torch_ddp.py [--steps 10] [--warmup 2] [--tiny]
 """
@@ -94,8 +96,7 @@ def worker(out, steps, warmup, tiny, threads):
                        "loss": float(loss)}, f)
 
 
-def _run(processes, args, out):
-    threads = max(1, (os.cpu_count() or 1) // processes)
+def _run(processes, threads, args, out):
     job = [sys.executable, os.path.abspath(__file__), "--worker", out,
            "--steps", str(args.steps), "--warmup", str(args.warmup),
            "--threads", str(threads)] + (["--tiny"] if args.tiny else [])
@@ -126,14 +127,19 @@ def main(argv=None):
     if args.tiny:
         args.steps, args.warmup = 2, 1
     with tempfile.TemporaryDirectory() as tmp:
-        runs = [_run(n, args, os.path.join(tmp, f"{n}.json"))
-                for n in (1, 2)]
+        load_before = os.getloadavg()
+        cores = os.cpu_count() or 1
+        runs = [_run(n, threads, args, os.path.join(tmp, f"{n}_{threads}"))
+                for n, threads in ((1, cores), (1, max(1, cores // 2)),
+                                   (2, max(1, cores // 2)))]
     figures = {
         "machine": common.machine("torch", "cpu"),
         "model": "tiny" if args.tiny else "clip-bench",
         "global_batch": BATCH, "steps": args.steps, "warmup": args.warmup,
+        "load_average_1_5_15_min": {"before": load_before,
+                                    "after": os.getloadavg()},
         "runs": runs,
-        "speedup_2_vs_1": runs[1]["samples_per_s"] / runs[0]["samples_per_s"],
+        "speedup_2_vs_1": runs[2]["samples_per_s"] / runs[0]["samples_per_s"],
     }
     common.print_table(
         [[r["processes"], r["threads"], r["local_batch"],

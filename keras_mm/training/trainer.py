@@ -8,6 +8,7 @@ import warnings
 import keras
 
 from keras_mm.distribution.collectives import process_shard
+from keras_mm.distribution.collectives import synchronize_model
 from keras_mm.distribution.data_shards import local_batch_size
 from keras_mm.distribution.data_shards import shard_global_batches
 from keras_mm.training import checkpointing
@@ -141,6 +142,8 @@ def train(build_model, data, config=None, validation_data=None,
     if not exact:  # e.g. the stage tasks: their loss and metrics.
         compile_kwargs.update(getattr(model, "compile_kwargs", {}))
     model.compile(optimizer=optimizer, **compile_kwargs)
+    # keras_mm's tasks do this in `compile`; a plain Keras model too.
+    synchronize_model(model)
 
     # === Resume ===
     start_step = 0
