@@ -48,8 +48,9 @@ def _collective(name, run):
         rank, size = replica_info()
         raise LostProcessError(
             f"data-parallel training stopped: the {name} of process "
-            f"{rank} of {size} failed, another process has exited or "
-            f"hung ({str(error).splitlines()[0]}). Rerun the job to resume "
+            f"{rank} of {size} failed; another process has exited, hung "
+            "or sent a tensor of another shape "
+            f"({str(error).splitlines()[0]}). Rerun the job to resume "
             "from its last checkpoint.") from error
 
 
