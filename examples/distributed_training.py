@@ -6,6 +6,12 @@ Run (one machine; --virtual-devices splits the CPU into N devices):
       --distribution model --mesh 4x2 --virtual-devices 8
   KERAS_BACKEND=jax keras-mm launch -n 2 -- \
       python examples/distributed_training.py --distribution data
+  KERAS_BACKEND=torch keras-mm launch -n 2 -- \
+      python examples/distributed_training.py --distribution data
+
+On torch each process is one device (torch.distributed: gloo on CPU, NCCL
+on GPU) and feeds its own part of every global batch; on several hosts,
+start it with torchrun instead of keras-mm launch.
 """
 
 import argparse
@@ -68,7 +74,10 @@ def main(argv=None):
     }
     # tf.data: the one input type every strategy and multi-process JAX take.
     dataset = tf.data.Dataset.from_tensor_slices(inputs).batch(
-        args.batch_size, drop_remainder=True).prefetch(2)
+        args.batch_size, drop_remainder=True)
+    # torch: this process's part of each global batch (elsewhere as is).
+    dataset = keras_mm.distribution.shard_global_batches(
+        dataset, args.batch_size).prefetch(2)
 
     keras.utils.set_random_seed(0)
     model = build_model(text.vocabulary_size, hidden, layers, num_heads=2,

@@ -6,7 +6,9 @@ parallel training on the current backend, and multi-process start-up.
 - TensorFlow: `tf.distribute.MirroredStrategy` (one host) or
   `MultiWorkerMirroredStrategy` (`$TF_CONFIG` with several workers); data
   parallel only.
-- PyTorch: not supported (a clear error).
+- PyTorch: data parallel over processes (`torch.distributed`, gloo on
+  CPU, NCCL on GPU, one process per device), joined from torchrun's
+  variables or Keras' (`keras-mm launch` sets both).
 
 Each backend's code is its `distribute` module
 (`keras_mm/backend/<name>/distribute.py`); a backend without one supports
@@ -85,7 +87,8 @@ def _unsupported(backend_name, kind):
         f"distribution {kind!r} is not supported on the {backend_name} "
         "backend. "
         "Supported: jax (data, model, multi-process), tensorflow (data, "
-        "multi-worker); use KERAS_BACKEND=jax or tensorflow"
+        "multi-worker), torch (data, multi-process); for model "
+        "parallelism use KERAS_BACKEND=jax"
     )
 
 
@@ -104,7 +107,9 @@ def configure_distribution(kind="none", mesh=None):
 
     Returns:
         The `keras.distribution.Distribution` (JAX), the
-        `tf.distribute.Strategy` (TensorFlow), or None for `"none"`.
+        `tf.distribute.Strategy` (TensorFlow), a description of the
+        process group with `rank` and `world_size` (torch), or None for
+        `"none"`.
 
     Example:
     ```python

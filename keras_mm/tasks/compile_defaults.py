@@ -2,6 +2,7 @@
 
 import keras
 
+from keras_mm.distribution.collectives import synchronize_model
 from keras_mm.tasks.jit_defaults import resolve_jit_compile
 
 
@@ -12,6 +13,8 @@ class CompileDefaults:
     - `jit_compile="auto"` (Keras' default) goes through
       `keras_mm.tasks.jit_defaults.resolve_jit_compile` (XLA on
       TensorFlow too);
+    - in a torch process group, the optimizer averages gradients across
+      processes (`keras_mm.distribution.synchronize_model`);
     - `compile_from_config` restores the saved compile arguments, which
       Keras skips for models that override `compile`.
 
@@ -36,6 +39,7 @@ class CompileDefaults:
             self, kwargs.get("jit_compile", "auto"),
             kwargs.get("run_eagerly", False))
         super().compile(optimizer=optimizer, **kwargs)
+        synchronize_model(self)
 
     def compile_from_config(self, config):
         self.compile(**keras.saving.deserialize_keras_object(config))

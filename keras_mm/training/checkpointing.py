@@ -7,6 +7,7 @@ import keras
 import numpy as np
 
 from keras_mm.api_export import keras_mm_export
+from keras_mm.distribution.collectives import process_shard
 from keras_mm.training.variables import named_variables
 
 STATE = "state.json"
@@ -17,8 +18,12 @@ def save_checkpoint(model, directory, step, extra=None):
     """Writes model + optimizer variables and `step`, atomically.
 
     A kill during the write leaves the previous checkpoint intact: files are
-    written under temporary names and renamed (the state file last).
+    written under temporary names and renamed (the state file last). In a
+    torch data-parallel job only process 0 writes (every process holds
+    the same weights); every process restores.
     """
+    if process_shard()[0] != 0:
+        return
     os.makedirs(directory, exist_ok=True)
     arrays = {f"model/{n}": keras.ops.convert_to_numpy(v)
               for n, v in named_variables(model).items()}

@@ -11,6 +11,8 @@ import sys
 import keras
 import numpy as np
 
+from keras_mm.distribution.data_shards import local_batch_size
+
 _INFINITE = -1
 _UNKNOWN = -2
 
@@ -91,6 +93,16 @@ def epoch_dataset(dataset, first, last):
     epoch then runs on into the next pass).
     """
     return dataset.repeat().skip(first).take(last - first)
+
+
+def shard_rows(rows, batch, index, count):
+    """Part `index` of `count` of each global batch of `batch` rows in
+    `rows` (row indices, a whole number of batches), in order."""
+    if count == 1:
+        return rows
+    local = local_batch_size(batch, count)
+    batches = np.asarray(rows).reshape(-1, batch)
+    return batches[:, index * local:(index + 1) * local].reshape(-1)
 
 
 def epoch_order(n, epoch, seed):

@@ -9,6 +9,7 @@ import zlib
 import numpy as np
 
 from keras_mm import backend
+from keras_mm.distribution.collectives import process_shard
 from keras_mm.evaluation.retrieval_callback import RetrievalCallback
 from keras_mm.training import run_folder
 from keras_mm.training import run_options
@@ -217,9 +218,12 @@ def run_training(config, out, decision, source_kind="manifest",
             raise ValueError("--warmup STEPS on streamed data needs --steps "
                              "or --steps-per-epoch")
         derived["warmup_fraction"] = min(1.0, config["warmup_steps"] / total)
+    # In a torch data-parallel job process 0 alone writes the run folder.
+    primary = process_shard()[0] == 0
     train_config = run_options.train_config(
         {**config, **derived}, checkpoint_dir=run.checkpoints,
-        tensorboard_dir=run.logs, resume=decision == "resume")
+        tensorboard_dir=run.logs if primary else "",
+        resume=decision == "resume")
     if not train_config.checkpoint_every:
         # Resumable by default: one checkpoint per epoch (or 100 steps).
         import dataclasses
@@ -239,15 +243,17 @@ def run_training(config, out, decision, source_kind="manifest",
 
     # Recall@K first, so the history, TensorBoard and the progress bar
     # all see it.
-    callbacks = [RetrievalCallback(val_data, same_text_matches=True),
-                 HistoryJson(run.history)]
+    callbacks = [RetrievalCallback(val_data, same_text_matches=True)]
+    if primary:
+        callbacks.append(HistoryJson(run.history))
     trained, result = train(build_model, train_data, train_config,
                             validation_data=val_data, callbacks=callbacks,
                             print_fn=print_fn)
     unused.clear()
     after = _evaluate(trained, val_data, labels, class_names)
     print_fn(f"held-out after training: {_summary(after)}")
-    run_folder.save_model(trained, run.model)
+    if primary:
+        run_folder.save_model(trained, run.model)
     report = {
         "backend": backend.name(),
         "start": start,
@@ -264,6 +270,7 @@ def run_training(config, out, decision, source_kind="manifest",
                      if isinstance(v, (int, float, str, list, dict))},
         "seconds": time.perf_counter() - tick,
     }
-    run_folder.write_json(run.report, report)
-    print_fn(f"wrote {run.model} and {run.report}")
+    if primary:
+        run_folder.write_json(run.report, report)
+        print_fn(f"wrote {run.model} and {run.report}")
     return report

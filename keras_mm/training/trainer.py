@@ -7,6 +7,10 @@ import warnings
 
 import keras
 
+from keras_mm.distribution.collectives import process_shard
+from keras_mm.distribution.collectives import synchronize_model
+from keras_mm.distribution.data_shards import local_batch_size
+from keras_mm.distribution.data_shards import shard_global_batches
 from keras_mm.training import checkpointing
 from keras_mm.training import epoch_data
 from keras_mm.training.attention_maps import AttentionMapLogger
@@ -117,6 +121,12 @@ def train(build_model, data, config=None, validation_data=None,
         data, batch, config.steps_per_epoch, print_fn)
     total_steps = config.steps or steps_per_epoch * config.epochs
     epochs = math.ceil(total_steps / steps_per_epoch)
+    # torch data parallel: each process trains on its part of every
+    # global batch (elsewhere the backend splits the batch itself).
+    shard, shards = process_shard()
+    local_batch = local_batch_size(batch, shards)
+    if is_dataset:
+        data = shard_global_batches(data, batch, shard, shards)
     exact = hasattr(model, "contrastive_loss")
     k = config.accumulation_steps
     # Keras' gradient accumulation steps the optimizer (and the schedule)
@@ -132,6 +142,8 @@ def train(build_model, data, config=None, validation_data=None,
     if not exact:  # e.g. the stage tasks: their loss and metrics.
         compile_kwargs.update(getattr(model, "compile_kwargs", {}))
     model.compile(optimizer=optimizer, **compile_kwargs)
+    # keras_mm's tasks do this in `compile`; a plain Keras model too.
+    synchronize_model(model)
 
     # === Resume ===
     start_step = 0
@@ -198,8 +210,9 @@ def train(build_model, data, config=None, validation_data=None,
         else:
             order = epoch_data.epoch_order(
                 epoch_data.num_examples(data), epoch, config.seed)
+            rows = order[first * batch: last * batch]
             epoch_rows = epoch_data.take_rows(
-                data, order[first * batch: last * batch])
+                data, epoch_data.shard_rows(rows, batch, shard, shards))
             x, y, weights = (tuple(epoch_rows) + (None,))[:3] if isinstance(
                 epoch_rows, tuple) else (epoch_rows, None, None)
         with warnings.catch_warnings():
@@ -208,7 +221,8 @@ def train(build_model, data, config=None, validation_data=None,
             warnings.filterwarnings("ignore", "Your input ran out of data")
             history = model.fit(
                 x, y, sample_weight=weights,
-                batch_size=None if is_dataset else batch, epochs=epoch + 1,
+                batch_size=None if is_dataset else local_batch,
+                epochs=epoch + 1,
                 initial_epoch=epoch, shuffle=False, callbacks=callbacks,
                 verbose=0, validation_data=validation_data,
                 validation_batch_size=(None if validation_is_dataset

@@ -89,6 +89,14 @@ def test_wrong_usage_exits_2_with_one_line(argv, fragment, capsys):
     assert len(err.splitlines()) == 1 and fragment in err
 
 
+def test_process_env_sets_torchruns_variables():
+    env = process_env(1, ["127.0.0.1:4000", "127.0.0.1:4001"], base={})
+    assert (env["RANK"], env["LOCAL_RANK"], env["WORLD_SIZE"]) == (
+        "1", "1", "2")
+    # Process 0 listens for the others on the first address.
+    assert (env["MASTER_ADDR"], env["MASTER_PORT"]) == ("127.0.0.1", "4000")
+
+
 @pytest.mark.skipif(not tuned_environ({}).get("GLIBC_TUNABLES"),
                     reason="glibc tunables only")
 def test_launched_processes_get_glibc_huge_pages():

@@ -37,13 +37,25 @@ def test_none_returns_none_and_leaves_no_distribution():
 
 
 @pytest.mark.skipif(BACKEND != "torch", reason="torch only")
-@pytest.mark.parametrize("kind", ["data", "model"])
-def test_torch_names_the_supported_backends(kind):
+def test_torch_model_parallel_names_the_supported_backends():
     with pytest.raises(ValueError) as error:
-        configure_distribution(kind, "2")
+        configure_distribution("model", "2")
     message = str(error.value)
-    assert "torch" in message and "jax" in message
+    assert "torch (data" in message and "jax" in message
     assert "tensorflow" in message
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="torch only")
+def test_torch_data_parallel_in_one_process(monkeypatch):
+    for name in ("KERAS_DISTRIBUTION_NUM_PROCESSES", "WORLD_SIZE", "RANK"):
+        monkeypatch.delenv(name, raising=False)
+    parallel = configure_distribution("data")
+    assert (parallel.rank, parallel.world_size) == (0, 1)
+    assert configure_distribution("data", "1").world_size == 1
+    # One process per device: the mesh is the number of processes.
+    with pytest.raises(ValueError, match="one process per device"):
+        configure_distribution("data", "2")
+    assert configure_distribution("none") is None
 
 
 @pytest.mark.skipif(BACKEND != "tensorflow", reason="tensorflow only")

@@ -14,7 +14,8 @@ from subprocess_utils import run_bounded
 
 pytestmark = [
     pytest.mark.skipif(keras.config.backend() == "torch",
-                       reason="no multi-process training on torch"),
+                       reason="torch: test_torch_data_parallel.py (each process"
+                       " feeds its own shard)"),
     pytest.mark.large,
 ]
 

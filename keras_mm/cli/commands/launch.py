@@ -2,11 +2,14 @@
 
 Each process gets Keras' multi-process variables
 (`KERAS_DISTRIBUTION_JOB_ADDRESSES` = N free 127.0.0.1 ports,
-`KERAS_DISTRIBUTION_NUM_PROCESSES`, `KERAS_DISTRIBUTION_PROCESS_ID`), which
+`KERAS_DISTRIBUTION_NUM_PROCESSES`, `KERAS_DISTRIBUTION_PROCESS_ID`) and
+the ones torchrun sets (`RANK`, `WORLD_SIZE`, `LOCAL_RANK`, `MASTER_ADDR`
+and `MASTER_PORT` = the first address), which
 `keras_mm.distribution.configure_distribution` turns into
-`keras.distribution.initialize` (JAX) or `$TF_CONFIG` for
-`MultiWorkerMirroredStrategy` (TensorFlow). For a try-out on one machine;
-on several hosts, set the same variables on each host.
+`keras.distribution.initialize` (JAX), `$TF_CONFIG` for
+`MultiWorkerMirroredStrategy` (TensorFlow) or a `torch.distributed`
+process group (torch). For a try-out on one machine; on several hosts,
+set the same variables on each host (or use torchrun on torch).
 """
 
 import argparse
@@ -55,6 +58,11 @@ def process_env(process_id, addresses, cpu_devices=None, base=None):
     env["KERAS_DISTRIBUTION_NUM_PROCESSES"] = str(len(addresses))
     env["KERAS_DISTRIBUTION_PROCESS_ID"] = str(process_id)
     env.pop("TF_CONFIG", None)  # rebuilt from the addresses
+    # torchrun's variables; rank 0 listens on the first address.
+    master_addr, master_port = addresses[0].rsplit(":", 1)
+    env.update(RANK=str(process_id), LOCAL_RANK=str(process_id),
+               WORLD_SIZE=str(len(addresses)), MASTER_ADDR=master_addr,
+               MASTER_PORT=master_port, LOCAL_WORLD_SIZE=str(len(addresses)))
     if cpu_devices:
         flag = f"--xla_force_host_platform_device_count={cpu_devices}"
         env["XLA_FLAGS"] = " ".join(

@@ -62,7 +62,9 @@ def register(subparsers):
                    help="recipe size")
     add_backend_flag(p)
     p.add_argument("--distribution", choices=("none", "data", "model"),
-                   default="none")
+                   default="none", help="data: every backend (torch: one "
+                   "process per device, started by keras-mm launch or "
+                   "torchrun); model: jax")
     p.add_argument("--mesh", help="device mesh, e.g. 2x4 (with "
                    "--distribution data|model)")
     run_options.add_train_flags(p)
@@ -152,10 +154,13 @@ def check_run(args):
 def _run_on_data(args):
     config, start, source_kind, decision = check_run(args)
     _configure_distribution(args.distribution, args.mesh)
+    from keras_mm.distribution import process_shard
     from keras_mm.training.run_folder import RunFolder
 
     run_folder = RunFolder(args.out)
-    run_folder.prepare(config, args.resume, args.overwrite)
+    if process_shard()[0] == 0:
+        run_folder.prepare(config, args.resume, args.overwrite)
+    # Other processes of a torch data-parallel job write nothing here.
     print({"start": f"training from {config['model']} ({start['what']}) "
                     f"into {run_folder.path}",
            "resume": f"resuming {run_folder.path} from its checkpoint",
