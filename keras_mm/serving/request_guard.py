@@ -2,7 +2,7 @@
 
 For every HTTP request, in order: a request id (`X-Request-Id` on every
 response; a 500 names it, and the exception is logged under it, never
-sent), the bearer key, the client's rate, then the body, read whole
+sent), the client's rate, the bearer key, then the body, read whole
 under the size limit and the read timeout, before any parsing. Cache hits
 on `/embed/text` are answered here from stored bytes (see
 `EmbeddingService.cached_text_response`). Every request is timed and
@@ -162,8 +162,9 @@ class RequestGuard:
                                          time.perf_counter() - start)
 
     async def _handle(self, scope, receive, send):
-        self._check_key(scope)
+        # The rate first: guessing keys costs tokens too.
         self._check_rate(scope)
+        self._check_key(scope)
         if scope["method"] not in BODY_METHODS:
             return await self.app(scope, receive, send)
         body = await self._read_body(scope, receive)
