@@ -222,13 +222,14 @@ class EmbeddingService:
         try:
             return self._tokenize(texts)
         except Exception:
-            for i, text in enumerate(texts):
+            for text in texts:
                 try:
                     self._tokenize([text])
                 except Exception as error:
                     raise pp.RequestError(
-                        f"texts[{i}]: the tokenizer could not encode it "
-                        f"({type(error).__name__})", 422) from None
+                        f"texts: the tokenizer could not encode "
+                        f"{text[:40]!r} ({type(error).__name__})",
+                        422) from None
             raise
 
     async def embed_image_bytes(self, blobs, return_cache_hits=False):
