@@ -270,3 +270,14 @@ def test_openapi_describes_the_typed_bodies(client):
     k = body["application/json"]["schema"]["properties"]["k"]
     assert (k["type"], k["minimum"], k["maximum"]) == ("integer", 1, 100)
     assert client.get("/docs").status_code == 200
+
+
+def test_the_head_deadline_holds_on_h11_too(keras_service):
+    from keras_mm.serving.header_timeout import H11HeaderTimeout
+
+    limits = ServingLimits(read_timeout_s=1.0, idle_timeout_s=1.0)
+    with ServerThread(build_app(keras_service, limits=limits),
+                      http=H11HeaderTimeout) as s:
+        received, seconds = _raw(s, b"GET /healthz HTTP/1.1\r\nHo", 10)
+        assert received.startswith(b"HTTP/1.1 408") and seconds < 5
+        assert httpx.get(s.url + "/healthz").status_code == 200
