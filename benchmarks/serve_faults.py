@@ -294,8 +294,10 @@ def main(argv=None):
             "client": "raw asyncio HTTP/1.1, one connection per request",
             "tiny": args.tiny,
         },
-        "machine": common.machine(backend=keras.config.backend(),
-                                  device="cpu"),
+        "machine": {
+            **common.machine(backend=keras.config.backend(), device="cpu"),
+            "load_average_end": [round(x, 2) for x in os.getloadavg()],
+        },
     }
     print(json.dumps({k: v for k, v in figures.items()
                       if k not in ("machine", "setup")}, indent=1))

@@ -237,7 +237,7 @@ def test_a_full_queue_answers_503(keras_service):
 
 def test_api_keys_and_the_rate_limit(keras_service):
     limits = ServingLimits(api_keys=("k-one", "k-two"),
-                           rate_limit_per_s=0.5, rate_limit_burst=3)
+                           rate_limit_per_s=0.01, rate_limit_burst=3)
     with ServerThread(build_app(keras_service, limits=limits)) as s:
         url = s.url + "/embed/text"
         body = {"text": "a red circle"}
