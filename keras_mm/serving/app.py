@@ -43,6 +43,7 @@ from keras_mm.serving import request_models as rm
 from keras_mm.serving.preprocessing import RequestError
 from keras_mm.serving.request_guard import RequestGuard
 from keras_mm.serving.request_guard import internal_error
+from keras_mm.serving.request_guard import log_internal_error
 from keras_mm.serving.serving_limits import DEFAULT_MAX_BODY_BYTES
 from keras_mm.serving.serving_limits import ServingLimits
 
@@ -282,8 +283,10 @@ def build_app(service, max_body_bytes=None, limits=None):
 
     @app.exception_handler(Exception)
     async def server_error(request, error):
-        # The guard logs the exception under this id.
-        return JSONResponse(internal_error(request.state.request_id), 500)
+        # Logged before the answer leaves, under the id the client gets.
+        request_id = request.state.request_id
+        log_internal_error(request_id, request.scope, error)
+        return JSONResponse(internal_error(request_id), 500)
 
     app.state.service = service
     guard = RequestGuard(app, service, limits, known)

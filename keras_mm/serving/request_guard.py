@@ -149,11 +149,11 @@ class RequestGuard:
         except _Answered as answer:
             await _send_json(send_wrapper, answer.status,
                              {"error": answer.message}, answer.headers)
-        except Exception:
-            # Logged here with its id; the client gets the id only.
-            logger.exception("request %s (%s %s) failed", request_id,
-                             scope["method"], path)
+        except Exception as error:
+            # The app's 500 handler logged its own (and answered) before
+            # re-raising; anything else is logged and answered here.
             if status[0] is None:
+                log_internal_error(request_id, scope, error)
                 await _send_json(send_wrapper, 500, internal_error(
                     request_id))
         finally:
@@ -188,6 +188,12 @@ class RequestGuard:
                     "more_body": False}
 
         await self.app(scope, replay, send)
+
+
+def log_internal_error(request_id, scope, error):
+    """Logs an exception under its request id (the client gets the id)."""
+    logger.error("request %s (%s %s) failed", request_id, scope["method"],
+                 scope["path"], exc_info=error)
 
 
 def internal_error(request_id):
