@@ -24,7 +24,7 @@ from pydantic import model_validator
 from keras_mm.serving.preprocessing import RequestError
 from keras_mm.serving.preprocessing import check_unicode
 
-# Pydantic's names for the JSON types a client sent.
+# How an error names the JSON type a client sent.
 _JSON_TYPES = {type(None): "null", bool: "a boolean", int: "an integer",
                float: "a number", str: "a string", list: "an array",
                dict: "an object"}

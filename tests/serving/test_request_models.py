@@ -84,3 +84,26 @@ def test_search_k_is_a_strict_positive_integer(client, text, k):
     assert r.status_code == (200 if good else 422), r.text
     if good:
         assert len(r.json()["results"]) == min(k, 64)
+
+
+def test_field_paths_and_one_line_messages():
+    from keras_mm.serving.preprocessing import RequestError
+    from keras_mm.serving.request_models import field_path
+    from keras_mm.serving.request_models import parse_form
+    from keras_mm.serving.request_models import parse_json
+    from keras_mm.serving.request_models import request_models
+
+    assert field_path(("texts", 2)) == "texts[2]"
+    assert field_path(("a", "b", 0)) == "a.b[0]"
+    models = request_models(max_items=2, max_k=10)
+    with pytest.raises(RequestError) as error:
+        parse_json(models.text, b'{"texts": ["a", 3, 4]}')
+    assert error.value.status == 422
+    assert error.value.message == (
+        "texts: List should have at most 2 items after validation, not 3")
+    assert parse_form(models.search, {"text": "a", "k": "4"}).k == 4
+    with pytest.raises(RequestError, match="k: Input should be a valid "
+                       "integer, unable to parse"):
+        parse_form(models.search, {"text": "a", "k": "2.9"})
+    assert parse_json(models.image, b'{"image": "AAAA"}').values() == [
+        b"\x00\x00\x00"]
