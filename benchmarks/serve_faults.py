@@ -112,7 +112,7 @@ async def _load(url, plan, good, clients):
             try:
                 status, payload = await _request(host, int(port), path,
                                                  body, stall)
-            except (OSError, asyncio.TimeoutError) as error:
+            except (TimeoutError, OSError) as error:
                 status, payload = None, repr(error).encode()
             answers.append({"kind": kind, "i": i, "status": status,
                             "payload": payload,

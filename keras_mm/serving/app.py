@@ -29,7 +29,6 @@ a request id, never the exception. Embedding responses carry
 import base64
 import dataclasses
 import os
-from typing import Optional
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -59,8 +58,8 @@ class EmbeddingResponse(BaseModel):
 class SearchHit(BaseModel):
     rank: int
     score: float
-    image: Optional[str] = None
-    caption: Optional[str] = None
+    image: str | None = None
+    caption: str | None = None
 
 
 class SearchResponse(BaseModel):

@@ -99,7 +99,7 @@ class MicroBatcher:
             try:
                 batch.append(await asyncio.wait_for(self._queue.get(),
                                                     timeout))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
         return batch
 

@@ -12,7 +12,6 @@ import base64
 import binascii
 import dataclasses
 from typing import Annotated
-from typing import Optional
 
 from pydantic import AfterValidator
 from pydantic import BaseModel
@@ -93,8 +92,8 @@ def request_models(max_items=64, max_text_chars=512, max_k=100):
         """`{"texts": [str, ...]}` or `{"text": str}`."""
 
         model_config = strict
-        texts: Optional[list[text_type]] = items()
-        text: Optional[text_type] = None
+        texts: list[text_type] | None = items()
+        text: text_type | None = None
 
         @model_validator(mode="before")
         @classmethod
@@ -109,8 +108,8 @@ def request_models(max_items=64, max_text_chars=512, max_k=100):
         """`{"images": [base64, ...]}` or `{"image": base64}`."""
 
         model_config = strict
-        images: Optional[list[image_type]] = items()
-        image: Optional[image_type] = None
+        images: list[image_type] | None = items()
+        image: image_type | None = None
 
         @model_validator(mode="before")
         @classmethod
@@ -131,8 +130,8 @@ def request_models(max_items=64, max_text_chars=512, max_k=100):
         """`{"text": str, "k": int}` or `{"image": base64, "k": int}`."""
 
         model_config = strict
-        text: Optional[text_type] = None
-        image: Optional[image_type] = None
+        text: text_type | None = None
+        image: image_type | None = None
         k: Annotated[int, Field(ge=1, le=max_k)] = 5
 
         @model_validator(mode="before")

@@ -8,7 +8,6 @@ import shutil
 import subprocess
 
 import httpx
-import pytest
 
 from keras_mm.datasets.shapes import make_image_text_pairs
 from keras_mm.serving.app import build_app

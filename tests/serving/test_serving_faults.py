@@ -194,7 +194,7 @@ def _raw(server, data, wait_s):
             if not chunk:
                 break
             received += chunk
-    except socket.timeout:
+    except TimeoutError:
         received += b"<still open>"
     finally:
         sock.close()
