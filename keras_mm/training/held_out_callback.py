@@ -134,17 +134,17 @@ class HeldOutCallback(RetrievalCallback):
         pixels = self._first_images()
         if not len(pixels):
             return
-        try:
+        try:  # matplotlib draws the grid, tensorboard writes it
             image = grid_image(pixels, media, text, tokens,
                                self.grid_captions, self.num_queries)
+            if self._writer is None:
+                self._writer = SummaryWriter(
+                    os.path.join(self.log_dir, "retrieval"))
         except MissingDependencyError as error:
             warnings.warn(f"no retrieval grid in TensorBoard: {error}",
                           stacklevel=2)
             self.log_dir = None
             return
-        if self._writer is None:
-            self._writer = SummaryWriter(
-                os.path.join(self.log_dir, "retrieval"))
         self._writer.image(GRID_TAG, image[None], step)
         self._writer.flush()
 
