@@ -141,7 +141,8 @@ def plot_attention_maps(path, images, heatmaps, titles=None):
                               vmax=1.0, interpolation="bilinear",
                               extent=(-0.5, size - 0.5, size - 0.5, -0.5))
     bar = figure.colorbar(shown, ax=figure.axes[1::2], fraction=0.05,
-                          pad=0.02, alpha=1.0)
+                          pad=0.02)
+    bar.solids.set_alpha(1.0)  # the colours, not their blend with the image
     bar.set_label("attention (each map scaled to its range)", fontsize=7)
     bar.ax.tick_params(labelsize=7)
     figure.suptitle("attention of the last image block", fontsize=10, y=1.02)
