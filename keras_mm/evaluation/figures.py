@@ -88,9 +88,11 @@ def plot_image_to_text(path, images, captions, ranking, correct,
         text_ax = figure.add_subplot(count, 4, (4 * row + 2, 4 * row + 4))
         text_ax.axis("off")
         shown = distinct_top(ranking[row], correct[row], captions)
-        lines = [(f"{i + 1}. {'✓' if ok else '✗'} "
-                  f"{_wrapped(captions[index])}", CORRECT if ok else WRONG)
-                 for i, (index, ok) in enumerate(shown)]
+        lines = []
+        for i, (index, ok) in enumerate(shown):
+            mark = "✓" if ok else "✗"
+            lines.append((f"{i + 1}. {mark} {_wrapped(captions[index])}",
+                          CORRECT if ok else WRONG))
         if true_captions is not None and not any(ok for _, ok in shown):
             lines.append((f"true: {_wrapped(true_captions[row])}", TRUE))
         for i, (line, color) in enumerate(lines):

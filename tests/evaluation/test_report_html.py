@@ -31,7 +31,8 @@ def test_report_html_embeds_every_figure(tmp_path):
     }
     path = write_report_html(str(tmp_path / "report.html"), report,
                              str(tmp_path))
-    page = open(path, encoding="utf-8").read()
+    with open(path, encoding="utf-8") as f:
+        page = f.read()
     for data in pngs.values():
         assert base64.b64encode(data).decode() in page
     assert page.count("<img") == 2
