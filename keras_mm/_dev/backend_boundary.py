@@ -55,10 +55,6 @@ ALLOWLIST = {
         "torch": "reads open_clip .pt checkpoint files"},
     "keras_mm/models/bert/random_hf_bert.py": {
         "torch": "writes a Hugging Face torch checkpoint fixture"},
-    "keras_mm/training/gradient_norms.py": {
-        "tensorflow": "writes TensorBoard event files"},
-    "keras_mm/training/attention_maps.py": {
-        "tensorflow": "writes TensorBoard event files (PNG summaries)"},
 }
 
 
