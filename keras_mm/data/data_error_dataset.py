@@ -1,0 +1,80 @@
+"""A `tf.data.Dataset` whose iterators raise the reader's own `DataError`.
+
+A `DataError` raised inside `tf.numpy_function` reaches the caller as
+TensorFlow's `InvalidArgumentError`, so `except DataError` would miss it.
+The decoder records each error it raises; iterating the dataset in Python
+(a `for` loop, Keras' jax and torch trainers) turns TensorFlow's error back
+into the recorded one. A graph that consumes the dataset inside a
+`tf.function` (Keras' tensorflow trainer) still sees TensorFlow's error,
+with the same message.
+"""
+
+import threading
+
+
+class DataErrors:
+    """The `DataError`s a decoder raised, by message, for the iterator."""
+
+    def __init__(self):
+        self._errors = {}
+        self._lock = threading.Lock()
+
+    def record(self, error):
+        with self._lock:
+            self._errors.setdefault(str(error), error)
+        return error
+
+    def find(self, message):
+        """The recorded error whose text `message` holds, or None."""
+        with self._lock:
+            for text, error in self._errors.items():
+                if text in message:
+                    return error
+        return None
+
+
+class _Iterator:
+    def __init__(self, iterator, errors):
+        self._iterator = iterator
+        self._errors = errors
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        import tensorflow as tf
+
+        try:
+            return next(self._iterator)
+        except tf.errors.OpError as e:
+            error = self._errors.find(e.message or "")
+            if error is None:
+                raise
+            raise error from None
+
+    def __getattr__(self, name):
+        return getattr(self._iterator, name)
+
+
+def raising_data_errors(dataset, errors):
+    """`dataset`, unchanged, whose Python iterators raise the `DataError`s
+    recorded in `errors` (a `DataErrors`) instead of TensorFlow's.
+
+    Example:
+    ```python
+    errors = DataErrors()
+    ds = raising_data_errors(ds, errors)  # decoders call errors.record(e)
+    for batch in ds:  # raises keras_mm.data.DataError
+        ...
+    ```
+    """
+    from tensorflow.python.data.ops import dataset_ops
+
+    class DataErrorDataset(dataset_ops.UnaryUnchangedStructureDataset):
+        def __init__(self, input_dataset):
+            super().__init__(input_dataset, input_dataset._variant_tensor)
+
+        def __iter__(self):
+            return _Iterator(super().__iter__(), errors)
+
+    return DataErrorDataset(dataset)
