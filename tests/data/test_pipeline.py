@@ -112,3 +112,38 @@ def test_cached_audio_pipeline_counts_each_epoch(builtin, preprocessor,
     assert sizes == [[4, 4], [4, 4]]
     assert report.epochs == [{"undecodable": 1}, {"undecodable": 1}]
     assert os.path.exists(paths["audio"]["train"])
+
+
+def _wav_pairs(tmp_path):
+    from keras_mm.data.media import write_wav
+    from keras_mm.data.pair import Pair
+
+    good = tmp_path / "good.wav"
+    write_wav(str(good), np.zeros(400), 4000)
+    raw = bytearray(good.read_bytes())
+    raw[24:28] = b"\0\0\0\0"  # Sample rate 0.
+    zero = tmp_path / "zero.wav"
+    zero.write_bytes(bytes(raw))
+    return [Pair(str(good), "a low tone", "m.csv, line 2", "audio"),
+            Pair(str(zero), "a high tone", "m.csv, line 3", "audio"),
+            Pair(str(good), "a low tone", "m.csv, line 4", "audio")]
+
+
+def test_raise_mode_raises_data_error_itself(tmp_path, preprocessor):
+    from keras_mm.data.errors import DataError
+
+    ds = make_dataset(_wav_pairs(tmp_path), preprocessor, modality="audio",
+                      batch_size=1, audio_length=400, sample_rate=4000)
+    with pytest.raises(DataError, match=r"m\.csv, line 3: cannot decode "
+                       r"WAV .*zero\.wav.* \(sample rate 0\)"):
+        for _ in ds:
+            pass
+
+
+def test_skip_mode_counts_a_zero_sample_rate(tmp_path, preprocessor):
+    report = ErrorReport(verbose=False)
+    ds = make_dataset(_wav_pairs(tmp_path), preprocessor, modality="audio",
+                      batch_size=1, audio_length=400, sample_rate=16000,
+                      on_error="skip", report=report)
+    assert len(list(ds)) == 2
+    assert report.epochs == [{"undecodable": 1}]
