@@ -33,29 +33,6 @@ class DataErrors:
         return None
 
 
-class _Iterator:
-    def __init__(self, iterator, errors):
-        self._iterator = iterator
-        self._errors = errors
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        import tensorflow as tf
-
-        try:
-            return next(self._iterator)
-        except tf.errors.OpError as e:
-            error = self._errors.find(e.message or "")
-            if error is None:
-                raise
-            raise error from None
-
-    def __getattr__(self, name):
-        return getattr(self._iterator, name)
-
-
 def raising_data_errors(dataset, errors):
     """`dataset`, unchanged, whose Python iterators raise the `DataError`s
     recorded in `errors` (a `DataErrors`) instead of TensorFlow's.
@@ -68,13 +45,30 @@ def raising_data_errors(dataset, errors):
         ...
     ```
     """
+    import tensorflow as tf
     from tensorflow.python.data.ops import dataset_ops
+    from tensorflow.python.data.ops import iterator_ops
+
+    # A true tf.data iterator, so Keras' tensorflow trainer still runs it
+    # inside its compiled step; only Python's `next` is changed.
+    class DataErrorIterator(iterator_ops.OwnedIterator):
+        def __next__(self):
+            try:
+                return super().__next__()
+            except tf.errors.OpError as e:
+                error = errors.find(e.message or "")
+                if error is None:
+                    raise
+                raise error from None
 
     class DataErrorDataset(dataset_ops.UnaryUnchangedStructureDataset):
         def __init__(self, input_dataset):
             super().__init__(input_dataset, input_dataset._variant_tensor)
 
         def __iter__(self):
-            return _Iterator(super().__iter__(), errors)
+            iterator = super().__iter__()
+            if type(iterator) is iterator_ops.OwnedIterator:
+                iterator.__class__ = DataErrorIterator
+            return iterator
 
     return DataErrorDataset(dataset)

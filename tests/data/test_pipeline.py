@@ -147,3 +147,18 @@ def test_skip_mode_counts_a_zero_sample_rate(tmp_path, preprocessor):
                       on_error="skip", report=report)
     assert len(list(ds)) == 2
     assert report.epochs == [{"undecodable": 1}]
+
+
+def test_fit_in_raise_mode_raises_data_error(bad_manifest, preprocessor,
+                                            model):
+    from keras_mm.data.errors import DataError
+
+    good = read_manifest(bad_manifest, on_error="skip",
+                         allow_outside_root=True)
+    ds = make_dataset(good, preprocessor, batch_size=4)
+    # The tensorflow trainer runs the dataset inside a tf.function, where
+    # TensorFlow's own error carries the same message.
+    expected = Exception if keras.backend.backend() == "tensorflow" else (
+        DataError)
+    with pytest.raises(expected, match=r"bad\.csv, line 8: cannot decode"):
+        model.fit(ds, epochs=1, verbose=0)
