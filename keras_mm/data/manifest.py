@@ -41,7 +41,7 @@ def manifest_columns(path, separator=None):
     fmt = manifest_format(path)
     with open(path, encoding="utf-8-sig", errors="replace") as f:
         if fmt != "jsonl":
-            raise_field_limit(MAX_CAPTION_LENGTH + 1)
+            _raise_field_limit(MAX_CAPTION_LENGTH + 1)
             try:
                 header = next(csv.reader(f, delimiter=separator or
                                          delimiter(fmt)), [])
@@ -81,7 +81,7 @@ def _jsonl_rows(text, path):
             yield number, _json_row(line, number, path)
 
 
-def raise_field_limit(limit):
+def _raise_field_limit(limit):
     """Lets csv read fields up to `limit` characters (csv's default is
     131072). The limit is process-wide, so it is only ever raised."""
     if csv.field_size_limit() < limit:
@@ -172,7 +172,7 @@ def parse_manifest(text, path="<manifest>", fmt="csv", media_key="image",
         report = ErrorReport()
     limit = max_text_length or MAX_CAPTION_LENGTH
     # A caption the limit allows must not trip csv's own field limit.
-    raise_field_limit(max(limit, MAX_CAPTION_LENGTH) + 1)
+    _raise_field_limit(max(limit, MAX_CAPTION_LENGTH) + 1)
     pairs = []
     rows = _rows(text, fmt, path, separator)
     while True:

@@ -222,9 +222,9 @@ def read_pairs(path, media_key=None, caption_key=None, label_key=None,
         from keras_mm.data.video_subtitle_pairs import (
             read_video_subtitle_pairs)
 
-        pairs = read_video_subtitle_pairs(path, media_key,
-                                          separator=separator,
-                                          on_error=on_error, report=report)
+        pairs = read_video_subtitle_pairs(
+            path, media_key, separator=separator, on_error=on_error,
+            report=report, allow_outside_root=allow_outside_root)
     elif kind == "webdataset":
         pairs = list(stream_pairs(path, on_error=on_error, report=report)())
     elif kind == "image_folder":

@@ -100,3 +100,17 @@ def test_data_check_reports_paths_outside_the_root(layout):
     report = check_manifest(str(manifest), decode=False)
     assert report["counts"]["outside_root"] == 1
     assert report["outside_root"][0]["line"] == 3
+
+
+def test_video_manifests_are_confined_too(layout):
+    from keras_mm.data.video_subtitle_pairs import read_video_subtitle_pairs
+
+    manifest = layout / "videos.csv"
+    manifest.write_text("video,subtitles\n../clip.mp4,clip.srt\n"
+                        "clip.mp4,/etc/passwd\n")
+    report = ErrorReport(verbose=False)
+    with pytest.raises(DataError, match=r"line 2: '../clip.mp4' is a path "
+                       "leaving"):
+        read_video_subtitle_pairs(str(manifest), on_error="raise")
+    assert read_video_subtitle_pairs(str(manifest), report=report) == []
+    assert report.read_counts == {"outside_root": 2}
