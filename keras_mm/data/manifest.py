@@ -228,7 +228,11 @@ def _to_pair(row, number, path, media_key, text_key, base_dir, modality,
                         kind="missing_file")
     meta = {k: v for k, v in row.items() if k not in (media_key, text_key)}
     if label_key:
-        meta["label"] = str(row[label_key]).strip()
+        label = row[label_key]
+        if label is None or isinstance(label, (dict, list)):
+            raise DataError(path, number, f"{label_key!r} is not a label",
+                            kind="malformed_row")
+        meta["label"] = str(label).strip()
     return Pair(media_path, text, f"{path}, line {number}", modality, meta)
 
 

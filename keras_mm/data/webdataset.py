@@ -41,7 +41,12 @@ def _to_pair(shard, key, members, text_key):
     else:
         raise DataError(shard, None, f"sample {key!r} has no text member",
                         kind="empty_caption")
-    text = str(text).strip()
+    if text is None:
+        text = ""
+    if not isinstance(text, str):  # str() would make a caption of "None".
+        raise DataError(shard, None, f"sample {key!r}: {text_key!r} is not "
+                        "text", kind="malformed_row")
+    text = text.strip()
     if not text:
         raise DataError(shard, None, f"sample {key!r}: empty caption",
                         kind="empty_caption")

@@ -142,3 +142,13 @@ def test_any_text_raises_only_data_error(text, fmt):
     except DataError as e:
         assert e.reason
     _skip(text, fmt)  # Never raises under "skip".
+
+
+def test_null_captions_and_labels_are_errors_not_the_word_none():
+    rows = [{"image": "a.png", "caption": None, "label": "cat"},
+            {"image": "b.png", "caption": "a dog", "label": None},
+            {"image": "c.png", "caption": "a cow", "label": 3}]
+    text = "".join(json.dumps(r) + "\n" for r in rows)
+    pairs, counts = _skip(text, "jsonl", label_key="label")
+    assert [(p.text, p.meta["label"]) for p in pairs] == [("a cow", "3")]
+    assert counts == {"malformed_row": 2}

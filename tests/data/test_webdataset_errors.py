@@ -16,6 +16,7 @@ from keras_mm.data.webdataset import iter_webdataset
 BAD_SAMPLES = st.sampled_from([
     {"json": b"[" * 100_000}, {"json": b"[1]"}, {"json": b"{"},
     {"txt": b"   "}, {}, {"json": b'{"caption": ""}'},
+    {"json": b'{"caption": null}'}, {"json": b'{"caption": 3}'},
 ])
 
 
@@ -52,4 +53,10 @@ def test_nested_json_caption_is_a_data_error(tmp_path):
     path = _shard(tmp_path / "s.tar", [{"json": json.dumps(
         {"caption": "ok"}).encode()}, {"json": b"[" * 100_000}])
     with pytest.raises(DataError, match="sample '.*000001': bad JSON"):
+        list(iter_webdataset(path))
+
+
+def test_a_null_caption_is_not_the_word_none(tmp_path):
+    path = _shard(tmp_path / "s.tar", [{"json": b'{"caption": null}'}])
+    with pytest.raises(DataError, match="empty caption"):
         list(iter_webdataset(path))
