@@ -5,10 +5,13 @@ TensorFlow's `InvalidArgumentError`, so `except DataError` would miss it.
 The decoder records each error it raises; iterating the dataset in Python
 (a `for` loop, Keras' jax and torch trainers) turns TensorFlow's error back
 into the recorded one. A graph that consumes the dataset inside a
-`tf.function` (Keras' tensorflow trainer) still sees TensorFlow's error,
-with the same message.
+`tf.function` (Keras' tensorflow trainer) sees TensorFlow's error, with the
+same message; `raising_data_errors_of` turns it back around such a call
+(keras_mm's tasks wrap `fit`, `evaluate` and `predict` with it).
 """
 
+import contextlib
+import sys
 import threading
 
 
@@ -64,6 +67,7 @@ def raising_data_errors(dataset, errors):
     class DataErrorDataset(dataset_ops.UnaryUnchangedStructureDataset):
         def __init__(self, input_dataset):
             super().__init__(input_dataset, input_dataset._variant_tensor)
+            self.data_errors = errors
 
         def __iter__(self):
             iterator = super().__iter__()
@@ -72,3 +76,29 @@ def raising_data_errors(dataset, errors):
             return iterator
 
     return DataErrorDataset(dataset)
+
+
+@contextlib.contextmanager
+def raising_data_errors_of(*datasets):
+    """Within it, TensorFlow's error for a `DataError` that one of
+    `datasets` (from `raising_data_errors`) recorded is raised as that
+    `DataError`; anything else passes through.
+
+    Example:
+    ```python
+    with raising_data_errors_of(ds):
+        model.fit(ds)  # DataError on every backend
+    ```
+    """
+    try:
+        yield
+    except Exception as e:
+        tf = sys.modules.get("tensorflow")
+        if tf is None or not isinstance(e, tf.errors.OpError):
+            raise
+        for dataset in datasets:
+            errors = getattr(dataset, "data_errors", None)
+            error = errors.find(e.message or "") if errors else None
+            if error is not None:
+                raise error from None
+        raise
