@@ -71,7 +71,8 @@ def make_dataset(pairs, preprocessor, batch_size=32, modality="image",
         on_error: `"raise"` (a `DataError` naming file, line and reason
             stops iteration) or `"skip"` (bad records are dropped, counted
             in `report`, and the counts printed at the end of each epoch).
-        report: `ErrorReport` or None.
+        report: `ErrorReport` or None (one that prints only epochs that
+            skipped a record).
         num_parallel_calls: int or None (AUTOTUNE). Parallel decoders.
 
     Returns:
@@ -93,7 +94,7 @@ def make_dataset(pairs, preprocessor, batch_size=32, modality="image",
         raise ValueError(f"modality must be 'image' or 'audio'. "
                          f"Received: {modality!r}")
     if report is None:
-        report = ErrorReport()
+        report = ErrorReport(verbose="if_skipped")
     parallel = num_parallel_calls or tf.data.AUTOTUNE
     string = tf.TensorSpec((), tf.string)
     if callable(pairs):

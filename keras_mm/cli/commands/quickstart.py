@@ -14,7 +14,8 @@ def register(subparsers):
                    help="folder for the model, exports and summary.json")
     p.add_argument("--size", choices=("tiny", "small", "full"),
                    default="full", help="tiny: seconds (CI); full: the demo")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the data and the initialisation")
     p.set_defaults(run=run)
 
 
