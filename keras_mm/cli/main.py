@@ -73,8 +73,9 @@ def build_parser():
 
 def _prepare(args, console):
     """Picks the backend and quiets the output before the command imports
-    anything heavy; in the installed command, also restarts the process
-    with the tuned allocator (which depends on the backend)."""
+    anything heavy; in the installed command, a command that runs a model
+    also restarts with the tuned allocator (which depends on the backend).
+    Returns `(backend, why)`."""
     from keras_mm.cli import quiet
     from keras_mm.cli.backend_flag import use_backend
 
@@ -87,12 +88,12 @@ def _prepare(args, console):
     backend = use_backend(flag)
     if not args.show_logs:
         quiet.quiet_environ()
-    if console:
+    if console and getattr(args, "uses_backend", False):
         from keras_mm.backend import reexec_with_tuned_allocator
 
         reexec_with_tuned_allocator()  # Returns only if nothing changes.
-        if not args.show_logs:
-            quiet.filter_native_stderr()
+    if console and not args.show_logs:
+        quiet.filter_native_stderr()
     if not args.show_logs:
         quiet.quiet_python()
     return backend
@@ -127,10 +128,10 @@ def main(argv=None, console=False):
 
 
 def console_main():
-    """The installed `keras-mm` command: `main` with the backend chosen
-    before the process restarts itself once with glibc's malloc on
-    transparent huge pages (`keras_mm.backend.host_allocator`; fewer page
-    faults for XLA's step buffers)."""
+    """The installed `keras-mm` command: `main`, where a command that runs
+    a model restarts itself once, after its backend is chosen, with glibc's
+    malloc on transparent huge pages (`keras_mm.backend.host_allocator`;
+    fewer page faults for XLA's step buffers)."""
     sys.exit(main(console=True))
 
 

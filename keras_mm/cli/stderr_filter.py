@@ -24,7 +24,7 @@ import sys
 
 NOISE = re.compile(rb"|".join([
     # absl / glog C++ logs: "I1207 05:23:15.826115   25783 file.cc:31] ...".
-    rb"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ [^ \]]+:\d+\] ",
+    rb"^[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ [^ \]]+:\d+\] ",
     rb"^WARNING: All log messages before absl::InitializeLog\(\)",
     # TensorFlow's CPU feature notice, continued on a second line.
     rb"^To enable the following instructions: .*TensorFlow",

@@ -64,6 +64,7 @@ def _need_file(path):
 
 
 def run_check(args):
+    _need_file(args.manifest)  # Before the readers load.
     from keras_mm.data.check import check_manifest
     from keras_mm.data.check import format_check_report
 
@@ -89,6 +90,7 @@ def run_check(args):
 
 
 def run_shard(args):
+    _need_file(args.manifest)  # Before the readers load.
     from keras_mm.cli.errors import UsageError
     from keras_mm.data.manifest import read_manifest
     from keras_mm.data.webdataset import write_webdataset
@@ -97,7 +99,6 @@ def run_shard(args):
         raise UsageError("keras-mm data shard: --shard-size must be >= 1")
     from keras_mm.data.sources import check_source
 
-    _need_file(args.manifest)
     options = data_options(args)
     columns = check_source(args.manifest, **options)["columns"]
     pairs = read_manifest(args.manifest, columns.media, columns.caption,
