@@ -75,7 +75,7 @@ def _prepare(args, console):
     """Picks the backend and quiets the output before the command imports
     anything heavy; in the installed command, a command that runs a model
     also restarts with the tuned allocator (which depends on the backend).
-    Returns `(backend, why)`."""
+    Returns `(backend, why)`, or None for a command that runs no model."""
     from keras_mm.cli import quiet
     from keras_mm.cli.backend_flag import use_backend
 
@@ -85,10 +85,12 @@ def _prepare(args, console):
     ):
         raise UsageError("keras-mm: --backend must be chosen before Keras "
                          "is imported; set KERAS_BACKEND instead")
-    backend = use_backend(flag)
+    # Other commands (and the jobs `launch` starts) keep Keras' own rule.
+    uses_backend = getattr(args, "uses_backend", False)
+    backend = use_backend(flag) if uses_backend else None
     if not args.show_logs:
         quiet.quiet_environ()
-    if console and getattr(args, "uses_backend", False):
+    if console and uses_backend:
         from keras_mm.backend import reexec_with_tuned_allocator
 
         reexec_with_tuned_allocator()  # Returns only if nothing changes.
@@ -110,7 +112,7 @@ def main(argv=None, console=False):
             raise UsageError("keras-mm: a command is required "
                              "(try: keras-mm quickstart, keras-mm doctor)")
         backend = _prepare(args, console)
-        if getattr(args, "uses_backend", False):
+        if backend is not None:
             from keras_mm.cli.backend_flag import backend_line
 
             print(backend_line(*backend), flush=True)
