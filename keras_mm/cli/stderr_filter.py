@@ -6,7 +6,8 @@ warnings raised in installed libraries.
 keras_mm import, so it starts in milliseconds) with the command's standard
 error piped in. It lives in its own process so that nothing is lost when
 the command crashes: it drains the pipe and exits when every writer has
-closed it. Lines arrive as the command writes them.
+closed it. Lines arrive as the command writes them; an unfinished line
+(a progress bar) once the writer pauses.
 
 Example:
 ```python
@@ -19,6 +20,7 @@ is_noise(b"I0000 00:00:1.2 123 port.cc:153] oneDNN custom operations...\n")
 
 import os
 import re
+import select
 import signal
 import sys
 
@@ -44,13 +46,18 @@ def is_noise(line):
     return bool(NOISE.match(line) or LIBRARY_WARNING.match(line))
 
 
-def copy_without_noise(source, sink):
+def copy_without_noise(source, sink, settle_s=0.2):
     """Copies lines from file descriptor `source` to `sink` until end of
-    file, dropping noise; a line without its newline is written as it
-    arrives (progress bars)."""
+    file, dropping noise. C++ loggers write a line in pieces (LiteRT: the
+    level, the message, then the newline), so a line without its newline
+    is held until `settle_s` passes with nothing more (a progress bar)."""
     pending = b""
     after_warning = False
     while True:
+        if pending and not select.select([source], [], [], settle_s)[0]:
+            os.write(sink, pending)
+            pending = b""
+            continue
         chunk = os.read(source, 65536)
         if not chunk:
             break
@@ -64,9 +71,9 @@ def copy_without_noise(source, sink):
             after_warning = bool(LIBRARY_WARNING.match(line))
             if not is_noise(line):
                 out.append(line + b"\n")
-        if pending and not NOISE.match(pending):
-            out.append(pending)
-            pending = b""
+        if b"\r" in pending:  # Progress redrawn in place: pass it on.
+            done, _, pending = pending.rpartition(b"\r")
+            out.append(done + b"\r")
         if out:
             os.write(sink, b"".join(out))
     if pending and not is_noise(pending):

@@ -75,3 +75,18 @@ def test_quiet_environ_keeps_the_users_values():
     assert env["TF_CPP_MIN_LOG_LEVEL"] == "0"
     assert env["GRPC_VERBOSITY"] == "ERROR"
     assert os.environ is not env
+
+
+def test_a_line_written_in_pieces_is_still_dropped():
+    # LiteRT writes the level, the message and the newline separately.
+    code = (
+        "import os, sys, time\n"
+        "from keras_mm.cli import quiet\n"
+        "quiet.filter_native_stderr()\n"
+        "for piece in (b'INFO: ', b'Created TensorFlow Lite XNNPACK "
+        "delegate for CPU.', b'\\n', b'50%'):\n"
+        "    os.write(2, piece)\n"
+        "    time.sleep(0.01)\n")
+    result = subprocess.run([sys.executable, "-c", code],
+                            capture_output=True, text=True, timeout=60)
+    assert result.stderr == "50%"
