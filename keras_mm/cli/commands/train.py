@@ -108,8 +108,8 @@ def check_run(args):
     """Everything checked before Keras loads: the options, START, the data
     and the run folder. Returns `(config, start, source_kind, decision)`;
     raises UsageError / FileNotFoundError / ValueError (one line each)."""
-    from keras_mm.data.sources import check_source
     from keras_mm.cli.tower_flags import check_tower_names
+    from keras_mm.data.sources import check_source
     from keras_mm.training.run_folder import RunFolder
     from keras_mm.training.start import describe_start
 
