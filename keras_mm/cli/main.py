@@ -53,7 +53,12 @@ def build_parser():
     sets `run=` to a function of the parsed arguments. Modules must not
     import Keras at import time.
     """
-    parser = _Parser(prog="keras-mm", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="keras-mm",
+        description="Multimodal models on Keras 3 (jax, tensorflow, torch): "
+        "train, evaluate, export and serve them on your data.",
+        epilog="`keras-mm COMMAND --help` describes a command's flags; "
+        "`keras-mm doctor` describes this machine.")
     parser.add_argument("--version", action=_Version,
                         help="print the versions of keras-mm, Keras and "
                         "the installed backends, and exit")
