@@ -131,7 +131,8 @@ def model_dataset(pairs, model, batch_size=32, modality=None, shuffle=None,
     import tensorflow as tf
 
     check_on_error(on_error)
-    report = ErrorReport() if report is None else report
+    report = (ErrorReport(verbose="if_skipped") if report is None
+              else report)
     errors = DataErrors()
     modality = modality or model_modality(model)
     load = media_loader(modality, model_preprocessor(model, modality))

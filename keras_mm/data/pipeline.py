@@ -74,7 +74,8 @@ def make_dataset(pairs, preprocessor, batch_size=32, modality="image",
             stops iteration; `except keras_mm.data.DataError` catches it)
             or `"skip"` (bad records are dropped, counted in `report`, and
             the counts printed at the end of each epoch).
-        report: `ErrorReport` or None.
+        report: `ErrorReport` or None (one that prints only epochs that
+            skipped a record).
         num_parallel_calls: int or None (AUTOTUNE). Parallel decoders.
 
     Returns:
@@ -96,7 +97,7 @@ def make_dataset(pairs, preprocessor, batch_size=32, modality="image",
         raise ValueError(f"modality must be 'image' or 'audio'. "
                          f"Received: {modality!r}")
     if report is None:
-        report = ErrorReport()
+        report = ErrorReport(verbose="if_skipped")
     errors = DataErrors()
     parallel = num_parallel_calls or tf.data.AUTOTUNE
     string = tf.TensorSpec((), tf.string)

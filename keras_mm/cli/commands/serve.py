@@ -20,21 +20,31 @@ def register(subparsers):
     p.add_argument("--index-dir", default=None,
                    help="where the index is saved (default: serve_index/ "
                    "in the model's folder; never the data's folder)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000,
+                   help="port to listen on (default: 8000)")
     p.add_argument("--runtime", choices=("keras", "litert"), default=None,
                    help="default: litert for an export folder, else keras")
     p.add_argument("--litert-mode", choices=("float32", "int8"),
-                   default="float32")
+                   default="float32",
+                   help="which exported files to serve (default: float32)")
     p.add_argument("--vocab", default=None,
                    help="vocab.txt (default: next to the model)")
     add_backend_flag(p)
-    p.add_argument("--max-batch-size", type=int, default=32)
-    p.add_argument("--max-wait-ms", type=float, default=2.0)
+    p.add_argument("--max-batch-size", type=int, default=32,
+                   help="most requests batched into one model call "
+                   "(default: 32)")
+    p.add_argument("--max-wait-ms", type=float, default=2.0,
+                   help="how long a request waits for others to batch "
+                   "with (default: 2.0)")
     p.add_argument("--cache-size", type=int, default=4096,
                    help="LRU entries; 0 disables the cache")
-    p.add_argument("--cache-ttl-s", type=float, default=600.0)
-    p.add_argument("--max-body-bytes", type=int, default=4 * 1024 * 1024)
+    p.add_argument("--cache-ttl-s", type=float, default=600.0,
+                   help="seconds a cached embedding is kept (default: 600)")
+    p.add_argument("--max-body-bytes", type=int, default=4 * 1024 * 1024,
+                   help="larger request bodies are refused with 413 "
+                   "(default: 4 MiB)")
     limits = p.add_argument_group(
         "limits", "what one client may ask (bad requests get their own 4xx)")
     limits.add_argument("--max-items", type=int, default=64,
