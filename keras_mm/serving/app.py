@@ -30,6 +30,7 @@ from starlette.responses import JSONResponse
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from keras_mm.serving import filtered_search
 from keras_mm.serving.preprocessing import RequestError
 
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -187,13 +188,18 @@ def build_app(service, max_body_bytes=DEFAULT_MAX_BODY_BYTES):
         text, image = get("text"), get("image")
         if (text is None) == (image is None):
             raise RequestError('send exactly one of "text" or "image"', 422)
+        where = filtered_search.check_filter(get("filter"))
         if text is not None:
             (query,) = await service.embed_texts([text])
             return JSONResponse({"query": "text", "results":
-                                 service.index.search_images(query, k)})
+                                 filtered_search.search(
+                                     service.index, "images", query, k,
+                                     where)})
         (query,) = await service.embed_image_bytes(_image_bytes([image]))
         return JSONResponse({"query": "image", "results":
-                             service.index.search_captions(query, k)})
+                             filtered_search.search(
+                                 service.index, "captions", query, k,
+                                 where)})
 
     async def healthz(request):
         index = service.index
