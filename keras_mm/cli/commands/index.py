@@ -34,8 +34,15 @@ def register(subparsers):
     build.add_argument("--memory-budget-gb", type=float, default=8.0,
                        help="raw vectors above this size are compressed "
                        "with product quantization")
-    build.add_argument("--engine", choices=("local",), default="local",
-                       help="where the model runs: in this process")
+    build.add_argument("--engine", choices=("local", "ray"),
+                       default="local",
+                       help="where the model runs: in this process, or on "
+                       "Ray Data, one replica per CPU slot (ray extra)")
+    build.add_argument("--ray-address", default=None,
+                       help="an existing Ray cluster ('auto' after ray start "
+                       "--head); default: a local one with --replicas CPUs")
+    build.add_argument("--replicas", type=int, default=2,
+                       help="model replicas for --engine ray")
     add_data_flags(build)
     add_backend_flag(build)
     p.set_defaults(run=run, action=None)
@@ -49,19 +56,23 @@ def _check(args):
     if args.action != "build":
         raise UsageError("keras-mm index: an action is required "
                          "(keras-mm index build ...)")
-    for name in ("batch_size", "shard_size"):
+    for name in ("batch_size", "shard_size", "replicas"):
         if getattr(args, name) < 1:
             raise UsageError(f"keras-mm index build: "
                              f"--{name.replace('_', '-')} must be >= 1")
     if args.memory_budget_gb <= 0:
         raise UsageError("keras-mm index build: --memory-budget-gb must be "
                          "> 0")
-    for module in ("faiss", "pyarrow"):
+    modules = ("faiss", "pyarrow") + (("ray",) if args.engine == "ray"
+                                      else ())
+    for module in modules:
         try:
             __import__(module)
         except ImportError:
             raise UsageError(f"keras-mm index build needs {module}: pip "
-                             "install 'keras_mm[index]'") from None
+                             "install 'keras_mm[index]'"
+                             f"{' and keras_mm[ray]' if module == 'ray' else ''}"
+                             ) from None
     pattern = any(c in args.data for c in "{*?[")  # Shard specs.
     if not pattern and not os.path.exists(args.data):
         raise FileNotFoundError(f"No data at {args.data}")
@@ -82,8 +93,6 @@ def run(args):
 
     from keras_mm.data.error_report import ErrorReport
     from keras_mm.data.sources import read_pairs
-    from keras_mm.indexing import build_index
-    from keras_mm.indexing.pair_embedding import build_fingerprint
     from keras_mm.indexing.pair_embedding import pair_embed_fn
     from keras_mm.inference.embedder import Embedder
 
@@ -91,19 +100,41 @@ def run(args):
     pairs = read_pairs(args.data, modality=modality, on_error="skip",
                        report=report, **options)
     skipped = sum(report.totals().values())
-    embedder = Embedder.from_spec(args.model, vocabulary=args.vocab)
-    info = build_index(
-        pairs, pair_embed_fn(embedder, args.modality), args.out,
-        fingerprint=build_fingerprint(args.data, args.model, args.modality,
-                                      options),
-        shard_size=args.shard_size, batch_size=args.batch_size,
-        memory_budget=int(args.memory_budget_gb * 1024**3),
-        description={"model": args.model, "data": args.data,
-                     "modality": args.modality, "skipped": skipped,
-                     "engine": args.engine})
+    batch_size = args.batch_size
+    if args.engine == "ray":
+        from keras_mm.indexing import ray_engine
+
+        ray = ray_engine.connect(args.ray_address, args.replicas)
+        embed = ray_engine.ray_embed_fn(
+            args.model, args.modality, args.vocab, args.replicas,
+            args.batch_size)
+        batch_size = args.shard_size  # Ray Data batches within a shard.
+    else:
+        embed = pair_embed_fn(Embedder.from_spec(
+            args.model, vocabulary=args.vocab), args.modality)
+    try:
+        info = _build(args, pairs, embed, options, batch_size, skipped)
+    finally:
+        if args.engine == "ray" and not args.ray_address:
+            ray.shutdown()
     print(f"[index] {info['count']} x {info['dim']} {args.modality} "
           f"embeddings ({info['rows_reused']} reused, {skipped} unreadable "
           f"rows skipped); {info['index_spec']} index, recall@10 "
           f"{info['recall_at_10']:.3f} on {info['recall_queries']} "
           f"held-out queries; wrote {args.out}", flush=True)
     return 0
+
+
+def _build(args, pairs, embed, options, batch_size, skipped):
+    from keras_mm.indexing import build_index
+    from keras_mm.indexing.pair_embedding import build_fingerprint
+
+    return build_index(
+        pairs, embed, args.out,
+        fingerprint=build_fingerprint(args.data, args.model, args.modality,
+                                      options),
+        shard_size=args.shard_size, batch_size=batch_size,
+        memory_budget=int(args.memory_budget_gb * 1024**3),
+        description={"model": args.model, "data": args.data,
+                     "modality": args.modality, "skipped": skipped,
+                     "engine": args.engine})
