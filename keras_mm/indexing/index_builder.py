@@ -110,6 +110,9 @@ def build_index(pairs, embed, out, fingerprint="", shard_size=10_000,
     else:
         files.write_json(build_json, plan)
 
+    for name in os.listdir(os.path.join(out, files.SHARDS)):
+        if ".tmp-" in name:  # Left by a killed build, mid-write.
+            os.remove(os.path.join(out, files.SHARDS, name))
     start = time.perf_counter()
     shards = range(0, len(rows), shard_size)
     done = [s for s in shards

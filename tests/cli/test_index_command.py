@@ -80,3 +80,54 @@ def test_bad_input_is_one_line_and_exit_2(collection, tmp_path, capsys):
     assert "--shard-size must be >= 1" in capsys.readouterr().err
     assert main(["index"]) == 2
     assert "an action is required" in capsys.readouterr().err
+
+
+@pytest.mark.large
+def test_resumes_after_sigkill(tmp_path):
+    """A build killed with SIGKILL after a few shards resumes from them."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from PIL import Image
+
+    from keras_mm.presets import from_preset
+
+    from_preset("clip-tiny", encoders__image__num_layers=1,
+                encoders__text__num_layers=1).save(tmp_path / "model.keras")
+    lines = ["filepath,title"]
+    for i in range(60):
+        Image.new("RGB", (32, 32), (4 * i, 200 - 3 * i, 60)).save(
+            tmp_path / f"{i}.png")
+        lines.append(f"{i}.png,square {i}")
+    (tmp_path / "photos.csv").write_text("\n".join(lines) + "\n")
+    argv = ["index", "build", "--model", str(tmp_path / "model.keras"),
+            "--data", str(tmp_path / "photos.csv"), "--shard-size", "2",
+            "--batch-size", "2"]
+    shards = tmp_path / "killed" / "shards"
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from keras_mm.cli.main import "
+         "main; sys.exit(main(sys.argv[1:]))", *argv, "--out",
+         str(tmp_path / "killed")], stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and process.poll() is None:
+        if shards.is_dir() and len(list(shards.glob("*.parquet"))) >= 2:
+            break
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    finished = len(list(shards.glob("*.parquet")))
+    assert 2 <= finished < 30, "the build ended before it could be killed"
+    assert not (tmp_path / "killed" / "index.json").exists()
+    assert main(argv + ["--out", str(tmp_path / "killed")]) == 0
+    assert main(argv + ["--out", str(tmp_path / "fresh")]) == 0
+    import json
+
+    info = json.loads((tmp_path / "killed" / "index.json").read_text())
+    assert info["rows_reused"] >= 2 * finished
+    assert info["rows_reused"] + info["rows_embedded"] == 60
+    np.testing.assert_allclose(
+        np.load(tmp_path / "killed" / "embeddings.npy"),
+        np.load(tmp_path / "fresh" / "embeddings.npy"), atol=1e-6)
