@@ -63,16 +63,15 @@ def _check(args):
     if args.memory_budget_gb <= 0:
         raise UsageError("keras-mm index build: --memory-budget-gb must be "
                          "> 0")
-    modules = ("faiss", "pyarrow") + (("ray",) if args.engine == "ray"
-                                      else ())
-    for module in modules:
+    extras = {"faiss": "index", "pyarrow": "index"}
+    if args.engine == "ray":
+        extras["ray"] = "ray"
+    for module, extra in extras.items():
         try:
             __import__(module)
         except ImportError:
             raise UsageError(f"keras-mm index build needs {module}: pip "
-                             "install 'keras_mm[index]'"
-                             f"{' and keras_mm[ray]' if module == 'ray' else ''}"
-                             ) from None
+                             f"install 'keras_mm[{extra}]'") from None
     pattern = any(c in args.data for c in "{*?[")  # Shard specs.
     if not pattern and not os.path.exists(args.data):
         raise FileNotFoundError(f"No data at {args.data}")
