@@ -10,7 +10,7 @@ import numpy as np
 
 from keras_mm.dependency_error import MissingDependencyError
 
-CORRECT, WRONG = "#1a9850", "#d73027"
+CORRECT, WRONG, TRUE = "#1a9850", "#d73027", "#2c3e50"
 
 
 def _figure(width, height):
@@ -27,7 +27,9 @@ def _figure(width, height):
 
 
 def _save(figure, path):
-    figure.savefig(path, dpi=100, bbox_inches="tight", facecolor="white")
+    # `path` may be a binary file object (e.g. for a TensorBoard image).
+    figure.savefig(path, dpi=100, bbox_inches="tight", facecolor="white",
+                   format="png")
     return path
 
 
@@ -41,33 +43,64 @@ def _show_image(ax, image, frame=None):
             spine.set_linewidth(4)
 
 
+def _wrapped(text, width=70, lines=2):
+    return textwrap.fill(textwrap.shorten(" ".join(str(text).split()),
+                                          width * lines, placeholder="…"),
+                         width)
+
+
+def distinct_top(ranking, correct, captions, count=5):
+    """The first `count` entries of one query's `ranking` whose captions
+    read differently (case and spacing folded), with their correctness:
+    `[(caption index, correct), ...]`."""
+    shown, seen = [], set()
+    for index, ok in zip(ranking, correct):
+        key = " ".join(str(captions[index]).split()).casefold()
+        if key in seen:
+            continue
+        seen.add(key)
+        shown.append((int(index), bool(ok)))
+        if len(shown) == count:
+            break
+    return shown
+
+
 def plot_image_to_text(path, images, captions, ranking, correct,
-                       num_queries=4):
-    """Query images with their top-5 retrieved captions, marked ✓ / ✗.
+                       num_queries=4, true_captions=None):
+    """Query images with their top-5 distinct captions, marked ✓ / ✗, and
+    the true caption under a query none of the five matches.
 
     Args:
-        path: output PNG path.
+        path: output PNG path (or a binary file object).
         images: `(N, H, W, 3)` uint8.
         captions: list of N candidate captions.
-        ranking: `(Q, ≥5)` caption indices, best first, for queries 0..Q-1.
+        ranking: `(Q, ≥5)` caption indices, best first, for queries
+            0..Q-1; longer rankings leave room to skip repeated captions.
         correct: `(Q, ≥5)` bools, whether each retrieved caption matches.
+        true_captions: optional list of the Q queries' own captions.
     """
     count = min(num_queries, len(ranking))
-    figure = _figure(9, 1.7 * count)
+    figure = _figure(10, 2.3 * count)
     for row in range(count):
         ax = figure.add_subplot(count, 4, 4 * row + 1)
         _show_image(ax, images[row])
-        ax.set_title(f"query {row}", fontsize=8)
+        ax.set_title(f"query {row + 1}", fontsize=8)
         text_ax = figure.add_subplot(count, 4, (4 * row + 2, 4 * row + 4))
         text_ax.axis("off")
-        for i, index in enumerate(ranking[row][:5]):
-            ok = bool(correct[row][i])
-            line = textwrap.shorten(captions[index], 90, placeholder="…")
-            text_ax.text(0.0, 0.9 - 0.2 * i,
-                         f"{i + 1}. {'✓' if ok else '✗'} {line}",
-                         color=CORRECT if ok else WRONG, fontsize=8,
-                         transform=text_ax.transAxes, va="center")
-    figure.suptitle("image → text: top-5 captions", fontsize=10, y=1.02)
+        shown = distinct_top(ranking[row], correct[row], captions)
+        lines = []
+        for i, (index, ok) in enumerate(shown):
+            mark = "✓" if ok else "✗"
+            lines.append((f"{i + 1}. {mark} {_wrapped(captions[index])}",
+                          CORRECT if ok else WRONG))
+        if true_captions is not None and not any(ok for _, ok in shown):
+            lines.append((f"true: {_wrapped(true_captions[row])}", TRUE))
+        for i, (line, color) in enumerate(lines):
+            text_ax.text(0.0, 1.0 - i / len(lines), line, color=color,
+                         fontsize=7, transform=text_ax.transAxes, va="top")
+    figure.suptitle("image → text: top-5 distinct captions (✓ a match; the "
+                    "true caption is shown under a miss)", fontsize=10,
+                    y=1.02)
     return _save(figure, path)
 
 
@@ -106,8 +139,14 @@ def plot_attention_maps(path, images, heatmaps, titles=None):
         _show_image(bottom, image)
         heat = np.asarray(heatmaps[i], "float32")
         heat = (heat - heat.min()) / max(float(np.ptp(heat)), 1e-12)
-        bottom.imshow(heat, cmap="jet", alpha=0.5, interpolation="bilinear",
-                      extent=(-0.5, size - 0.5, size - 0.5, -0.5))
+        shown = bottom.imshow(heat, cmap="jet", alpha=0.5, vmin=0.0,
+                              vmax=1.0, interpolation="bilinear",
+                              extent=(-0.5, size - 0.5, size - 0.5, -0.5))
+    bar = figure.colorbar(shown, ax=figure.axes[1::2], fraction=0.05,
+                          pad=0.02)
+    bar.solids.set_alpha(1.0)  # the colours, not their blend with the image
+    bar.set_label("attention (each map scaled to its range)", fontsize=7)
+    bar.ax.tick_params(labelsize=7)
     figure.suptitle("attention of the last image block", fontsize=10, y=1.02)
     return _save(figure, path)
 
@@ -137,14 +176,23 @@ def plot_confusion_matrix(path, matrix, class_names, title=None):
 
 
 def plot_training_curves(path, logs):
-    """One panel per metric, with its `val_` twin on the same axes."""
+    """One panel per metric, with its `val_` twin on the same axes.
+
+    Epochs are counted from 1 (a log numbered from 0, as Keras' `History`
+    and `CSVLogger` write it, is shifted); steps are shown as logged.
+    """
     x_key = "epoch" if "epoch" in logs else "step"
+    x_values = np.asarray(logs[x_key], "float64")
+    if x_key == "epoch" and len(x_values) and np.nanmin(x_values) == 0:
+        x_values = x_values + 1
     names = [k for k in logs if k not in ("epoch", "step")
              and not k.startswith("val_")]
     names += [k[4:] for k in logs if k.startswith("val_")
               and k[4:] not in names]
     if not names:
         raise ValueError("The training log has no metric columns.")
+    from matplotlib.ticker import MaxNLocator
+
     columns = min(3, len(names))
     rows = -(-len(names) // columns)
     figure = _figure(4.0 * columns, 3.0 * rows)
@@ -152,11 +200,14 @@ def plot_training_curves(path, logs):
         ax = figure.add_subplot(rows, columns, i + 1)
         for key, style in ((name, "-o"), (f"val_{name}", "--s")):
             if key in logs:
-                x = logs[x_key][:len(logs[key])]
-                ax.plot(x, logs[key], style, markersize=3, label=key)
+                ax.plot(x_values[:len(logs[key])], logs[key], style,
+                        markersize=3, label=key)
         ax.set_xlabel(x_key)
+        ax.set_ylabel(name)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(name, fontsize=9)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
+    figure.tight_layout()
     figure.suptitle("training curves", fontsize=10, y=1.02)
     return _save(figure, path)

@@ -1,4 +1,5 @@
-"""The evaluation behind `keras-mm eval`: a JSON report and PNG figures."""
+"""The evaluation behind `keras-mm eval`: a JSON report, PNG figures and
+one `report.html` gathering them."""
 
 import json
 import os
@@ -14,6 +15,7 @@ from keras_mm.evaluation.eval_data import InMemoryPairs
 from keras_mm.evaluation.eval_data import read_eval_pairs
 from keras_mm.evaluation.evaluation_model import EvaluationModel
 from keras_mm.evaluation.evaluation_model import model_file
+from keras_mm.evaluation.report_html import write_report_html
 from keras_mm.evaluation.retrieval_report import embed_pairs
 from keras_mm.evaluation.training_logs import find_training_logs
 from keras_mm.evaluation.training_logs import read_training_logs
@@ -64,7 +66,8 @@ def evaluate_model(model, data, out_dir="eval_out", zero_shot_data=None,
                    templates=None, vocabulary=None, logs=None,
                    num_samples=None, seed=0, batch_size=64,
                    num_figure_items=4, **data_options):
-    """Evaluates a contrastive model and writes `report.json` + PNGs.
+    """Evaluates a contrastive model; writes `report.json`, PNGs and
+    `report.html` (the numbers and every figure, embedded, in one page).
 
     Retrieval (Recall@1/5/10 both ways, identical captions merged, see
     `keras_mm.metrics.caption_recall_at_k`), captioning by retrieval
@@ -133,7 +136,9 @@ def evaluate_model(model, data, out_dir="eval_out", zero_shot_data=None,
     retrieval = caption_recall_at_k(embedded.images, embedded.texts,
                                     captions)
     n = num_figure_items
-    i2t = _top(embedded.images, embedded.texts)  # (pairs, 5) captions
+    # (pairs, 20) captions: room for the figure to skip captions that read
+    # the same once shortened.
+    i2t = _top(embedded.images, embedded.texts, k=20)
     t2i = _top(embedded.texts[:n], embedded.images)  # (n, 5) images
     i2t_correct = i2t == groups[:, None]
     t2i_correct = groups[t2i] == np.arange(len(t2i))[:, None]
@@ -182,7 +187,8 @@ def evaluate_model(model, data, out_dir="eval_out", zero_shot_data=None,
 
     pixels = _LazyPixels(model, pairs)
     figures.plot_image_to_text(out("retrieval_image_to_text.png"), pixels,
-                               distinct, i2t[:n], i2t_correct[:n], n)
+                               distinct, i2t[:n], i2t_correct[:n], n,
+                               true_captions=captions[:n])
     figures.plot_text_to_image(out("retrieval_text_to_image.png"), pixels,
                                distinct, t2i[:n], t2i_correct[:n], n)
     shown = np.stack([pixels[i] for i in range(min(max(n, 6),
@@ -226,10 +232,12 @@ def evaluate_model(model, data, out_dir="eval_out", zero_shot_data=None,
         "caption_by_retrieval": caption_report,
         "training_log": os.path.abspath(logs) if logs else None,
         "figures": {k: os.path.basename(v) for k, v in paths.items()},
+        "html": "report.html",
         "notes": notes,
         "seconds": time.perf_counter() - start,
     }
     _write_json(os.path.join(out_dir, "report.json"), report)
+    write_report_html(os.path.join(out_dir, "report.html"), report, out_dir)
     return report
 
 

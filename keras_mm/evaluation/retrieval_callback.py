@@ -149,7 +149,10 @@ class RetrievalCallback(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.frequency:
             return
-        report = self.evaluate()
+        self.log_report(epoch, self.evaluate(), logs)
+
+    def log_report(self, epoch, report, logs):
+        """Adds `evaluate`'s `report` to `history` and the epoch `logs`."""
         short = _short_names(media_modality(self.model))
         flat = {
             f"{self.prefix}{short[direction]}_{key}": value

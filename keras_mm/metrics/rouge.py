@@ -1,40 +1,18 @@
-"""ROUGE-1/2/L (precision, recall, F1) averaged over sentence pairs."""
+"""ROUGE-1/2/L (precision, recall, F1) averaged over sentence pairs: a
+thin wrapper over rouge-score."""
 
-import collections
-import re
-
-_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+from keras_mm.dependency_error import MissingDependencyError
 
 
-def rouge_tokenize(text):
-    """Lowercases and keeps runs of ASCII letters and digits as tokens."""
-    return _NOT_ALNUM.sub(" ", text.lower()).split()
-
-
-def _ngrams(tokens, n):
-    return collections.Counter(
-        tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)
-    )
-
-
-def _lcs_length(a, b):
-    # One row of the dynamic programme at a time: O(len(a) * len(b)).
-    previous = [0] * (len(b) + 1)
-    for x in a:
-        current = [0]
-        for j, y in enumerate(b):
-            current.append(previous[j] + 1 if x == y
-                           else max(previous[j + 1], current[j]))
-        previous = current
-    return previous[-1]
-
-
-def _prf(overlap, predicted, reference):
-    precision = overlap / predicted if predicted else 0.0
-    recall = overlap / reference if reference else 0.0
-    total = precision + recall
-    f1 = 2 * precision * recall / total if total else 0.0
-    return precision, recall, f1
+def _scorer(orders):
+    try:
+        from rouge_score import rouge_scorer
+    except ImportError as error:
+        raise MissingDependencyError(
+            "ROUGE needs rouge-score: pip install 'keras_mm[eval]'"
+        ) from error
+    keys = [f"rouge{n}" for n in orders] + ["rougeL"]
+    return keys, rouge_scorer.RougeScorer(keys, use_stemmer=False)
 
 
 def rouge_pair(prediction, reference, orders=(1, 2)):
@@ -42,28 +20,26 @@ def rouge_pair(prediction, reference, orders=(1, 2)):
 
     Returns:
         `{"rouge1": (precision, recall, f1), …, "rougeL": (…)}`.
+
+    Example:
+    ```python
+    keras_mm.metrics.rouge.rouge_pair("the red circle", "a red circle")
+    ```
     """
-    pred = rouge_tokenize(prediction)
-    ref = rouge_tokenize(reference)
-    scores = {}
-    for n in orders:
-        p, r = _ngrams(pred, n), _ngrams(ref, n)
-        overlap = sum((p & r).values())
-        scores[f"rouge{n}"] = _prf(overlap, sum(p.values()), sum(r.values()))
-    scores["rougeL"] = _prf(_lcs_length(pred, ref), len(pred), len(ref))
-    return scores
+    keys, scorer = _scorer(orders)
+    scores = scorer.score(reference, prediction)  # target first
+    return {key: tuple(scores[key]) for key in keys}
 
 
 def rouge_scores(predictions, references, orders=(1, 2)):
     """ROUGE-1, ROUGE-2 and ROUGE-L, each averaged over the pairs.
 
-    Tokens are lowercased runs of `[a-z0-9]` with no stemming, as
-    `rouge_score.rouge_scorer.RougeScorer(use_stemmer=False)` tokenizes.
-    ROUGE-L is the sentence-level LCS score (rouge-score's `"rougeL"`, not
-    the summary-level `"rougeLsum"`). With several references per
-    prediction, the reference with the best F1 counts (as `score_multi`).
-    The corpus value is the plain mean over pairs; rouge-score's
-    `BootstrapAggregator` reports a resampled estimate of that mean instead.
+    Scored by `rouge_score.rouge_scorer.RougeScorer(use_stemmer=False)`:
+    tokens are lowercased runs of `[a-z0-9]`; ROUGE-L is the
+    sentence-level LCS score (`"rougeL"`, not `"rougeLsum"`). With several
+    references per prediction the one with the best F1 counts
+    (`score_multi`). The corpus value is the plain mean over pairs, not
+    rouge-score's resampled `BootstrapAggregator` estimate.
 
     Args:
         predictions: list of str.
@@ -88,18 +64,14 @@ def rouge_scores(predictions, references, orders=(1, 2)):
     if len(predictions) != len(references) or not predictions:
         raise ValueError(
             "predictions and references must be non-empty and of the same "
-            f"length. Received: {len(predictions)} and {len(references)}"
-        )
-    keys = [f"rouge{n}" for n in orders] + ["rougeL"]
+            f"length. Received: {len(predictions)} and {len(references)}")
+    keys, scorer = _scorer(orders)
     totals = {key: [0.0, 0.0, 0.0] for key in keys}
     for prediction, refs in zip(predictions, references):
-        per_reference = [rouge_pair(prediction, r, orders) for r in refs]
+        scores = scorer.score_multi(refs, prediction)
         for key in keys:
-            best = max((s[key] for s in per_reference), key=lambda v: v[2])
-            totals[key] = [t + v for t, v in zip(totals[key], best)]
+            totals[key] = [t + v for t, v in zip(totals[key], scores[key])]
     count = len(predictions)
-    return {
-        key: dict(zip(("precision", "recall", "f1"),
-                      (v / count for v in totals[key])))
-        for key in keys
-    }
+    return {key: dict(zip(("precision", "recall", "f1"),
+                          (v / count for v in totals[key])))
+            for key in keys}

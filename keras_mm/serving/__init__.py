@@ -1,6 +1,6 @@
 """Serving: an HTTP inference service over a keras_mm model.
 
-Needs the `serve` extra (starlette, uvicorn, python-multipart; httpx for
+Needs the `serve` extra (fastapi, uvicorn, python-multipart; httpx for
 the load test). Front: per-modality preprocessing with the training code;
 compute: micro-batched model calls in a worker thread; cache: a bounded
 LRU with a TTL.
@@ -13,6 +13,7 @@ from keras_mm.serving.micro_batcher import MicroBatcher
 from keras_mm.serving.runtimes import KerasRuntime
 from keras_mm.serving.runtimes import LiteRTRuntime
 from keras_mm.serving.search_index import SearchIndex
+from keras_mm.serving.serving_limits import ServingLimits
 from keras_mm.serving.server import ServerThread
 from keras_mm.serving.server import load_service
 from keras_mm.serving.serving_metrics import ServingMetrics

@@ -5,10 +5,12 @@ import concurrent.futures
 import json
 
 import numpy as np
+import pydantic_core
 
 from keras_mm.serving import preprocessing as pp
 from keras_mm.serving.lru_cache import LRUCache
 from keras_mm.serving.micro_batcher import MicroBatcher
+from keras_mm.serving.micro_batcher import QueueFull
 from keras_mm.serving.serving_metrics import ServingMetrics
 
 
@@ -33,10 +35,12 @@ class _CachedEmbedding:
 class EmbeddingService:
     """Embeds texts, images (and audio, if the model has it) for a server.
 
-    Each request item is normalised (its cache key), looked up in a bounded
-    LRU cache, and on a miss queued to its modality's `MicroBatcher`; one
-    worker thread runs every model call, so the event loop never blocks.
-    Texts are tokenised per batch with the model's `TextPreprocessor`.
+    Each request item is validated and normalised (its cache key), looked
+    up in a bounded LRU cache, and on a miss preprocessed on its own
+    (texts tokenised with the model's `TextPreprocessor`, images decoded)
+    before it joins its modality's `MicroBatcher`: a bad item fails its
+    own request, never a batch-mate's. One worker thread runs every model
+    call, so the event loop never blocks.
 
     Args:
         runtime: a `KerasRuntime` or `LiteRTRuntime`.
@@ -48,6 +52,10 @@ class EmbeddingService:
         cache_ttl_s: float. Seconds a cached embedding stays valid.
         max_text_chars: int. Longer texts are refused (422).
         max_items: int. Most texts/images in one request.
+        max_pixels: int. Most pixels an image may declare (checked from
+            its header before decoding; 413 beyond).
+        max_queue: int. Most items waiting for the model per modality; a
+            request that does not fit is answered 503 (retry later).
 
     Example:
     ```python
@@ -58,7 +66,8 @@ class EmbeddingService:
 
     def __init__(self, runtime, text_preprocessor=None, max_batch_size=32,
                  max_wait_ms=2.0, cache_size=4096, cache_ttl_s=600.0,
-                 max_text_chars=512, max_items=64, image_preprocessor=None):
+                 max_text_chars=512, max_items=64, image_preprocessor=None,
+                 max_pixels=pp.DEFAULT_MAX_PIXELS, max_queue=1024):
         self.runtime = runtime
         self.text_preprocessor = text_preprocessor
         # A checkpoint's own resize and crop (`keras_mm.models.
@@ -77,6 +86,8 @@ class EmbeddingService:
                 )
         self.max_text_chars = max_text_chars
         self.max_items = max_items
+        self.max_pixels = max_pixels
+        self.max_queue = max_queue
         self.metrics = ServingMetrics()
         self.cache = LRUCache(cache_size, cache_ttl_s)
         self.metrics.cache = self.cache
@@ -89,6 +100,7 @@ class EmbeddingService:
                 self._batch_fn(m), max_batch_size, max_wait_ms,
                 executor=self.executor,
                 on_batch=lambda n, m=m: self.metrics.observe_batch(m, n),
+                max_pending=max_queue,
             )
             for m in runtime.modalities
         }
@@ -123,9 +135,19 @@ class EmbeddingService:
 
     def _batch_fn(self, modality):
         def run(items):
+            if modality == "text":  # Rows tokenised per request.
+                inputs = {key: np.stack([row[key] for row in items])
+                          for key in items[0]}
+                return list(self.runtime.embed("text", inputs))
             return list(self.embed_now(modality, items))
 
         return run
+
+    def _tokenize(self, texts):
+        """Normalised texts → one `{token_ids, padding_mask}` row each."""
+        batch = pp.text_inputs(self.text_preprocessor, texts)
+        return [{key: value[i] for key, value in batch.items()}
+                for i in range(len(texts))]
 
     # === Async API used by the endpoints ===
 
@@ -145,9 +167,12 @@ class EmbeddingService:
                 f"{self.max_items}", 422,
             )
 
-    async def _embed(self, modality, keyed_items, return_cache_hits):
+    async def _embed(self, modality, keyed_items, return_cache_hits,
+                     prepare=None):
         """`[(cache_key, item)]` → `(N, D)`, via the cache and batcher
-        (and the number of cache hits if `return_cache_hits`)."""
+        (and the number of cache hits if `return_cache_hits`).
+        `prepare(items)`, if given, preprocesses the cache misses (off the
+        event loop) before they are queued."""
         results = [None] * len(keyed_items)
         pending = []
         for i, (key, item) in enumerate(keyed_items):
@@ -156,9 +181,18 @@ class EmbeddingService:
                 results[i] = cached.vector
             else:
                 pending.append((i, key, item))
-        computed = await asyncio.gather(*(
-            self.batchers[modality].submit(item) for _, _, item in pending
-        ))
+        batcher = self.batchers[modality]
+        if not batcher.has_room(len(pending)):
+            raise _busy(batcher)
+        items = [item for _, _, item in pending]
+        if prepare is not None and items:
+            loop = asyncio.get_running_loop()
+            items = await loop.run_in_executor(None, prepare, items)
+        try:
+            computed = await asyncio.gather(*(batcher.submit(item)
+                                              for item in items))
+        except QueueFull:
+            raise _busy(batcher) from None
         for (i, key, _), vector in zip(pending, computed):
             self.cache.put((modality, key), _CachedEmbedding(vector))
             results[i] = vector
@@ -172,11 +206,31 @@ class EmbeddingService:
         self._check_count(texts, "texts")
         lowercase = self.text_preprocessor.lowercase
         keyed = []
-        for text in texts:
-            normalized = pp.normalize_text(text, lowercase,
-                                           self.max_text_chars)
+        for i, text in enumerate(texts):
+            try:
+                normalized = pp.normalize_text(text, lowercase,
+                                               self.max_text_chars)
+            except pp.RequestError as error:
+                raise _item_error("texts", i, error) from None
             keyed.append((normalized, normalized))
-        return await self._embed("text", keyed, return_cache_hits)
+        return await self._embed("text", keyed, return_cache_hits,
+                                 prepare=self._tokenize_each)
+
+    def _tokenize_each(self, texts):
+        """Tokenises a request's texts; one the tokenizer refuses is a 422
+        naming it (and the request), not a failed batch."""
+        try:
+            return self._tokenize(texts)
+        except Exception:
+            for text in texts:
+                try:
+                    self._tokenize([text])
+                except Exception as error:
+                    raise pp.RequestError(
+                        f"texts: the tokenizer could not encode "
+                        f"{text[:40]!r} ({type(error).__name__})",
+                        422) from None
+            raise
 
     async def embed_image_bytes(self, blobs, return_cache_hits=False):
         self._check_modality("image")
@@ -188,11 +242,10 @@ class EmbeddingService:
                 # Decoding can take a while: keep it off the event loop.
                 pixels = await loop.run_in_executor(
                     None, pp.decode_image, blob, self.image_size,
-                    self.image_preprocessor,
+                    self.image_preprocessor, self.max_pixels,
                 )
             except pp.RequestError as error:
-                raise pp.RequestError(f"image {i}: {error.message}",
-                                      error.status) from None
+                raise _item_error("images", i, error) from None
             keyed.append((pp.image_key(pixels), pixels))
         return await self._embed("image", keyed, return_cache_hits)
 
@@ -202,8 +255,11 @@ class EmbeddingService:
         (key,) = self.runtime.input_specs["audio"]
         shape, _ = self.runtime.input_specs["audio"][key]
         keyed = []
-        for clip in clips:
-            array = pp.audio_array(clip, shape)
+        for i, clip in enumerate(clips):
+            try:
+                array = pp.audio_array(clip, shape)
+            except pp.RequestError as error:
+                raise _item_error("audio", i, error) from None
             keyed.append((pp.image_key(array), array))
         return await self._embed("audio", keyed, return_cache_hits)
 
@@ -215,14 +271,16 @@ class EmbeddingService:
         if not self.cache.max_size or "text" not in self.modalities:
             return None
         try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
+            # The endpoint's parser: strict JSON, bounded nesting.
+            data = pydantic_core.from_json(body)
+        except ValueError:
             return None
         if type(data) is not dict:
             return None
         # The same precedence as the endpoint: "texts", then "text".
-        texts = (data["texts"] if "texts" in data
-                 else [data["text"]] if "text" in data else None)
+        # Exactly one of "texts" and "text", as the endpoint requires.
+        texts = (data["texts"] if data.keys() == {"texts"}
+                 else [data["text"]] if data.keys() == {"text"} else None)
         if (type(texts) is not list or not texts
                 or len(texts) > self.max_items):
             return None
@@ -247,3 +305,17 @@ class EmbeddingService:
 
     def close(self):
         self.executor.shutdown(wait=False)
+
+
+def _item_error(field, i, error):
+    """An item's error, prefixed with its field path (`texts[2]: ...`)."""
+    return pp.RequestError(f"{field}[{i}]: {error.message}", error.status,
+                           error.headers)
+
+
+def _busy(batcher):
+    return pp.RequestError(
+        f"the server is busy ({batcher.pending} items queued, limit "
+        f"{batcher.max_pending}); retry shortly", 503,
+        {"retry-after": "1"},
+    )

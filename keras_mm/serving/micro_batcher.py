@@ -3,6 +3,10 @@
 import asyncio
 
 
+class QueueFull(Exception):
+    """The batcher already holds `max_pending` items."""
+
+
 class MicroBatcher:
     """Collects items submitted by concurrent coroutines into batches.
 
@@ -12,6 +16,10 @@ class MicroBatcher:
     in `executor`, never on the event loop. While it runs, new items queue
     up, so under load batches fill without waiting.
 
+    Items should be validated and preprocessed before `submit`. Should
+    `fn` still fail on a batch, each item of it is retried alone, so only
+    the items that fail by themselves get the error, never a batch-mate.
+
     Args:
         fn: callable, list of items -> list of results.
         max_batch_size: int. Largest batch handed to `fn`.
@@ -19,6 +27,8 @@ class MicroBatcher:
         executor: a `concurrent.futures.Executor` (one thread keeps model
             calls serial); None uses the loop's default executor.
         on_batch: optional callable(batch_size), e.g. a metrics hook.
+        max_pending: int. Most items queued or running at once; `submit`
+            beyond it raises `QueueFull` (None: unbounded).
 
     Example:
     ```python
@@ -28,7 +38,7 @@ class MicroBatcher:
     """
 
     def __init__(self, fn, max_batch_size=32, max_wait_ms=2.0,
-                 executor=None, on_batch=None):
+                 executor=None, on_batch=None, max_pending=None):
         if max_batch_size < 1:
             raise ValueError(
                 f"max_batch_size must be >= 1. Received: {max_batch_size}"
@@ -42,6 +52,9 @@ class MicroBatcher:
         self.max_wait_s = max_wait_ms / 1000.0
         self.executor = executor
         self.on_batch = on_batch
+        self.max_pending = max_pending
+        # Items submitted whose result is not delivered yet.
+        self.pending = 0
         self._loop = None
         self._queue = None
         self._worker = None
@@ -55,12 +68,23 @@ class MicroBatcher:
             self._queue = asyncio.Queue()
             self._worker = loop.create_task(self._run())
 
+    def has_room(self, count):
+        """Whether `count` more items fit under `max_pending`."""
+        return (self.max_pending is None
+                or self.pending + count <= self.max_pending)
+
     async def submit(self, item):
         """Waits for and returns `fn`'s result for `item`."""
+        if not self.has_room(1):
+            raise QueueFull(f"{self.pending} items are queued")
         self._ensure_worker()
         future = self._loop.create_future()
-        await self._queue.put((item, future))
-        return await future
+        self.pending += 1
+        try:
+            self._queue.put_nowait((item, future))
+            return await future
+        finally:
+            self.pending -= 1
 
     async def _collect(self):
         batch = [await self._queue.get()]
@@ -75,7 +99,7 @@ class MicroBatcher:
             try:
                 batch.append(await asyncio.wait_for(self._queue.get(),
                                                     timeout))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
         return batch
 
@@ -88,19 +112,39 @@ class MicroBatcher:
             if self.on_batch is not None:
                 self.on_batch(len(batch))
             try:
-                results = await self._loop.run_in_executor(
-                    self.executor, self.fn, [item for item, _ in batch]
-                )
-                if len(results) != len(batch):
-                    raise RuntimeError(
-                        f"batch function returned {len(results)} results "
-                        f"for {len(batch)} items"
-                    )
-            except Exception as error:  # Every waiter gets the error.
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
+                results = await self._call([item for item, _ in batch])
+            except Exception as error:
+                if len(batch) == 1:
+                    _deliver(batch[0][1], error=error)
+                    continue
+                # One item may have poisoned the call: alone, each gets
+                # its own result or its own error.
+                for item, future in batch:
+                    try:
+                        (result,) = await self._call([item])
+                    except Exception as item_error:
+                        _deliver(future, error=item_error)
+                    else:
+                        _deliver(future, result)
                 continue
             for (_, future), result in zip(batch, results):
-                if not future.done():
-                    future.set_result(result)
+                _deliver(future, result)
+
+    async def _call(self, items):
+        results = await self._loop.run_in_executor(self.executor, self.fn,
+                                                   items)
+        if len(results) != len(items):
+            raise RuntimeError(
+                f"batch function returned {len(results)} results "
+                f"for {len(items)} items"
+            )
+        return results
+
+
+def _deliver(future, result=None, error=None):
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)

@@ -6,19 +6,28 @@ the model's input size, and fed as float32 in [0, 255], the layout of
 `keras_mm.datasets.make_image_text_pairs`.
 """
 
+import contextlib
 import hashlib
 import io
+import warnings
 
 import numpy as np
 
 
-class RequestError(Exception):
-    """A bad request: `status` (4xx) and a one-line message for the client."""
+# Pixels an image may declare (width × height), read from its header
+# before any decoding: a small file can declare a huge canvas.
+DEFAULT_MAX_PIXELS = 16_000_000
 
-    def __init__(self, message, status=400):
+
+class RequestError(Exception):
+    """A bad request: `status` (4xx, or 503 when busy), a one-line message
+    for the client and optional response `headers` (e.g. Retry-After)."""
+
+    def __init__(self, message, status=400, headers=None):
         super().__init__(message)
         self.message = message
         self.status = status
+        self.headers = headers or {}
 
 
 def normalize_text(text, lowercase=True, max_chars=512):
@@ -32,6 +41,7 @@ def normalize_text(text, lowercase=True, max_chars=512):
         raise RequestError(
             f"text must be a string, got {type(text).__name__}", 422
         )
+    check_unicode(text)
     normalized = " ".join(text.split())
     if not normalized:
         raise RequestError("text is empty", 422)
@@ -43,16 +53,65 @@ def normalize_text(text, lowercase=True, max_chars=512):
     return normalized.lower() if lowercase else normalized
 
 
-def decode_image(data, image_size, image_preprocessor=None):
+def check_unicode(text):
+    """Refuses text the tokenizer cannot encode (lone surrogates, which a
+    JSON `\\ud800` escape or a form field can carry)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise RequestError(
+            f"text is not valid Unicode: a lone surrogate at character "
+            f"{error.start}", 422,
+        ) from None
+
+
+def check_pixels(width, height, max_pixels):
+    """Refuses an image whose declared size exceeds `max_pixels` (413)."""
+    if max_pixels is not None and width * height > max_pixels:
+        raise RequestError(
+            f"the image declares {width}x{height} pixels "
+            f"({width * height / 1e6:.1f} Mpx); the limit is "
+            f"{max_pixels / 1e6:g} Mpx", 413,
+        )
+
+
+def decode_image(data, image_size, image_preprocessor=None,
+                 max_pixels=DEFAULT_MAX_PIXELS):
     """Encoded image bytes (PNG, JPEG, …) → uint8 `(S, S, 3)` RGB.
 
     With an `image_preprocessor` (a pretrained checkpoint's), its resize
-    and centre crop replace the plain resize.
+    and centre crop replace the plain resize. The size declared in the
+    header is checked against `max_pixels` (None: no limit) before any
+    pixel is decoded.
+
+    Example:
+    ```python
+    pixels = decode_image(encode_png(np.zeros((8, 8, 3), "uint8")), 4)
+    pixels.shape  # (4, 4, 3)
+    ```
     """
     from PIL import Image
 
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        # Our own limit applies; Pillow's bomb warning is noise here.
+        with warnings_ignored(Image.DecompressionBombWarning):
+            image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as error:
+        raise RequestError(f"image too large: {error}", 413) from None
+    except Exception as error:
+        raise RequestError(
+            f"could not decode image ({type(error).__name__}: {error})"
+        ) from None
+    with image:
+        check_pixels(*image.size, max_pixels)
+        return _decoded(image, image_size, image_preprocessor)
+
+
+def _decoded(image, image_size, image_preprocessor):
+    from PIL import Image
+
+    try:
+        with warnings_ignored(Image.DecompressionBombWarning):
             image = image.convert("RGB")
             if image_preprocessor is not None:
                 return image_preprocessor.preprocess_one(image).astype(
@@ -65,6 +124,13 @@ def decode_image(data, image_size, image_preprocessor=None):
         raise RequestError(
             f"could not decode image ({type(error).__name__}: {error})"
         ) from None
+
+
+@contextlib.contextmanager
+def warnings_ignored(category):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category)
+        yield
 
 
 def encode_png(pixels):

@@ -7,10 +7,17 @@ Applications with data of their own in memory write it out as a manifest
 first (`keras-mm serve --index builtin` does). The index is saved where
 the caller says (`keras-mm serve`: under the model's folder), never beside
 the data.
+
+Images are named by their path relative to the index root (the
+manifest's or COCO file's folder, or the image folder itself), never by
+an absolute server path. A pair without a caption indexes its image with
+`caption: null` and adds nothing to the caption side. An image that
+cannot be read is skipped with one warning naming the file and row.
 """
 
 import hashlib
 import json
+import logging
 import os
 import re
 
@@ -18,6 +25,9 @@ import numpy as np
 
 from keras_mm.serving import preprocessing as pp
 
+logger = logging.getLogger("keras_mm.serving")
+# Bumped when what an index stores changes, so old saved ones rebuild.
+INDEX_FORMAT = 2
 
 
 def read_index_pairs(source, data_options=None, report=None):
@@ -49,8 +59,31 @@ def _fingerprint(source, runtime_name, model_id, data_options=None):
     digest = hashlib.sha256()
     _hash_source(digest, source)
     options = json.dumps(data_options or {}, sort_keys=True)
-    digest.update(f"|{runtime_name}|{model_id}|{options}".encode())
+    digest.update(f"|{runtime_name}|{model_id}|{options}|"
+                  f"{INDEX_FORMAT}".encode())
     return digest.hexdigest()
+
+
+def index_root(source):
+    """The folder index names are relative to: the source itself if it
+    is a folder, else the folder holding it (a manifest, COCO file or
+    shard pattern)."""
+    source = os.path.abspath(source)
+    return source if os.path.isdir(source) else os.path.dirname(source)
+
+
+def relative_name(name, root):
+    """`name` (a path, or `shard.tar:key`) relative to `root`."""
+    if not isinstance(name, str) or not os.path.isabs(name):
+        return name
+    return os.path.relpath(name, root)
+
+
+def caption_or_none(text):
+    """A caption, or None when the pair has none (never "None")."""
+    if isinstance(text, str) and text.strip():
+        return text
+    return None
 
 
 def index_stem(source):
@@ -68,7 +101,8 @@ class SearchIndex:
         images: list of str. An id or path per image.
         caption_embeddings: float32 `(M, D)`, one per distinct caption.
         captions: list of str.
-        image_captions: list of str, the caption given for each image.
+        image_captions: list of str or None, the caption given for each
+            image (None: the pair had none).
 
     Example:
     ```python
@@ -99,39 +133,47 @@ class SearchIndex:
         from keras_mm.data.error_report import ErrorReport
 
         report = ErrorReport(verbose=False)
+        root = index_root(source)
         pixels, images, image_captions = [], [], []
-        skipped = 0
+        skipped, first_problem = 0, None
         for pair in read_index_pairs(source, data_options, report):
-            media = pair.media
-            if isinstance(media, str):
-                with open(media, "rb") as f:
-                    media = f.read()
+            name = relative_name(pair.media if isinstance(pair.media, str)
+                                 else pair.source, root)
             try:
-                pixels.append(pp.decode_image(
-                    media, service.image_size,
-                    service.image_preprocessor))
-            except pp.RequestError:
-                skipped += 1  # Unreadable images are skipped, counted.
+                pixels.append(_decode_index_image(pair.media, service))
+            except (OSError, pp.RequestError) as error:
+                # Skipped and counted; the line names the file and row.
+                reason = getattr(error, "message", None) or str(error)
+                problem = (f"{source}: skipped {name} "
+                           f"({relative_name(pair.source, root)}): "
+                           f"{reason}")
+                logger.warning(problem)
+                first_problem = first_problem or problem
+                skipped += 1
                 continue
-            images.append(pair.media if isinstance(pair.media, str)
-                          else pair.source)
-            image_captions.append(pair.text)
+            images.append(name)
+            image_captions.append(caption_or_none(pair.text))
         skipped += sum(report.totals().values())
         if not pixels:
-            raise ValueError(f"{source}: no readable image–caption "
-                             "pairs to index")
+            raise ValueError(first_problem or f"{source}: no readable "
+                             "image–caption pairs to index")
         lowercase = service.text_preprocessor.lowercase
         captions = list(dict.fromkeys(
             pp.normalize_text(c, lowercase, 10**6) for c in image_captions
+            if c is not None
         ))
 
         def embed(modality, items):
+            if not items:  # No pair had a caption.
+                return np.zeros((0, image_embeddings.shape[-1]), "float32")
             return np.concatenate([
                 service.embed_now(modality, items[i:i + batch_size])
                 for i in range(0, len(items), batch_size)
             ])
 
-        index = cls(embed("image", pixels), images, embed("text", captions),
+        image_embeddings = embed("image", pixels)
+
+        index = cls(image_embeddings, images, embed("text", captions),
                     captions, image_captions, fingerprint)
         index.skipped = skipped
         return index
@@ -197,3 +239,13 @@ class SearchIndex:
         return [{"rank": r + 1, "score": float(s),
                  "caption": self.captions[i]}
                 for r, (i, s) in enumerate(zip(order, scores))]
+
+
+def _decode_index_image(media, service):
+    """A pair's image (a path or encoded bytes) → uint8 pixels. Local
+    index files are trusted: no pixel limit."""
+    if isinstance(media, str):
+        with open(media, "rb") as f:
+            media = f.read()
+    return pp.decode_image(media, service.image_size,
+                           service.image_preprocessor, max_pixels=None)

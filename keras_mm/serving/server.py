@@ -7,14 +7,16 @@ import socket
 import threading
 import time
 
+import dataclasses
+
 from keras_mm.indexing.index_files import is_index_folder
-from keras_mm.serving.app import DEFAULT_MAX_BODY_BYTES
 from keras_mm.serving.app import build_app
 from keras_mm.serving.embedding_service import EmbeddingService
 from keras_mm.serving.runtimes import DEFAULT_BUCKETS
 from keras_mm.serving.runtimes import KerasRuntime
 from keras_mm.serving.runtimes import LiteRTRuntime
 from keras_mm.serving.search_index import SearchIndex
+from keras_mm.serving.serving_limits import ServingLimits
 
 
 def _model_files(model):
@@ -136,8 +138,37 @@ def free_port(host="127.0.0.1"):
         return sock.getsockname()[1]
 
 
+def uvicorn_config(app, limits=None, **kwargs):
+    """A `uvicorn.Config` with the limits' timeouts: idle keep-alive, and
+    a deadline for each request head (`header_timeout.protocol_class`).
+
+    Example:
+    ```python
+    config = uvicorn_config(app, ServingLimits(), host="127.0.0.1")
+    uvicorn.Server(config).run()
+    ```
+    """
+    import uvicorn
+
+    from keras_mm.serving.header_timeout import protocol_class
+
+    limits = limits or ServingLimits()
+    kwargs.setdefault("http", protocol_class())
+    config = uvicorn.Config(
+        app, timeout_keep_alive=max(1, round(limits.idle_timeout_s)),
+        # h11 buffers at most this much of an unfinished request head.
+        h11_max_incomplete_event_size=64 * 1024, **kwargs)
+    config.header_timeout_s = limits.read_timeout_s
+    return config
+
+
 class ServerThread:
     """Runs uvicorn on `host:port` in a daemon thread (tests, benchmarks).
+
+    Args:
+        app: the ASGI app.
+        limits: `ServingLimits` whose timeouts the server applies (the
+            app applies the rest); default `app.limits` if it has one.
 
     Example:
     ```python
@@ -146,12 +177,14 @@ class ServerThread:
     ```
     """
 
-    def __init__(self, app, host="127.0.0.1", port=None, **uvicorn_kwargs):
+    def __init__(self, app, host="127.0.0.1", port=None, limits=None,
+                 **uvicorn_kwargs):
         import uvicorn
 
         self.host = host
         self.port = port or free_port(host)
-        config = uvicorn.Config(app, host=host, port=self.port,
+        config = uvicorn_config(app, limits or getattr(app, "limits", None),
+                                host=host, port=self.port,
                                 log_level="warning", lifespan="off",
                                 **uvicorn_kwargs)
         self.server = uvicorn.Server(config)
@@ -181,13 +214,14 @@ class ServerThread:
         self.stop()
 
 
-def serve(service, host="127.0.0.1", port=8000,
-          max_body_bytes=DEFAULT_MAX_BODY_BYTES):
+def serve(service, host="127.0.0.1", port=8000, limits=None):
     """Serves until interrupted (the `keras-mm serve` command)."""
     import uvicorn
 
-    uvicorn.run(build_app(service, max_body_bytes), host=host, port=port,
-                log_level="info")
+    limits = limits or ServingLimits()
+    uvicorn.Server(uvicorn_config(build_app(service, limits=limits),
+                                  limits, host=host, port=port,
+                                  log_level="info")).run()
 
 
 # The environment variable through which `serve_workers` hands each worker
@@ -198,9 +232,10 @@ WORKER_CONFIG_ENV = "KERAS_MM_SERVE_CONFIG"
 def app_from_environment():
     """The app of one uvicorn worker process (a uvicorn app factory).
 
-    Reads `load_service` arguments and `max_body_bytes` from
-    `$KERAS_MM_SERVE_CONFIG`, loads and warms up its own copy of the model,
-    and serves it with its own micro-batcher, cache and metrics.
+    Reads `load_service` arguments and `limits` (the fields of
+    `ServingLimits`) from `$KERAS_MM_SERVE_CONFIG`, loads and warms up its
+    own copy of the model, and serves it with its own micro-batcher, cache
+    and metrics.
 
     Example:
     ```python
@@ -209,24 +244,38 @@ def app_from_environment():
     ```
     """
     config = json.loads(os.environ[WORKER_CONFIG_ENV])
-    max_body_bytes = config.pop("max_body_bytes", DEFAULT_MAX_BODY_BYTES)
+    limits = _limits_from_json(config.pop("limits", {}))
     if "buckets" in config:
         config["buckets"] = tuple(config["buckets"])
-    return build_app(load_service(**config), max_body_bytes)
+    return build_app(load_service(**config), limits=limits)
+
+
+def _limits_from_json(fields):
+    fields = dict(fields)
+    fields["api_keys"] = tuple(fields.get("api_keys", ()))
+    return ServingLimits(**fields)
 
 
 def serve_workers(config, host="127.0.0.1", port=8000, workers=2):
     """Serves with `workers` uvicorn processes until interrupted.
 
     Each worker loads the model from `config` (the keyword arguments of
-    `load_service`, JSON-serialisable, plus `max_body_bytes`) through
-    `app_from_environment`; they share the listening socket. Caches,
-    micro-batchers and `/metrics` are per worker. Build a search index
-    before (it is then loaded from disk, not rebuilt, by every worker).
+    `load_service`, JSON-serialisable, plus `limits`: a `ServingLimits`)
+    through `app_from_environment`; they share the listening socket.
+    Caches, micro-batchers, rate limits and `/metrics` are per worker.
+    Build a search index before (it is then loaded from disk, not
+    rebuilt, by every worker).
     """
-    import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
-    os.environ[WORKER_CONFIG_ENV] = json.dumps(config)
-    uvicorn.run("keras_mm.serving.server:app_from_environment",
-                factory=True, host=host, port=port, workers=workers,
-                log_level="info")
+    config = dict(config)
+    limits = config.pop("limits", None) or ServingLimits()
+    os.environ[WORKER_CONFIG_ENV] = json.dumps(
+        {**config, "limits": dataclasses.asdict(limits)})
+    # uvicorn.run's own path for workers, with our protocol and timeouts.
+    uvicorn_settings = uvicorn_config(
+        "keras_mm.serving.server:app_from_environment", limits,
+        factory=True, host=host, port=port, workers=workers,
+        log_level="info")
+    Multiprocess(uvicorn_settings,
+                 sockets=[uvicorn_settings.bind_socket()]).run()

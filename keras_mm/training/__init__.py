@@ -6,7 +6,9 @@ monitoring callbacks, staged recipes and hyperparameter search, behind one
 `train(...)` entry point, on in-memory arrays or `tf.data` datasets of
 unknown length. For a run folder: `HistoryJson` (per-epoch JSON),
 `EpochStats` (learning rate and samples/s in the epoch logs, added by
-`train`), `ProgressBar` (the default display) and TensorBoard scalars.
+`train`), `ProgressBar` (the default display) and `TensorBoardLogger`
+(scalars per step and epoch, histograms; images from the gradient-norm,
+attention-map and held-out callbacks), on every backend.
 
 Names load on first access, so that the Keras-free modules here
 (`config`, `run_options`, `run_folder`, `start`) can be imported by the CLI
@@ -45,6 +47,7 @@ _EXPORTS = {
     "ProgressBar": "progress",
     "enable_remat": "remat",
     "hyperparameter_search": "search",
+    "TensorBoardLogger": "tensorboard_logger",
     "train": "trainer",
 }
 

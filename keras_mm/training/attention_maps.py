@@ -4,9 +4,9 @@
 never materialises the attention weights. For a fixed probe batch this
 module captures the block's inputs during an ordinary forward call, then
 asks the block for its weights (`TransformerBlock.attention_weights`), so it
-works on every backend and leaves the block untouched. The images are written with TensorFlow's `tf.summary.write`
-(TensorFlow is a dependency of this package on every backend); the
-`tensorboard` package is needed only to view them.
+works on every backend and leaves the block untouched. The images are
+written with `keras_mm.training.summary_writer` (the `tensorboard`
+package).
 """
 
 import os
@@ -16,6 +16,7 @@ import numpy as np
 
 from keras_mm.backend import keras_compat
 from keras_mm.api_export import keras_mm_export
+from keras_mm.training.summary_writer import SummaryWriter
 
 
 def find_layer(model, path):
@@ -73,27 +74,19 @@ def attention_images(weights, max_samples=2, scale=4):
     return maps[..., None]
 
 
-def write_image_summary(tag, images, step):
-    """`tf.summary.image` without the `tensorboard` package.
-
-    `tf.summary.image` lives in `tensorboard`, which TensorFlow no longer
-    installs; this writes the same record with TensorFlow alone: a string
-    tensor `[width, height, png, ...]` tagged for TensorBoard's image
-    plugin. `images`: float `(n, h, w, c)` in [0, 1], c in {1, 3, 4}.
-    """
-    import tensorflow as tf
-    from tensorflow.core.framework import summary_pb2
-
-    pixels = tf.cast(tf.round(tf.clip_by_value(images, 0.0, 1.0) * 255.0),
-                     tf.uint8)
-    encoded = [tf.io.encode_png(image) for image in pixels]
-    height, width = int(images.shape[1]), int(images.shape[2])
-    tensor = tf.stack([tf.constant(str(width)), tf.constant(str(height))]
-                      + encoded)
-    metadata = summary_pb2.SummaryMetadata(
-        plugin_data=summary_pb2.SummaryMetadata.PluginData(
-            plugin_name="images"))
-    return tf.summary.write(tag, tensor, step=step, metadata=metadata)
+def default_attention_layer(model):
+    """The path of the last attention block of `model`'s first non-text
+    encoder (e.g. `"image_encoder/block_1"`), or None without one."""
+    encoders = getattr(model, "encoders", None) or {}
+    for modality, encoder in encoders.items():
+        if modality == "text":
+            continue
+        blocks = [layer for layer in keras_compat.flatten_layers(
+                      encoder, include_self=False)
+                  if hasattr(layer, "attention_weights")]
+        if blocks:
+            return f"{encoder.name}/{blocks[-1].name}"
+    return None
 
 
 @keras_mm_export
@@ -139,22 +132,19 @@ class AttentionMapLogger(keras.callbacks.Callback):
         self._writer = None
 
     def write(self, step):
-        import tensorflow as tf
-
         if self._writer is None:
-            self._writer = tf.summary.create_file_writer(
+            self._writer = SummaryWriter(
                 os.path.join(self.log_dir, "attention"))
         weights = probe_attention(self.model, self.layer_path, self.probe_x)
         images = attention_images(weights, self.max_samples, self.scale)
-        # keras.callbacks.TensorBoard turns recording off between its own
-        # writes (`tf.summary.record_if`); these images are always due.
-        with self._writer.as_default(), tf.summary.record_if(True):
-            write_image_summary(f"attention/{self.layer_path}", images, step)
+        self._writer.image(f"attention/{self.layer_path}", images, step)
         self._writer.flush()
         return images
 
     def on_train_begin(self, logs=None):
-        self.write(0)
+        # Once: `train` calls `fit` once per epoch.
+        if self._writer is None:
+            self.write(0)
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every_n_epochs == 0:
@@ -162,8 +152,7 @@ class AttentionMapLogger(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+            self._writer.flush()
 
     def get_config(self):
         return {"layer_path": self.layer_path, "log_dir": self.log_dir,

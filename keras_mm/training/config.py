@@ -47,7 +47,9 @@ class TrainConfig:
     checkpoint_every: int = 0
     resume: bool = True
     tensorboard_dir: str = ""
-    attention_layer: str = ""  # e.g. "text_encoder/block_0": maps as images
+    # e.g. "text_encoder/block_0": maps as images; "auto": the last block
+    # of the first non-text encoder.
+    attention_layer: str = ""
     grad_norm_every: int = 0
     seed: int = 0
     verbose: int = 1  # 0 silent, 1 progress bar, 2 a line per epoch

@@ -7,6 +7,7 @@ import keras
 from keras_mm.api_export import keras_mm_export
 from keras_mm.training.backend_gradients import compute_gradients
 from keras_mm.training.backend_gradients import global_norm
+from keras_mm.training.summary_writer import SummaryWriter
 from keras_mm.training.variables import named_variables
 
 
@@ -52,7 +53,7 @@ class ModalityGradientNorms(keras.callbacks.Callback):
     """
 
     def __init__(self, probe_x, probe_y=None, every_n_steps=50, ratio=10.0,
-                 log_dir=None):
+                 log_dir=None, initial_step=0):
         super().__init__()
         self.probe_x = probe_x
         self.probe_y = probe_y
@@ -60,7 +61,8 @@ class ModalityGradientNorms(keras.callbacks.Callback):
         self.ratio = float(ratio)
         self.log_dir = log_dir
         self.history = []
-        self.step = 0
+        # The run's global step, so a resumed run's records follow on.
+        self.step = int(initial_step)
         self._writer = None
 
     def get_config(self):
@@ -93,11 +95,8 @@ class ModalityGradientNorms(keras.callbacks.Callback):
             self._write(norms)
 
     def _write(self, norms):
-        import tensorflow as tf
-
         if self._writer is None:
-            self._writer = tf.summary.create_file_writer(self.log_dir)
-        with self._writer.as_default(step=self.step):
-            for modality, norm in norms.items():
-                tf.summary.scalar(f"grad_norm/{modality}", norm)
+            self._writer = SummaryWriter(self.log_dir)
+        for modality, norm in norms.items():
+            self._writer.scalar(f"grad_norm/{modality}", norm, self.step)
         self._writer.flush()

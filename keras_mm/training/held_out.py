@@ -37,14 +37,16 @@ def held_out_report(model, dataset, labels=None, class_names=None,
     result = {"retrieval": retrieval}
     if labels is not None and len(class_names) > 1:
         try:
-            result["zero_shot"] = _zero_shot(model, media, labels,
-                                             class_names, templates)
+            result["zero_shot"] = zero_shot_accuracy(
+                model, media, labels, class_names, templates)
         except ValueError as error:
             result["zero_shot"] = {"skipped": str(error)}
     return result
 
 
-def _zero_shot(model, media, labels, class_names, templates):
+def zero_shot_accuracy(model, media, labels, class_names,
+                       templates=DEFAULT_TEMPLATES):
+    """Top-1/top-5 of `media` embeddings against the class prompts."""
     if len(media) != len(labels):
         raise ValueError(f"{len(labels) - len(media)} held-out samples "
                          "could not be read; zero-shot skipped")

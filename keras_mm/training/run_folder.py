@@ -3,7 +3,9 @@
 ```
 RUN/config.yaml      the resolved config; `--config RUN/config.yaml` reruns it
 RUN/checkpoints/     resumable checkpoint (model + optimizer + step)
-RUN/logs/            TensorBoard scalars (loss, learning rate, Recall@K)
+RUN/logs/            TensorBoard: loss per step and epoch, learning rate,
+                     samples/s, Recall@K, zero-shot accuracy, gradient
+                     norms, attention maps and a retrieval grid
 RUN/history.json     per-epoch logs
 RUN/model.keras      the trained model with its preprocessors (atomic)
 RUN/report.json      held-out retrieval before and after training

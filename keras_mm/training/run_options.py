@@ -123,8 +123,10 @@ TRAIN_HELP = {
     "checkpoint_every": "save a resumable checkpoint every N steps under "
                         "RUN/checkpoints (0: once per epoch)",
     "attention_layer": "log this block's attention maps to TensorBoard, "
-                       "e.g. image_encoder/block_0",
-    "grad_norm_every": "log per-tower gradient norms every N steps",
+                       "e.g. image_encoder/block_0 (default: auto, the "
+                       "last block of the image/audio tower)",
+    "grad_norm_every": "log per-tower gradient norms every N steps "
+                       "(default: once per epoch)",
     "seed": "seed of the initialisation, the data order and the held-out "
             "split",
     "verbose": "0 silent, 1 a progress bar with samples/s and ETA, 2 a "

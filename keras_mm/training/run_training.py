@@ -10,10 +10,10 @@ import numpy as np
 
 from keras_mm import backend
 from keras_mm.distribution.collectives import process_shard
-from keras_mm.evaluation.retrieval_callback import RetrievalCallback
 from keras_mm.training import run_folder
 from keras_mm.training import run_options
 from keras_mm.training.held_out import held_out_report
+from keras_mm.training.held_out_callback import HeldOutCallback
 from keras_mm.training.history_json import HistoryJson
 from keras_mm.training.start import build_start
 from keras_mm.training.start import describe_start
@@ -212,7 +212,12 @@ def run_training(config, out, decision, source_kind="manifest",
     # Known lengths are given to `train`, which then needs no counting
     # pass over the data (it repeats the dataset, so skipped samples
     # cannot end an epoch early).
-    derived = {"steps_per_epoch": steps_per_epoch or 0}
+    derived = {"steps_per_epoch": steps_per_epoch or 0,
+               # TensorBoard by default: gradient norms once an epoch (or
+               # every 100 steps), the last media block's attention.
+               "grad_norm_every": config.get("grad_norm_every") or (
+                   steps_per_epoch or 100),
+               "attention_layer": config.get("attention_layer") or "auto"}
     if config["warmup_steps"]:
         if not total:
             raise ValueError("--warmup STEPS on streamed data needs --steps "
@@ -241,9 +246,13 @@ def run_training(config, out, decision, source_kind="manifest",
         return build_start(start, seed=seed,
                            preprocessors=model.preprocessors)
 
-    # Recall@K first, so the history, TensorBoard and the progress bar
-    # all see it.
-    callbacks = [RetrievalCallback(val_data, same_text_matches=True)]
+    # Recall@K and zero-shot first, so the history, TensorBoard and the
+    # progress bar all see them; the grid goes to TensorBoard (process 0).
+    callbacks = [HeldOutCallback(
+                     val_data, labels, class_names and [
+                         n.replace("_", " ") for n in class_names],
+                     grid_captions=[p.text for p in val_pairs],
+                     log_dir=run.logs if primary else None)]
     if primary:
         callbacks.append(HistoryJson(run.history))
     trained, result = train(build_model, train_data, train_config,

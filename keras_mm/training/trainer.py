@@ -14,6 +14,7 @@ from keras_mm.distribution.data_shards import shard_global_batches
 from keras_mm.training import checkpointing
 from keras_mm.training import epoch_data
 from keras_mm.training.attention_maps import AttentionMapLogger
+from keras_mm.training.attention_maps import default_attention_layer
 from keras_mm.training.config import TrainConfig
 from keras_mm.training.epoch_stats import EpochStats
 from keras_mm.training.freezing import freeze_by_pattern
@@ -28,6 +29,7 @@ from keras_mm.training.precision import check_model_precision
 from keras_mm.training.precision import set_precision
 from keras_mm.training.progress import ProgressBar
 from keras_mm.training.remat import enable_remat
+from keras_mm.training.tensorboard_logger import TensorBoardLogger
 
 
 def train(build_model, data, config=None, validation_data=None,
@@ -62,7 +64,8 @@ def train(build_model, data, config=None, validation_data=None,
             adds `learning_rate` and `samples_per_second` to the epoch
             logs) and before the checkpoint, TensorBoard and progress
             callbacks, so e.g. `RetrievalCallback` then `HistoryJson` both
-            land in TensorBoard and on the progress bar.
+            land in TensorBoard (`config.tensorboard_dir`, written by
+            `TensorBoardLogger`) and on the progress bar.
         print_fn: where messages go (the progress bar prints to stdout;
             `config.verbose=0` turns it off).
 
@@ -159,29 +162,32 @@ def train(build_model, data, config=None, validation_data=None,
     if config.checkpoint_dir and config.checkpoint_every:
         callbacks.append(checkpointing.StepCheckpoint(
             config.checkpoint_dir, config.checkpoint_every, start_step))
+    # TensorBoard files are written with the `tensorboard` package alone.
+    log_dir = config.tensorboard_dir
+    if log_dir and not importlib.util.find_spec("tensorboard"):
+        print_fn("tensorboard_dir: TensorBoard logs need the `tensorboard` "
+                 "package (pip install 'keras_mm[tensorboard]'); skipped")
+        log_dir = ""
     if config.grad_norm_every and hasattr(model, "encoders"):
         probe = epoch_data.first_batch(data, batch)
         probe_x, probe_y = (probe[:2] if isinstance(probe, tuple)
                             else (probe, None))
         callbacks.append(ModalityGradientNorms(
             probe_x, probe_y, config.grad_norm_every,
-            log_dir=config.tensorboard_dir or None))
-    if config.tensorboard_dir and importlib.util.find_spec("tensorboard"):
-        # Per-epoch scalars (loss, learning_rate, samples_per_second, val_*
-        # and Recall@K from the epoch logs) and weight histograms. Not an
-        # integer `update_freq`: Keras 3.15 then writes epoch scalars only
-        # when the epoch's last batch count is a multiple of it.
-        callbacks.append(keras.callbacks.TensorBoard(
-            config.tensorboard_dir, histogram_freq=1, write_graph=False,
-            update_freq="epoch"))
-    elif config.tensorboard_dir:
-        print_fn("tensorboard_dir: scalars and histograms need the "
-                 "`tensorboard` package (pip install tensorboard); skipped")
-    if config.tensorboard_dir and config.attention_layer:
+            log_dir=log_dir or None, initial_step=start_step))
+    if log_dir:
+        # Loss and learning rate per step; every epoch log (loss,
+        # learning_rate, samples_per_second, val_*, Recall@K, zero-shot)
+        # per epoch; weight histograms.
+        callbacks.append(TensorBoardLogger(log_dir, initial_step=start_step))
+    attention_layer = config.attention_layer
+    if attention_layer == "auto":
+        attention_layer = default_attention_layer(model) or ""
+    if log_dir and attention_layer:
         probe = epoch_data.first_batch(data, 4)
         callbacks.append(AttentionMapLogger(
             probe[0] if isinstance(probe, tuple) else probe,
-            config.attention_layer, config.tensorboard_dir))
+            attention_layer, log_dir))
 
     if config.verbose:
         callbacks.append(ProgressBar(epochs, steps_per_epoch, batch,

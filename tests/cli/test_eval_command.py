@@ -48,6 +48,8 @@ def test_eval_writes_report(eval_run, backend):
     assert set(report["caption_by_retrieval"]["rouge"]) == {
         "rouge1", "rouge2", "rougeL"}
     assert sorted(report["figures"]) == sorted(FIGURES)
+    page = (out / report["html"]).read_text()
+    assert page.count("data:image/png;base64,") == len(FIGURES)
 
 
 @pytest.mark.parametrize("name", FIGURES)

@@ -13,6 +13,11 @@ from keras_mm.cli.main import main
     (["serve", "--model", "m", "--max-batch-size", "0"], "must be >= 1"),
     (["serve", "--model", "m", "--cache-size", "-1"], "--cache-size"),
     (["serve", "--model", "/no/such/model.keras"], "No model at"),
+    (["serve", "--model", "m", "--max-pixels", "0"], "--max-pixels"),
+    (["serve", "--model", "m", "--read-timeout-s", "0"], "--read-timeout-s"),
+    (["serve", "--model", "m", "--rate-limit", "-1"], "--rate-limit"),
+    (["serve", "--model", "m", "--api-key-file", "/no/keys.txt"],
+     "no API key file"),
 ])
 def test_wrong_usage_exits_2_with_one_line(argv, fragment, capsys):
     assert main(argv) == 2
@@ -34,20 +39,28 @@ def test_serve_builds_a_warm_service_and_hands_it_to_uvicorn(
     from keras_mm.demos.demo_model import make_demo_model_dir
 
     model_dir = make_demo_model_dir(str(tmp_path))
+    keys = tmp_path / "keys.txt"
+    keys.write_text("# one key a line\nk1\n\nk2\n")
     served = {}
 
-    def fake_serve(service, host, port, max_body_bytes):
+    def fake_serve(service, host, port, limits):
         served.update(service=service, host=host, port=port,
-                      max_body_bytes=max_body_bytes)
+                      max_body_bytes=limits.max_body_bytes,
+                      rate_limit=limits.rate_limit_per_s,
+                      keys=limits.api_keys)
 
     monkeypatch.setattr(server, "serve", fake_serve)
     argv = ["serve", "--model", model_dir, "--index", "builtin", "--port",
             "8123", "--max-batch-size", "8", "--cache-size", "10",
-            "--max-body-bytes", "1000"]
+            "--max-body-bytes", "1000", "--max-pixels", "4096",
+            "--max-items", "3", "--rate-limit", "5", "--api-key-file",
+            str(keys)]
     assert main(argv) == 0
     service = served.pop("service")
     assert served == {"host": "127.0.0.1", "port": 8123,
-                      "max_body_bytes": 1000}
+                      "max_body_bytes": 1000, "rate_limit": 5.0,
+                      "keys": ("k1", "k2")}
+    assert (service.max_pixels, service.max_items) == (4096, 3)
     assert service.runtime.buckets == (1, 4, 8)
     assert service.batchers["text"].max_batch_size == 8
     assert service.cache.max_size == 10

@@ -16,6 +16,6 @@ def test_serve_example_runs_tiny():
     assert "/embed/text: 2 embeddings of dim 32" in out
     # Hits name the indexed files (the built-in test split written as PNGs).
     assert "/search text" in out and "  3. " in out and ".png (" in out
-    assert "empty text → 422: text is empty" in out
+    assert "empty text → 422: text: String should have at least 1" in out
     # Both searches repeat an input embedded before: 2 hits.
     assert "cache: 2 hits, 3 misses" in out

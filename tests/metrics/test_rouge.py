@@ -1,4 +1,4 @@
-"""ROUGE-1/2/L against rouge-score (a test-only dependency)."""
+"""ROUGE-1/2/L: our wrapper gives rouge-score's numbers, averaged."""
 
 import pytest
 

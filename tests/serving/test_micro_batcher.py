@@ -54,3 +54,43 @@ def test_rejects_bad_arguments():
         MicroBatcher(lambda x: x, max_batch_size=0)
     with pytest.raises(ValueError, match="max_wait_ms"):
         MicroBatcher(lambda x: x, max_wait_ms=-1)
+
+
+def test_an_item_that_fails_the_batch_fails_alone():
+    calls = []
+
+    def fn(items):
+        calls.append(list(items))
+        if "poison" in items:
+            raise UnicodeError("the tokenizer choked")
+        return [x * 2 for x in items]
+
+    async def main():
+        batcher = MicroBatcher(fn, max_batch_size=8, max_wait_ms=50)
+        return await asyncio.gather(
+            *(batcher.submit(x) for x in (1, "poison", 3)),
+            return_exceptions=True)
+
+    one, poison, three = asyncio.run(main())
+    assert (one, three) == (2, 6)  # Batch-mates get their own results.
+    assert isinstance(poison, UnicodeError)
+    assert calls[0] == [1, "poison", 3] and [1] in calls and [3] in calls
+
+
+def test_a_full_queue_refuses_new_items():
+    from keras_mm.serving.micro_batcher import QueueFull
+
+    async def main():
+        gate = asyncio.Event()
+        batcher = MicroBatcher(lambda xs: xs, max_batch_size=1,
+                               max_wait_ms=0, max_pending=2)
+        first = [asyncio.ensure_future(batcher.submit(i)) for i in (0, 1)]
+        await asyncio.sleep(0)
+        assert batcher.pending == 2 and not batcher.has_room(1)
+        with pytest.raises(QueueFull):
+            await batcher.submit(2)
+        gate.set()
+        results = await asyncio.gather(*first)
+        return results, batcher.pending, await batcher.submit(3)
+
+    assert asyncio.run(main()) == ([0, 1], 0, 3)

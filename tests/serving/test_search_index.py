@@ -56,8 +56,9 @@ def test_manifest_index_is_built_once_saved_and_reloaded(keras_service,
         keras_service, str(tmp_path / "pairs.jsonl"), index_dir, "m1")
     np.testing.assert_allclose(jsonl.image_embeddings,
                                built.image_embeddings, atol=1e-6)
-    assert jsonl.images == [str(tmp_path / f"images/{i}.png")
-                            for i in range(5)]
+    # Named relative to the manifest's folder, not by server paths.
+    assert jsonl.images == [f"images/{i}.png" for i in range(5)]
+    assert built.images == jsonl.images
 
 
 def test_search_ranks_by_cosine():
@@ -99,3 +100,51 @@ def test_index_stem_is_the_data_name_made_file_safe():
     assert index_stem("photos/") == "photos"
     assert index_stem("shards/{000..009}.tar") == "000..009"
     assert index_stem("serve_index/builtin_data/builtin.csv") == "builtin"
+
+
+def test_index_names_are_relative_and_bad_rows_are_named(keras_service,
+                                                         tmp_path, caplog):
+    import logging
+
+    write_manifests(str(tmp_path))
+    (tmp_path / "images" / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
+    manifest = tmp_path / "bad.csv"
+    manifest.write_text("image_path,caption\nimages/0.png,a red one\n"
+                        "images/bad.png,a broken one\n")
+    with caplog.at_level(logging.WARNING, logger="keras_mm.serving"):
+        index = SearchIndex.build(keras_service, str(manifest))
+    assert index.images == ["images/0.png"] and index.skipped == 1
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert "skipped images/bad.png (bad.csv, line 3)" in line
+    assert "could not decode image" in line and "\n" not in line
+
+
+def test_an_index_of_only_unreadable_images_is_one_line(keras_service,
+                                                       tmp_path):
+    (tmp_path / "bad.png").write_bytes(b"not a png")
+    manifest = tmp_path / "pairs.csv"
+    manifest.write_text("image_path,caption\nbad.png,a caption\n")
+    with pytest.raises(ValueError, match=r"skipped bad.png \(pairs.csv, "
+                       r"line 2\): could not decode"):
+        SearchIndex.build(keras_service, str(manifest))
+
+
+def test_a_pair_without_caption_is_not_indexed_as_none(keras_service,
+                                                       tmp_path,
+                                                       monkeypatch):
+    from keras_mm.data.pair import Pair
+    from keras_mm.serving import search_index
+
+    pairs = write_manifests(str(tmp_path), count=3)
+    rows = [Pair(str(tmp_path / f"images/{i}.png"), text,
+                 f"{tmp_path}/pairs.csv, line {i + 2}")
+            for i, text in enumerate([None, "  ", pairs["captions"][2]])]
+    monkeypatch.setattr(search_index, "read_index_pairs",
+                        lambda *args, **kwargs: rows)
+    index = SearchIndex.build(keras_service, str(tmp_path / "pairs.csv"))
+    assert index.image_captions == [None, None, pairs["captions"][2]]
+    assert index.captions == [pairs["captions"][2].lower()]
+    assert "None" not in index.captions
+    hits = index.search_images(index.image_embeddings[0], k=3)
+    assert hits[0] == {"rank": 1, "score": pytest.approx(1.0, abs=1e-5),
+                       "image": "images/0.png", "caption": None}

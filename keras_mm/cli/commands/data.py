@@ -9,7 +9,7 @@ from keras_mm.cli.data_flags import data_options
 # `data check`: rows that cannot be used make the check fail (exit 1), as a
 # linter does; a manifest with no usable column or row is an error (exit 2).
 UNUSABLE = ("missing_files", "undecodable", "empty_captions",
-            "malformed_rows")
+            "malformed_rows", "outside_root")
 
 
 def register(subparsers):
@@ -64,7 +64,9 @@ def run_check(args):
     report = check_manifest(args.manifest, columns.media, columns.caption,
                             max_caption_words=args.max_words,
                             separator=options["separator"],
-                            label_key=columns.label)
+                            label_key=columns.label,
+                            allow_outside_root=options.get(
+                                "allow_outside_root", False))
     print(format_check_report(report))
     if args.json:
         with open(args.json, "w") as f:
@@ -90,7 +92,9 @@ def run_shard(args):
     columns = check_source(args.manifest, **options)["columns"]
     pairs = read_manifest(args.manifest, columns.media, columns.caption,
                           separator=options["separator"],
-                          label_key=columns.label)
+                          label_key=columns.label,
+                          allow_outside_root=options.get(
+                              "allow_outside_root", False))
     paths = write_webdataset(pairs, args.out, args.shard_size)
     print(f"wrote {len(pairs)} samples to {len(paths)} shards in {args.out}")
 

@@ -36,6 +36,33 @@ def register(subparsers):
                    help="LRU entries; 0 disables the cache")
     p.add_argument("--cache-ttl-s", type=float, default=600.0)
     p.add_argument("--max-body-bytes", type=int, default=4 * 1024 * 1024)
+    limits = p.add_argument_group(
+        "limits", "what one client may ask (bad requests get their own 4xx)")
+    limits.add_argument("--max-items", type=int, default=64,
+                        help="most texts/images/clips in one request")
+    limits.add_argument("--max-pixels", type=int, default=16_000_000,
+                        help="most pixels an image may declare, checked "
+                        "from its header before decoding (413 beyond)")
+    limits.add_argument("--max-k", type=int, default=100,
+                        help="largest k of /search")
+    limits.add_argument("--max-queue", type=int, default=1024,
+                        help="items waiting for the model per modality; "
+                        "beyond it requests get 503 (retry later)")
+    limits.add_argument("--read-timeout-s", type=float, default=10.0,
+                        help="time to send a request's headers, then its "
+                        "body (408 and the connection closed after it)")
+    limits.add_argument("--idle-timeout-s", type=float, default=5.0,
+                        help="idle keep-alive connections close after it")
+    limits.add_argument("--api-key-file", default=None,
+                        help="file of API keys, one per line: every "
+                        "endpoint but /healthz and /docs then wants "
+                        "'Authorization: Bearer <key>'")
+    limits.add_argument("--rate-limit", type=float, default=0.0,
+                        help="requests per second per client address "
+                        "(429 beyond); 0: no limit")
+    limits.add_argument("--rate-limit-burst", type=int, default=0,
+                        help="requests a client may send at once; 0: "
+                        "twice --rate-limit")
     p.add_argument("--workers", type=int, default=1,
                    help="uvicorn worker processes, each with its own copy "
                    "of the model, cache, batcher and /metrics")
@@ -48,15 +75,28 @@ def _check(args):
     if not 0 <= args.port <= 65535:
         raise UsageError(f"keras-mm serve: --port must be in [0, 65535], "
                          f"got {args.port}")
-    for name in ("max_batch_size", "max_body_bytes", "workers"):
+    for name in ("max_batch_size", "max_body_bytes", "workers",
+                 "max_items", "max_pixels", "max_k", "max_queue"):
         if getattr(args, name) < 1:
             raise UsageError(f"keras-mm serve: --{name.replace('_', '-')} "
                              f"must be >= 1")
     if args.cache_size < 0 or args.max_wait_ms < 0 or args.cache_ttl_s <= 0:
         raise UsageError("keras-mm serve: --cache-size and --max-wait-ms "
                          "must be >= 0 and --cache-ttl-s > 0")
+    if not (args.read_timeout_s > 0 and args.idle_timeout_s > 0):
+        raise UsageError("keras-mm serve: --read-timeout-s and "
+                         "--idle-timeout-s must be > 0")
+    if args.rate_limit < 0 or args.rate_limit_burst < 0:
+        raise UsageError("keras-mm serve: --rate-limit and "
+                         "--rate-limit-burst must be >= 0")
+    if args.api_key_file is not None:
+        import os
+
+        if not os.path.isfile(args.api_key_file):
+            raise UsageError(f"keras-mm serve: no API key file at "
+                             f"{args.api_key_file}")
     try:
-        import starlette  # noqa: F401
+        import fastapi  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError:
         raise UsageError("keras-mm serve needs the serve extra: pip install "
@@ -124,7 +164,10 @@ def run(args):
         buckets=buckets,
         max_batch_size=args.max_batch_size, max_wait_ms=args.max_wait_ms,
         cache_size=args.cache_size, cache_ttl_s=args.cache_ttl_s,
+        max_items=args.max_items, max_pixels=args.max_pixels,
+        max_queue=args.max_queue,
     )
+    limits = _limits(args)
     # With workers, this process only checks the model and builds the
     # index once (saved to disk); each worker then loads both itself.
     service = server.load_service(**config, warmup=args.workers == 1)
@@ -143,12 +186,25 @@ def run(args):
               f"runtime, per-worker cache and metrics); serving "
               f"{modalities} on http://{args.host}:{args.port}", flush=True)
         server.serve_workers(
-            {**config, "max_body_bytes": args.max_body_bytes},
+            {**config, "limits": limits},
             host=args.host, port=args.port, workers=args.workers,
         )
         return
     print(f"[serve] {service.runtime.name} runtime warmed up; serving "
           f"{', '.join(service.modalities)} on "
           f"http://{args.host}:{args.port}", flush=True)
-    server.serve(service, host=args.host, port=args.port,
-                 max_body_bytes=args.max_body_bytes)
+    server.serve(service, host=args.host, port=args.port, limits=limits)
+
+
+def _limits(args):
+    from keras_mm.serving.serving_limits import ServingLimits
+    from keras_mm.serving.serving_limits import read_api_keys
+
+    keys = (read_api_keys(args.api_key_file) if args.api_key_file
+            else ())
+    return ServingLimits(
+        max_body_bytes=args.max_body_bytes, max_k=args.max_k,
+        read_timeout_s=args.read_timeout_s,
+        idle_timeout_s=args.idle_timeout_s,
+        rate_limit_per_s=args.rate_limit,
+        rate_limit_burst=args.rate_limit_burst, api_keys=keys)
