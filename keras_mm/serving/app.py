@@ -33,11 +33,13 @@ import os
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
+from pydantic import ConfigDict
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.responses import PlainTextResponse
 
+from keras_mm.serving import filtered_search
 from keras_mm.serving import request_models as rm
 from keras_mm.serving.preprocessing import RequestError
 from keras_mm.serving.request_guard import RequestGuard
@@ -56,6 +58,8 @@ class EmbeddingResponse(BaseModel):
 
 
 class SearchHit(BaseModel):
+    # A built index adds its metadata columns (and "row", "media").
+    model_config = ConfigDict(extra="allow")
     rank: int
     score: float
     image: str | None = None
@@ -225,14 +229,18 @@ def build_app(service, max_body_bytes=None, limits=None):
             if blobs:  # Validated like a JSON body's image.
                 data["image"] = base64.b64encode(blobs[0]).decode()
             body = rm.parse_form(models.search, data)
+        where = filtered_search.check_filter(body.filter)
         if body.text is not None:
             (query,) = await service.embed_texts([body.text])
             return JSONResponse({"query": "text", "results":
-                                 service.index.search_images(query,
-                                                             body.k)})
+                                 filtered_search.search(
+                                     service.index, "images", query,
+                                     body.k, where)})
         (query,) = await service.embed_image_bytes([body.image])
         return JSONResponse({"query": "image", "results":
-                             service.index.search_captions(query, body.k)})
+                             filtered_search.search(
+                                 service.index, "captions", query, body.k,
+                                 where)})
 
     @app.get("/healthz")
     async def healthz():

@@ -9,6 +9,7 @@ import time
 
 import dataclasses
 
+from keras_mm.indexing.index_files import is_index_folder
 from keras_mm.serving.app import build_app
 from keras_mm.serving.embedding_service import EmbeddingService
 from keras_mm.serving.runtimes import DEFAULT_BUCKETS
@@ -118,7 +119,12 @@ def load_service(model, runtime=None, vocabulary=None,
     service = EmbeddingService(backend, preprocessor, **service_kwargs)
     if warmup:
         service.warmup()
-    if index is not None:
+    if index is not None and is_index_folder(index):
+        from keras_mm.indexing import FaissIndex
+
+        # Built by `keras-mm index build`: loaded as it is, never rebuilt.
+        service.index, service.index_loaded = FaissIndex(index), True
+    elif index is not None:
         index_dir = index_dir or os.path.join(directory, INDEX_FOLDER)
         service.index, service.index_loaded = SearchIndex.build_or_load(
             service, index, index_dir, model_id, data_options

@@ -15,7 +15,8 @@ def register(subparsers):
                    "quickstart folder, or a `keras-mm export` folder")
     p.add_argument("--index", default=None,
                    help="image-caption pairs (manifest, image folder, COCO "
-                   "JSON or shards) or 'builtin', indexed once for /search")
+                   "JSON or shards) or 'builtin', indexed once for /search; "
+                   "or a `keras-mm index build` folder (FAISS, filters)")
     add_data_flags(p)
     p.add_argument("--index-dir", default=None,
                    help="where the index is saved (default: serve_index/ "
@@ -125,7 +126,10 @@ def _check_files(args):
     if exported and args.runtime == "keras":
         raise UsageError(f"keras-mm serve: {args.model} is an export folder "
                          "(no .keras model); serve it with --runtime litert")
-    if args.index not in (None, "builtin"):
+    from keras_mm.indexing.index_files import is_index_folder
+
+    if args.index not in (None, "builtin") and not is_index_folder(
+            args.index):
         pattern = any(c in args.index for c in "{*?[")  # Shard specs.
         if not pattern and not os.path.exists(args.index):
             raise FileNotFoundError(f"No manifest at {args.index}")
