@@ -17,9 +17,9 @@ from keras_mm.serving.serving_limits import ServingLimits
 
 @pytest.fixture(scope="module")
 def client(keras_service):
-    with ServerThread(build_app(keras_service)) as server:
-        with httpx.Client(base_url=server.url, timeout=60) as c:
-            yield c
+    with ServerThread(build_app(keras_service)) as server, httpx.Client(
+            base_url=server.url, timeout=60) as c:
+        yield c
 
 
 def test_page_and_its_files_are_served_locally(client):
@@ -90,3 +90,16 @@ def test_with_api_keys_the_page_is_open_and_images_need_the_key(
         assert c.get(f"/images/{name}").status_code == 401
         assert c.get(f"/images/{name}", headers={
             "authorization": "Bearer k1"}).status_code == 200
+
+
+def test_the_page_files_ship_as_package_data():
+    import fnmatch
+    import tomllib
+
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    with open(os.path.join(root, "pyproject.toml"), "rb") as f:
+        patterns = tomllib.load(f)["tool"]["setuptools"]["package-data"][
+            "keras_mm"]
+    for name in os.listdir(STATIC_DIR):
+        assert any(fnmatch.fnmatch(f"serving/static/{name}", pattern)
+                   for pattern in patterns), name
