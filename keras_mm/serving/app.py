@@ -50,6 +50,7 @@ from keras_mm.serving.search_page import PAGE_PATHS
 from keras_mm.serving.search_page import add_search_page
 from keras_mm.serving.serving_limits import DEFAULT_MAX_BODY_BYTES
 from keras_mm.serving.serving_limits import ServingLimits
+from keras_mm.serving.serving_metrics import METRICS_CONTENT_TYPE
 
 __all__ = ["build_app", "DEFAULT_MAX_BODY_BYTES"]
 
@@ -263,7 +264,8 @@ def build_app(service, max_body_bytes=None, limits=None):
     async def metrics(request: Request):
         if request.query_params.get("format") == "json":
             return JSONResponse(service.metrics.as_dict())
-        return PlainTextResponse(service.metrics.render_prometheus())
+        return PlainTextResponse(service.metrics.render_prometheus(),
+                                 media_type=METRICS_CONTENT_TYPE)
 
     app.state.service = service
     add_search_page(app)

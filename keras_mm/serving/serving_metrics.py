@@ -17,6 +17,8 @@ LATENCY_BUCKETS_S = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                      0.25, 0.5, 1.0, 2.5, 5.0)
 BATCH_SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# The media type of `render_prometheus`'s text.
+METRICS_CONTENT_TYPE = prometheus_client.CONTENT_TYPE_LATEST
 
 
 def multiprocess_mode():
@@ -71,14 +73,17 @@ class ServingMetrics:
     def observe_request(self, path, status, seconds):
         self.requests.labels(path, str(int(status))).inc()
         self.latency.labels(path).observe(seconds)
-        # Other workers' cache figures are as of their last request.
-        self.sync_cache()
+        if self.multiprocess:
+            # The answering worker reads the others' cache figures from
+            # their files: each writes them after every request.
+            self.sync_cache()
 
     def observe_batch(self, modality, size):
         self.batch_sizes.labels(modality).observe(size)
 
     def sync_cache(self):
-        """Copies the cache's own counts into the metrics."""
+        """Copies the cache's own counts into the metrics (one process:
+        when they are read)."""
         stats = self.cache.stats() if self.cache is not None else {}
         with self._cache_lock:
             for name, counter in (("hits", self.cache_hits),

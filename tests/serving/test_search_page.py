@@ -103,3 +103,9 @@ def test_the_page_files_ship_as_package_data():
     for name in os.listdir(STATIC_DIR):
         assert any(fnmatch.fnmatch(f"serving/static/{name}", pattern)
                    for pattern in patterns), name
+
+
+def test_metrics_are_prometheus_text(client):
+    r = client.get("/metrics")
+    assert r.headers["content-type"].startswith("text/plain; version=")
+    assert "# TYPE keras_mm_requests_total counter" in r.text
