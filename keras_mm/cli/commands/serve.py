@@ -75,7 +75,7 @@ def register(subparsers):
                         "twice --rate-limit")
     p.add_argument("--workers", type=int, default=1,
                    help="uvicorn worker processes, each with its own copy "
-                   "of the model, cache, batcher and /metrics")
+                   "of the model, cache and batcher (/metrics sums them)")
     p.set_defaults(run=run)
 
 
@@ -107,6 +107,7 @@ def _check(args):
                              f"{args.api_key_file}")
     try:
         import fastapi  # noqa: F401
+        import prometheus_client  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError:
         raise UsageError("keras-mm serve needs the serve extra: pip install "
@@ -186,14 +187,15 @@ def run(args):
         skipped = (f" ({service.index.skipped} unreadable pairs skipped)"
                    if service.index.skipped else "")
         print(f"[serve] search index {state}: {len(service.index)} "
-              f"images{skipped}", flush=True)
+              f"images{skipped}; search page at "
+              f"http://{args.host}:{args.port}/", flush=True)
     if args.workers > 1:
         modalities = ", ".join(service.modalities)
         runtime = service.runtime.name
         service.close()
         del service
         print(f"[serve] starting {args.workers} workers ({runtime} "
-              f"runtime, per-worker cache and metrics); serving "
+              f"runtime, per-worker cache, summed metrics); serving "
               f"{modalities} on http://{args.host}:{args.port}", flush=True)
         server.serve_workers(
             {**config, "limits": limits},
