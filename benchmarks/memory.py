@@ -241,7 +241,7 @@ def _device_memory(backend):
             lambda: tf.config.experimental.reset_memory_stats("GPU:0"))
 
 
-def measure_step(size, mode):
+def measure_step(size, mode, batch):
     """One configuration's memory figures (run in a fresh process)."""
     import keras
     import numpy as np
@@ -250,7 +250,6 @@ def measure_step(size, mode):
 
     backend = keras.backend.backend()
     keras.utils.set_random_seed(0)
-    batch = finetune_throughput.SIZES[size]["batch"]
     model = finetune_throughput.build_clip_model(
         finetune_throughput.SIZES[size])
     if mode == "remat":
@@ -258,7 +257,9 @@ def measure_step(size, mode):
     model.compile(accumulation_steps=(ACCUMULATION_STEPS
                                       if mode == "accumulation" else 1))
     model.optimizer.build(model.trainable_variables)
-    data = finetune_throughput._random_batch(np, size, 1)
+    rows = finetune_throughput.SIZES[size]["batch"]
+    data = finetune_throughput._random_batch(np, size, -(-batch // rows))
+    data = {k: v[:batch] for k, v in data.items()}
     device = _device_memory(backend)
     baseline = device[0]() if device else _proc_status("VmRSS")
     model.fit(data, batch_size=batch, epochs=1, verbose=0)  # compiles
@@ -275,10 +276,10 @@ def measure_step(size, mode):
                 resource.RUSAGE_SELF).ru_maxrss * 1024}
 
 
-def _run_step(backend, size, mode):
+def _run_step(backend, size, mode, batch):
     out = subprocess.run(
         [sys.executable, os.path.abspath(__file__), "--measure-step",
-         backend, "--mode", mode, "--size", size],
+         backend, "--mode", mode, "--size", size, "--batch", str(batch)],
         capture_output=True, text=True,
         env=common._worker_environ({"KERAS_BACKEND": backend,
                                     "PYTHONPATH": ROOT,
@@ -289,9 +290,15 @@ def _run_step(backend, size, mode):
     return json.loads(line.split(" ", 1)[1])
 
 
-def vit_b32_section(size, backends):
+def vit_b32_section(size, backends, batch):
     load = {"start": common.load_average()}
-    runs = {b: {m: _run_step(b, size, m) for m in MODES} for b in backends}
+    runs, errors = {}, {}
+    for b in backends:
+        try:
+            runs[b] = {m: _run_step(b, size, m, batch) for m in MODES}
+        except RuntimeError as error:  # the other backends still report
+            errors[b] = str(error)[-2000:]
+            print(error, file=sys.stderr)
     load["end"] = common.load_average()
     act = {b: {m: r["activation_bytes"] for m, r in per.items()}
            for b, per in runs.items()}
@@ -303,10 +310,11 @@ def vit_b32_section(size, backends):
         "peak_rss_bytes": {b: {m: r["peak_rss_bytes"] for m, r in
                                per.items()} for b, per in runs.items()},
         "runs": runs,
+        "errors": errors,
         "goals": {"remat_ratio": 0.6, "accumulation_ratio": 0.4},
         "config": {"model": finetune_throughput.SIZES[size],
                    "trained": "every weight", "optimizer": "AdamW",
-                   "batch": finetune_throughput.SIZES[size]["batch"],
+                   "batch": batch,
                    "accumulation_steps": ACCUMULATION_STEPS,
                    "xla_flags": SCHEDULER_FLAG,
                    "measure": "activation_bytes: peak RSS (VmHWM, reset "
@@ -338,14 +346,22 @@ def main(argv=None):
     parser.add_argument("--backends", default=",".join(BACKENDS))
     parser.add_argument("--tiny", action="store_true",
                         help="a small CLIP, vit_b32 section only")
+    parser.add_argument("--batch", type=int, default=None,
+                        help="vit_b32 batch (default 32; 8 with --tiny); "
+                        "a multiple of 4, the accumulation steps")
     parser.add_argument("--measure-step", choices=BACKENDS,
                         help=argparse.SUPPRESS)
     parser.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)
     parser.add_argument("--size", choices=("full", "tiny"), default="full",
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    size = "tiny" if args.tiny else args.size
+    batch = args.batch or finetune_throughput.SIZES[size]["batch"]
+    if batch % ACCUMULATION_STEPS:
+        parser.error(f"--batch: expected a multiple of {ACCUMULATION_STEPS}"
+                     f", got {batch}")
     if args.measure_step:
-        print("RESULT", json.dumps(measure_step(args.size, args.mode)))
+        print("RESULT", json.dumps(measure_step(size, args.mode, batch)))
         return None
     sections = [s for s in args.sections.split(",") if s]
     for section in sections:
@@ -362,8 +378,7 @@ def main(argv=None):
         result.update(xla_section())
     if "vit_b32" in sections or args.tiny:
         backends = [b for b in args.backends.split(",") if b]
-        result["vit_b32"] = vit_b32_section(
-            "tiny" if args.tiny else "full", backends)
+        result["vit_b32"] = vit_b32_section(size, backends, batch)
     print("wrote", common.write_results(name, result))
     return result
 
