@@ -25,6 +25,8 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import as_completed
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -227,6 +229,10 @@ def main(argv=None):
     parser.add_argument("--open-clip-python", default=None)
     parser.add_argument("--tiny", action="store_true",
                         help="a small CLIP at batch 2 and 4")
+    parser.add_argument("--parallel", type=int, default=1,
+                        help="processes run at once (default 1: one at a "
+                        "time; more shortens a run on a loaded machine, "
+                        "and the contenders then share the cores)")
     parser.add_argument("--worker", choices=(*BACKENDS, "open_clip"))
     parser.add_argument("--width", choices=(*WIDTHS, "tiny"),
                         help=argparse.SUPPRESS)
@@ -257,18 +263,28 @@ def main(argv=None):
         contenders.append("open_clip")
     figures = {"load_average": {"start": common.load_average()},
                "machine": common.machine(backend="all", device="cpu"),
-               "steps": steps,
+               "steps": steps, "parallel": args.parallel,
                "widths": {w: (clip_bench_model.CONFIG if w == "clip-bench"
                               else _sizes(w)) for w in widths},
                "points": {}}
-    for width in widths:
-        batches = per_width.get(width, default_batches)
-        for contender in contenders:
-            print(f"{width} {contender} batches {batches}", flush=True)
-            figures["points"].setdefault(width, {})[contender] = _run_points(
-                contender, width, batches, steps, args.open_clip_python)
-    figures["load_average"]["end"] = common.load_average()
     name = "scaling_tiny" if args.tiny else "scaling"
+    tasks = [(width, contender) for width in widths
+             for contender in contenders]
+    # Largest width first: with --parallel its runs start earliest.
+    with ThreadPoolExecutor(args.parallel) as pool:
+        running = {pool.submit(_run_points, contender, width,
+                               per_width.get(width, default_batches), steps,
+                               args.open_clip_python): (width, contender)
+                   for width, contender in tasks[::-1]}
+        for done in as_completed(running):
+            width, contender = running[done]
+            print(f"{width} {contender} done", flush=True)
+            figures["points"].setdefault(width, {})[contender] = done.result()
+            # What is done so far survives a run stopped part-way.
+            common.write_results(name, figures)
+    figures["points"] = {w: {c: figures["points"][w][c] for c in contenders}
+                         for w in widths}
+    figures["load_average"]["end"] = common.load_average()
     rows = [(w, c, b, f"{p['samples_per_s']:.1f}",
              f"{p['peak_rss_bytes'] / 2**20:.0f}")
             for w, per in figures["points"].items()
