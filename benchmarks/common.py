@@ -9,7 +9,9 @@ import time
 
 import numpy as np
 
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+# KERAS_MM_BENCH_RESULTS redirects the JSON files (tests, gpu.sh).
+RESULTS = os.environ.get("KERAS_MM_BENCH_RESULTS") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "results")
 
 
 def machine(backend=None, device="cpu"):
@@ -62,6 +64,11 @@ def write_results(name, figures):
     with open(path, "w") as f:
         json.dump(figures, f, indent=2, sort_keys=True)
     return path
+
+
+def load_average():
+    """The 1, 5 and 15 minute load averages (figures taken under load)."""
+    return list(os.getloadavg())
 
 
 def print_table(rows, headers):

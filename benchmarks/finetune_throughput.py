@@ -65,10 +65,18 @@ def write_clip_folder(folder, size):
     as `keras_mm.testing.write_random_clip` does with one width for both
     towers (ViT-B/32's towers differ in width and heads)."""
     import keras_mm
+
+    keras_mm.models.save_pretrained(build_clip_model(SIZES[size]), folder,
+                                    to="hf")
+
+
+def build_clip_model(s):
+    """A random CLIP with the sizes `s` (an entry of `SIZES`), as written
+    to the folder; other benchmarks build their ViT-B/32 with it."""
+    import keras_mm
     from keras_mm.models.clip import CLIPTextPreprocessor
 
-    s = SIZES[size]
-    model = keras_mm.models.clip.build_clip(
+    return keras_mm.models.clip.build_clip(
         dict(image_size=s["image_size"], patch_size=s["patch_size"],
              hidden_dim=s["image_width"], num_layers=s["image_layers"],
              num_heads=s["image_heads"], activation="quick_gelu",
@@ -83,7 +91,6 @@ def write_clip_folder(folder, size):
                 s["sequence_length"]),
             "image": keras_mm.models.ImagePreprocessor(s["image_size"],
                                                        s["image_size"])})
-    keras_mm.models.save_pretrained(model, folder, to="hf")
 
 
 def _random_batch(np, size, steps):

@@ -1,6 +1,25 @@
 """Peak training-step memory: exact accumulation and remat.
 
-    KERAS_BACKEND=jax python benchmarks/memory.py
+    python benchmarks/memory.py [--sections xla,vit_b32]
+        [--backends jax,tensorflow,torch] [--tiny]
+
+Two sections, each written under its own keys of memory.json (a section not
+run keeps the figures already there):
+
+`vit_b32`: the ViT-B/32 CLIP (as built by finetune_throughput.py), every
+weight trained, batch 32, AdamW, per backend: each configuration (plain,
+every transformer block rematerialised, exact accumulation k=4 over the
+same batch 32) runs in a fresh subprocess. Baseline: the resident memory
+once the model, the optimizer state and the batch exist. After one
+warm-up step (compilation), freed heap is trimmed and the kernel's peak
+RSS counter reset (`/proc/self/clear_refs`); the next step's peak RSS
+minus the baseline is the step's activation memory (activations kept for
+the backward pass, gradients, workspace). On a GPU the device's peak
+bytes in use replace RSS. `remat_ratio` and `accumulation_ratio` are
+activation memory over the plain step's. `--tiny` runs a small CLIP
+(memory_tiny.json).
+
+`xla` (JAX only, the small model below):
 
 What is measured: each configuration runs in its own subprocess under JAX;
 the Keras `train_step` is compiled with `jax.jit(...).lower(...).compile()`
@@ -26,12 +45,19 @@ benchmark measures on JAX only, where XLA reports the compiled step's
 memory exactly.
 """
 
+import argparse
 import json
 import os
 import platform
 import resource
 import subprocess
 import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import common  # noqa: E402
+import finetune_throughput  # noqa: E402
 
 # XLA:CPU's default scheduler runs recomputations early, keeping them alive
 # and undoing remat; this flag runs each just before its backward step.
@@ -112,7 +138,7 @@ def _run(batch, k, remat, scheduler=SCHEDULER_FLAG):
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def main():
+def xla_section():
     runs = {
         "batch_4B": _run(4 * B, 1, False),
         "batch_4B_k4": _run(4 * B, 4, False),
@@ -157,10 +183,203 @@ def main():
           f"{result['remat_saved_activation_ratio']:.3f}; with XLA:CPU's "
           f"default scheduler {result['remat_ratio_default_scheduler']:.3f}"
           f", which recomputes early)")
-    path = os.path.join(ROOT, "benchmarks", "results", "memory.json")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        json.dump(result, f, indent=2)
+    return result
+
+
+# ---- ViT-B/32 per backend: peak RSS (device memory on a GPU) ----------
+
+BACKENDS = ("jax", "tensorflow", "torch")
+MODES = ("plain", "remat", "accumulation")
+ACCUMULATION_STEPS = 4
+
+
+def _proc_status(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
+def _reset_host_peak():
+    """Returns freed heap to the system, then restarts VmHWM from VmRSS."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except OSError:
+        pass
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
+def _device_memory(backend):
+    """(bytes in use, peak bytes, reset) of the first GPU, or None."""
+    if backend == "torch":
+        import torch
+
+        if not torch.cuda.is_available():
+            return None
+        return (torch.cuda.memory_allocated, torch.cuda.max_memory_allocated,
+                torch.cuda.reset_peak_memory_stats)
+    if backend == "jax":
+        import jax
+
+        device = jax.devices()[0]
+        if device.platform != "gpu":
+            return None
+        stats = device.memory_stats
+        # No reset: the warm-up step's peak is the measured step's.
+        return (lambda: stats()["bytes_in_use"],
+                lambda: stats()["peak_bytes_in_use"], lambda: None)
+    import tensorflow as tf
+
+    if not tf.config.list_logical_devices("GPU"):
+        return None
+    info = tf.config.experimental.get_memory_info
+    return (lambda: info("GPU:0")["current"], lambda: info("GPU:0")["peak"],
+            lambda: tf.config.experimental.reset_memory_stats("GPU:0"))
+
+
+def measure_step(size, mode, batch):
+    """One configuration's memory figures (run in a fresh process)."""
+    import keras
+    import numpy as np
+
+    from keras_mm.training import enable_remat
+
+    backend = keras.backend.backend()
+    keras.utils.set_random_seed(0)
+    model = finetune_throughput.build_clip_model(
+        finetune_throughput.SIZES[size])
+    if mode == "remat":
+        enable_remat(model)
+    model.compile(accumulation_steps=(ACCUMULATION_STEPS
+                                      if mode == "accumulation" else 1))
+    model.optimizer.build(model.trainable_variables)
+    rows = finetune_throughput.SIZES[size]["batch"]
+    data = finetune_throughput._random_batch(np, size, -(-batch // rows))
+    data = {k: v[:batch] for k, v in data.items()}
+    device = _device_memory(backend)
+    baseline = device[0]() if device else _proc_status("VmRSS")
+    model.fit(data, batch_size=batch, epochs=1, verbose=0)  # compiles
+    _reset_host_peak()
+    if device:
+        device[2]()
+    model.fit(data, batch_size=batch, epochs=1, verbose=0)
+    peak = device[1]() if device else _proc_status("VmHWM")
+    return {"memory": "device" if device else "host_rss",
+            "baseline_bytes": baseline, "step_peak_bytes": peak,
+            "activation_bytes": peak - baseline,
+            "peak_rss_bytes": _proc_status("VmHWM"),
+            "max_rss_bytes": resource.getrusage(
+                resource.RUSAGE_SELF).ru_maxrss * 1024}
+
+
+def _run_step(backend, size, mode, batch):
+    out = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), "--measure-step",
+         backend, "--mode", mode, "--size", size, "--batch", str(batch)],
+        capture_output=True, text=True,
+        env=common._worker_environ({"KERAS_BACKEND": backend,
+                                    "PYTHONPATH": ROOT,
+                                    "XLA_FLAGS": SCHEDULER_FLAG}))
+    if out.returncode:
+        raise RuntimeError(f"{backend} {mode} failed:\n{out.stderr[-3000:]}")
+    line = next(s for s in out.stdout.splitlines() if s.startswith("RESULT"))
+    return json.loads(line.split(" ", 1)[1])
+
+
+def vit_b32_section(size, backends, batch):
+    load = {"start": common.load_average()}
+    runs, errors = {}, {}
+    for b in backends:
+        try:
+            runs[b] = {m: _run_step(b, size, m, batch) for m in MODES}
+        except RuntimeError as error:  # the other backends still report
+            errors[b] = str(error)[-2000:]
+            print(error, file=sys.stderr)
+    load["end"] = common.load_average()
+    act = {b: {m: r["activation_bytes"] for m, r in per.items()}
+           for b, per in runs.items()}
+    result = {
+        "remat_ratio": {b: a["remat"] / a["plain"] for b, a in act.items()},
+        "accumulation_ratio": {b: a["accumulation"] / a["plain"]
+                               for b, a in act.items()},
+        "activation_bytes": act,
+        "peak_rss_bytes": {b: {m: r["peak_rss_bytes"] for m, r in
+                               per.items()} for b, per in runs.items()},
+        "runs": runs,
+        "errors": errors,
+        "goals": {"remat_ratio": 0.6, "accumulation_ratio": 0.4},
+        "config": {"model": finetune_throughput.SIZES[size],
+                   "trained": "every weight", "optimizer": "AdamW",
+                   "batch": batch,
+                   "accumulation_steps": ACCUMULATION_STEPS,
+                   "xla_flags": SCHEDULER_FLAG,
+                   "measure": "activation_bytes: peak RSS (VmHWM, reset "
+                   "after a warm-up step and malloc_trim) of one fit step "
+                   "minus the RSS once model, optimizer state and batch "
+                   "exist; device bytes in use on a GPU"},
+        "load_average": load,
+        "machine": common.machine(backend="all", device="cpu"),
+    }
+    print(f"{'backend':<12}{'mode':<14}{'baseline MiB':>13}"
+          f"{'step peak MiB':>15}{'activation MiB':>16}")
+    for b, per in runs.items():
+        for m, r in per.items():
+            print(f"{b:<12}{m:<14}{r['baseline_bytes'] / 2**20:>13.0f}"
+                  f"{r['step_peak_bytes'] / 2**20:>15.0f}"
+                  f"{r['activation_bytes'] / 2**20:>16.0f}")
+    print("remat_ratio", {b: round(v, 3) for b, v in
+                          result["remat_ratio"].items()}, "(goal <= 0.6)")
+    print("accumulation_ratio", {b: round(v, 3) for b, v in
+                                 result["accumulation_ratio"].items()},
+          "(goal <= 0.4)")
+    return result
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sections", default="xla,vit_b32",
+                        help="comma-separated: xla, vit_b32")
+    parser.add_argument("--backends", default=",".join(BACKENDS))
+    parser.add_argument("--tiny", action="store_true",
+                        help="a small CLIP, vit_b32 section only")
+    parser.add_argument("--batch", type=int, default=None,
+                        help="vit_b32 batch (default 32; 8 with --tiny); "
+                        "a multiple of 4, the accumulation steps")
+    parser.add_argument("--measure-step", choices=BACKENDS,
+                        help=argparse.SUPPRESS)
+    parser.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)
+    parser.add_argument("--size", choices=("full", "tiny"), default="full",
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    size = "tiny" if args.tiny else args.size
+    batch = args.batch or finetune_throughput.SIZES[size]["batch"]
+    if batch % ACCUMULATION_STEPS:
+        parser.error(f"--batch: expected a multiple of {ACCUMULATION_STEPS}"
+                     f", got {batch}")
+    if args.measure_step:
+        print("RESULT", json.dumps(measure_step(size, args.mode, batch)))
+        return None
+    sections = [s for s in args.sections.split(",") if s]
+    for section in sections:
+        if section not in ("xla", "vit_b32"):
+            parser.error(f"--sections: expected xla or vit_b32, got "
+                         f"{section!r}")
+    name = "memory_tiny" if args.tiny else "memory"
+    path = os.path.join(common.RESULTS, f"{name}.json")
+    result = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            result = json.load(f)
+    if "xla" in sections and not args.tiny:
+        result.update(xla_section())
+    if "vit_b32" in sections or args.tiny:
+        backends = [b for b in args.backends.split(",") if b]
+        result["vit_b32"] = vit_b32_section(size, backends, batch)
+    print("wrote", common.write_results(name, result))
     return result
 
 
