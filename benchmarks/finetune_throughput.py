@@ -156,7 +156,8 @@ class StepMemory:
         return peak - self.before
 
 
-def keras_worker(folder, size, steps, job="finetune"):
+def keras_worker(folder, size, steps, job="finetune", precision="fp32"):
+    import keras
     import numpy as np
 
     import keras_mm
@@ -165,6 +166,8 @@ def keras_worker(folder, size, steps, job="finetune"):
     from keras_mm.training.freezing import parameter_counts
 
     batch = SIZES[size]["batch"]
+    if precision == "bf16":
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
     model = keras_mm.models.load_pretrained(folder)
     if job == "finetune":
         freeze_tower(model, "image")
@@ -242,25 +245,29 @@ def _open_clip_model(size):
     return model, loss
 
 
-def torch_peer_worker(name, folder, size, steps):
+def torch_peer_worker(name, folder, size, steps, precision="fp32"):
     import numpy as np
     import torch
 
     torch.set_num_threads(os.cpu_count())
+    device = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "hf_peft":
         model, loss_fn = _hf_peft_model(folder)
     else:
         model, loss_fn = _open_clip_model(size)
-    model.train()
+    model.to(device).train()
     params = [p for p in model.parameters() if p.requires_grad]
     trainable = sum(p.numel() for p in params)
     optimizer = torch.optim.AdamW(params, lr=5e-4, weight_decay=0.05)
-    images, tokens = _torch_inputs(np, torch, size, steps)
+    images, tokens = (t.to(device)
+                      for t in _torch_inputs(np, torch, size, steps))
     batch = SIZES[size]["batch"]
+    autocast = precision == "bf16"
 
     def step(i):
         sl = slice(i * batch, (i + 1) * batch)
-        loss = loss_fn(images[sl], tokens[sl])
+        with torch.autocast(device, dtype=torch.bfloat16, enabled=autocast):
+            loss = loss_fn(images[sl], tokens[sl])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -308,6 +315,11 @@ def main(argv=None):
     parser.add_argument("--open-clip-python", default=None,
                         help="interpreter with torch, transformers, peft "
                         "and open_clip for the peers")
+    parser.add_argument("--precision", choices=("fp32", "bf16"),
+                        default="fp32", help="bf16: keras_mm under "
+                        "mixed_bfloat16, the peers under torch.autocast")
+    parser.add_argument("--batch", type=int, default=None,
+                        help="samples per step (default 32; 8 with --tiny)")
     parser.add_argument("--no-full-training", action="store_true",
                         help="skip the reference run of each backend "
                         "training every weight (memory of a frozen tower "
@@ -323,12 +335,16 @@ def main(argv=None):
     size = args.size or ("tiny" if args.tiny else "full")
     rounds = args.rounds or (1 if args.tiny else 3)
     steps = args.steps or (2 if args.tiny else 5)
+    if args.batch:
+        SIZES[size]["batch"] = args.batch
     if args.write_folder:
         return write_clip_folder(args.write_folder, size)
     if args.worker in PEERS:
-        return torch_peer_worker(args.worker, args.folder, size, steps)
+        return torch_peer_worker(args.worker, args.folder, size, steps,
+                                 args.precision)
     if args.worker:
-        return keras_worker(args.folder, size, steps, args.job)
+        return keras_worker(args.folder, size, steps, args.job,
+                            args.precision)
 
     temporary = args.folder is None
     folder = args.folder or os.path.join(
@@ -339,13 +355,16 @@ def main(argv=None):
     finally:
         if temporary:
             shutil.rmtree(os.path.dirname(folder), ignore_errors=True)
-    name = "finetune_throughput" + ("_tiny" if size == "tiny" else "")
+    name = ("finetune_throughput" + ("_tiny" if size == "tiny" else "")
+            + ("_bf16" if args.precision == "bf16" else ""))
     print("wrote", common.write_results(name, figures))
 
 
 def _measure(args, folder, size, rounds, steps):
     script = os.path.abspath(__file__)
-    worker_args = ["--folder", folder, "--size", size, "--steps", str(steps)]
+    worker_args = ["--folder", folder, "--size", size, "--steps", str(steps),
+                   "--precision", args.precision,
+                   "--batch", str(SIZES[size]["batch"])]
     workers = [
         common.Worker(b, [sys.executable, script, "--worker", b,
                           *worker_args], env={"KERAS_BACKEND": b})
@@ -382,6 +401,7 @@ def _measure(args, folder, size, rounds, steps):
     s = SIZES[size]
     figures = {
         "size": size,
+        "precision": args.precision,
         "model": s,
         "lora_rank": LORA_RANK,
         "steps": steps,

@@ -35,10 +35,10 @@ import common  # noqa: E402
 BACKENDS = ("jax", "tensorflow", "torch")
 
 
-def _random_batch(np, steps):
+def _random_batch(np, steps, batch):
     rng = np.random.default_rng(0)
     c = CONFIG
-    n = BATCH * steps
+    n = batch * steps
     return {
         "images": rng.uniform(0, 255, (n, c["image_size"], c["image_size"],
                                        3)).astype("float32"),
@@ -48,7 +48,7 @@ def _random_batch(np, steps):
     }
 
 
-def keras_worker(precision, steps):
+def keras_worker(precision, steps, batch):
     import keras
     import numpy as np
 
@@ -58,19 +58,19 @@ def keras_worker(precision, steps):
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
     model = keras_mm_model()
     model.compile()  # keras_mm's defaults (AdamW, per-backend settings)
-    data = _random_batch(np, steps)
-    model.fit(data, batch_size=BATCH, epochs=2, verbose=0)  # warm-up
+    data = _random_batch(np, steps, batch)
+    model.fit(data, batch_size=batch, epochs=2, verbose=0)  # warm-up
 
     def handle(_):
         start = time.perf_counter()
-        model.fit(data, batch_size=BATCH, epochs=1, verbose=0)
-        return {"samples_per_s": BATCH * steps
+        model.fit(data, batch_size=batch, epochs=1, verbose=0)
+        return {"samples_per_s": batch * steps
                 / (time.perf_counter() - start)}
 
     common.serve_forever(handle)
 
 
-def open_clip_worker(precision, steps):
+def open_clip_worker(precision, steps, batch):
     import numpy as np
     import torch
     from open_clip.loss import ClipLoss
@@ -78,18 +78,20 @@ def open_clip_worker(precision, steps):
     from clip_bench_model import open_clip_model
 
     torch.set_num_threads(os.cpu_count())
-    model = open_clip_model()
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = open_clip_model().to(device)
     loss_fn = ClipLoss()
     optimizer = torch.optim.AdamW(model.parameters(), lr=5e-4,
                                   weight_decay=0.05)
-    data = _random_batch(np, steps)
-    images = torch.from_numpy(data["images"]).permute(0, 3, 1, 2) / 255.0
-    tokens = torch.from_numpy(data["token_ids"]).long()
+    data = _random_batch(np, steps, batch)
+    images = (torch.from_numpy(data["images"]).permute(0, 3, 1, 2)
+              / 255.0).to(device)
+    tokens = torch.from_numpy(data["token_ids"]).long().to(device)
     autocast = precision == "bf16"
 
     def step(i):
-        sl = slice(i * BATCH, (i + 1) * BATCH)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        sl = slice(i * batch, (i + 1) * batch)
+        with torch.autocast(device, dtype=torch.bfloat16, enabled=autocast):
             out = model(images[sl], tokens[sl])
             loss = loss_fn(out["image_features"], out["text_features"],
                            out["logit_scale"])
@@ -104,7 +106,7 @@ def open_clip_worker(precision, steps):
         start = time.perf_counter()
         for i in range(steps):
             step(i)
-        return {"samples_per_s": BATCH * steps
+        return {"samples_per_s": batch * steps
                 / (time.perf_counter() - start)}
 
     common.serve_forever(handle)
@@ -123,6 +125,8 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--precision", choices=("fp32", "bf16"),
                         default="fp32")
+    parser.add_argument("--batch", type=int, default=BATCH,
+                        help=f"samples per step (default {BATCH})")
     parser.add_argument("--open-clip-python", default=None)
     parser.add_argument("--baseline-tree", default=None,
                         help="another checkout whose keras_mm is measured "
@@ -130,12 +134,13 @@ def main(argv=None):
     parser.add_argument("--worker", choices=(*BACKENDS, "open_clip"))
     args = parser.parse_args(argv)
     if args.worker == "open_clip":
-        return open_clip_worker(args.precision, args.steps)
+        return open_clip_worker(args.precision, args.steps, args.batch)
     if args.worker:
-        return keras_worker(args.precision, args.steps)
+        return keras_worker(args.precision, args.steps, args.batch)
 
     script = os.path.abspath(__file__)
-    common_args = ["--precision", args.precision, "--steps", str(args.steps)]
+    common_args = ["--precision", args.precision, "--steps", str(args.steps),
+                   "--batch", str(args.batch)]
     workers = [
         common.Worker(b, [sys.executable, script, "--worker", b,
                           *common_args], env={"KERAS_BACKEND": b})
@@ -146,7 +151,8 @@ def main(argv=None):
             workers.append(common.Worker(
                 name,
                 [args.open_clip_python, script, "--worker", "open_clip",
-                 "--precision", precision, "--steps", str(args.steps)],
+                 "--precision", precision, "--steps", str(args.steps),
+                 "--batch", str(args.batch)],
             ))
     if args.baseline_tree:
         workers += common.baseline_workers(
@@ -175,6 +181,7 @@ def main(argv=None):
     best = max(ours, key=ours.get)
     figures = {
         "precision": args.precision,
+        "batch": args.batch,
         "samples_per_s": median,
         "rounds": samples,
         "mfu": mfu,
