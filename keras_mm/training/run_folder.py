@@ -2,7 +2,8 @@
 
 ```
 RUN/config.yaml      the resolved config; `--config RUN/config.yaml` reruns it
-RUN/checkpoints/     resumable checkpoint (model + optimizer + step)
+RUN/checkpoints/     the last resumable checkpoints (model + optimizer +
+                     step + config, checksummed; `checkpoint_files`)
 RUN/logs/            TensorBoard scalars (loss, learning rate, Recall@K)
 RUN/history.json     per-epoch logs
 RUN/model.keras      the trained model with its preprocessors (atomic)
@@ -13,13 +14,15 @@ Rerunning into a RUN resumes only when the config matches
 `RUN/config.yaml`. `--resume` also accepts changes to
 `run_options.RESUMABLE_CHANGES` (epochs, steps, checkpoint/log intervals;
 the schedule is recomputed for the new length); `--overwrite` starts
-afresh. No Keras here.
+afresh. Rerunning a finished run changes nothing and says so. No Keras
+here.
 """
 
 import json
 import os
 import shutil
 
+from keras_mm.training import checkpoint_files
 from keras_mm.training import run_options
 
 CONFIG = "config.yaml"
@@ -101,6 +104,22 @@ class RunFolder:
         raise ValueError(f"{self.path} holds a run with another config "
                          f"({names}; see {CONFIG}); {hint}")
 
+    def finished(self, config):
+        """Whether this folder holds a finished run of `config`: the same
+        config, its newest checkpoint at the run's last step, and its
+        model and report written."""
+        recorded = self.recorded_config()
+        if recorded is None or run_options.diff(recorded, config):
+            return False
+        metadata = checkpoint_files.latest_metadata(self.checkpoints)
+        return bool(metadata and metadata.get("finished")) and all(
+            os.path.isfile(p) for p in (self.model, self.report))
+
+    def check_writable(self):
+        """Raises ValueError (one line) when the run folder cannot be
+        created or written (`check_output_folder`)."""
+        check_output_folder(self.path)
+
     def prepare(self, config, resume=False, overwrite=False):
         """Applies `decide`: clears the run's files on overwrite and
         writes `config.yaml`; returns the decision."""
@@ -115,6 +134,34 @@ class RunFolder:
         os.makedirs(self.path, exist_ok=True)
         write_config(self.config, config)
         return decision
+
+
+def check_output_folder(path):
+    """Raises ValueError in one line when `path` cannot become a folder
+    written by this process: it is a file, an ancestor is a file, or the
+    nearest existing ancestor does not accept a new entry (tried with a
+    temporary folder, removed at once).
+
+    Example:
+    ```python
+    check_output_folder("runs/cats")  # fine: creatable
+    ```
+    """
+    import tempfile
+
+    path = os.path.abspath(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"{path} is a file, not a folder")
+    existing = path
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ValueError(f"{path}: {existing} is a file, not a folder")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".probe-", dir=existing))
+    except OSError as error:
+        raise ValueError(f"{path}: cannot write into {existing} "
+                         f"({error.strerror or error})") from None
 
 
 def _show(value):
@@ -149,6 +196,12 @@ def write_text(path, text):
 def write_json(path, content):
     """Writes `content` as indented JSON, atomically."""
     write_text(path, json.dumps(content, indent=2) + "\n")
+
+
+def read_json(path):
+    """The JSON content of `path` (e.g. a run's `report.json`)."""
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
 
 
 def save_model(model, path):

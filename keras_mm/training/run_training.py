@@ -3,6 +3,7 @@ a two-tower model on the user's pairs and fills the run folder
 (`keras_mm.training.run_folder`)."""
 
 import itertools
+import os
 import time
 import zlib
 
@@ -245,6 +246,12 @@ def run_training(config, out, decision, source_kind="manifest",
                             validation_data=val_data, callbacks=callbacks,
                             print_fn=print_fn)
     unused.clear()
+    if result["finished_before"] and all(
+            os.path.isfile(p) for p in (run.model, run.report)):
+        # Nothing was trained: the run's model and report stand.
+        print_fn(f"{run.path} is finished; kept {run.model} and "
+                 f"{run.report}")
+        return run_folder.read_json(run.report)
     after = _evaluate(trained, val_data, labels, class_names)
     print_fn(f"held-out after training: {_summary(after)}")
     run_folder.save_model(trained, run.model)

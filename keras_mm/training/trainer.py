@@ -1,5 +1,6 @@
 """`train(...)`: one entry point for every option of this package."""
 
+import dataclasses
 import importlib.util
 import math
 import time
@@ -7,6 +8,7 @@ import warnings
 
 import keras
 
+from keras_mm.training import checkpoint_files
 from keras_mm.training import checkpointing
 from keras_mm.training import epoch_data
 from keras_mm.training.attention_maps import AttentionMapLogger
@@ -134,11 +136,15 @@ def train(build_model, data, config=None, validation_data=None,
     model.compile(optimizer=optimizer, **compile_kwargs)
 
     # === Resume ===
-    start_step = 0
+    run_config = checkpoint_config(config, batch, steps_per_epoch,
+                                   total_steps)
+    start_step, finished_loss = 0, math.nan
     if config.checkpoint_dir and config.resume and (
-            checkpointing.latest_step(config.checkpoint_dir) is not None):
-        start_step = checkpointing.restore_checkpoint(model,
-                                                      config.checkpoint_dir)
+            checkpoint_files.has_checkpoints(config.checkpoint_dir)):
+        resumed = _resume(model, config.checkpoint_dir, run_config,
+                          print_fn)
+        start_step = resumed["step"]
+        finished_loss = resumed.get("final_loss", math.nan)
         print_fn(f"resumed from step {start_step} "
                  f"({config.checkpoint_dir})")
 
@@ -146,7 +152,8 @@ def train(build_model, data, config=None, validation_data=None,
                  NonFiniteGuard(initial_step=start_step)]
     if config.checkpoint_dir and config.checkpoint_every:
         callbacks.append(checkpointing.StepCheckpoint(
-            config.checkpoint_dir, config.checkpoint_every, start_step))
+            config.checkpoint_dir, config.checkpoint_every, start_step,
+            keep=config.keep_checkpoints, metadata={"config": run_config}))
     if config.grad_norm_every and hasattr(model, "encoders"):
         probe = epoch_data.first_batch(data, batch)
         probe_x, probe_y = (probe[:2] if isinstance(probe, tuple)
@@ -217,9 +224,14 @@ def train(build_model, data, config=None, validation_data=None,
             )
         epoch_losses.append(float(history.history["loss"][-1]))
     seconds = time.perf_counter() - tick
-    if config.checkpoint_dir and config.checkpoint_every:
-        checkpointing.save_checkpoint(model, config.checkpoint_dir,
-                                      total_steps, {"finished": True})
+    if epoch_losses:
+        finished_loss = epoch_losses[-1]
+    if config.checkpoint_dir and config.checkpoint_every and (
+            start_step < total_steps):
+        checkpointing.save_checkpoint(
+            model, config.checkpoint_dir, total_steps,
+            {"config": run_config, "finished": True,
+             "final_loss": finished_loss}, config.keep_checkpoints)
     report = {
         "parameters": counts,
         "epoch_losses": epoch_losses,
@@ -228,6 +240,50 @@ def train(build_model, data, config=None, validation_data=None,
         "batch_size": batch,
         "resumed_from_step": start_step,
         "seconds": seconds,
-        "final_loss": epoch_losses[-1] if epoch_losses else math.nan,
+        # A finished run, rerun, trains nothing and reports its last loss.
+        "final_loss": finished_loss,
+        "finished_before": start_step == total_steps,
     }
     return model, report
+
+
+def checkpoint_config(config, batch_size, steps_per_epoch, total_steps):
+    """What a checkpoint records of `config`: every option that decides
+    the steps taken, with the batch size, steps per epoch and total steps
+    of the run (not its folders or what it logs)."""
+    skipped = ("checkpoint_dir", "tensorboard_dir", "resume", "verbose",
+               "checkpoint_every", "keep_checkpoints", "grad_norm_every",
+               "attention_layer", "epochs", "steps")
+    recorded = {k: v for k, v in dataclasses.asdict(config).items()
+                if k not in skipped}
+    recorded.update(batch_size=int(batch_size),
+                    steps_per_epoch=int(steps_per_epoch),
+                    total_steps=int(total_steps))
+    return recorded
+
+
+def _resume(model, directory, run_config, print_fn):
+    """Loads the newest usable checkpoint; refuses one made under another
+    config or beyond the run's end (CheckpointError, one line)."""
+    metadata = checkpointing.load_checkpoint(
+        model, directory,
+        warn=lambda message: print_fn(f"warning: {message}"))
+    where = metadata["arrays_path"]
+    changes = checkpointing.config_changes(metadata.get("config", {}),
+                                           run_config)
+    if changes:
+        names = ", ".join(f"{k} {a} there, {b} now"
+                          for k, (a, b) in changes.items())
+        raise checkpoint_files.CheckpointError(
+            f"{where} was made with another config ({names}); resume with "
+            "its options or start in another checkpoint folder")
+    total = run_config["total_steps"]
+    if metadata["step"] > total:
+        raise checkpoint_files.CheckpointError(
+            f"{where} is at step {metadata['step']}, beyond this run's "
+            f"{total} steps; give more epochs or steps, or start in "
+            "another checkpoint folder")
+    if metadata["step"] == total:
+        print_fn(f"the run is finished: {where} is at its last step "
+                 f"({total}); nothing to train")
+    return metadata

@@ -144,8 +144,9 @@ def check_run(args):
             if config[key]:
                 raise UsageError(f"keras-mm train: --{key.replace('_', '-')}"
                                  " applies to --recipe staged")
-    decision = RunFolder(args.out).decide(config, args.resume,
-                                          args.overwrite)
+    run_folder = RunFolder(args.out)
+    run_folder.check_writable()
+    decision = run_folder.decide(config, args.resume, args.overwrite)
     return config, start, info["kind"], decision
 
 
@@ -155,6 +156,11 @@ def _run_on_data(args):
     from keras_mm.training.run_folder import RunFolder
 
     run_folder = RunFolder(args.out)
+    if decision == "resume" and run_folder.finished(config):
+        print(f"{run_folder.path} is finished (its last checkpoint is its "
+              "last step); nothing to do. --resume with more --epochs or "
+              "--steps goes on, --overwrite starts afresh")
+        return
     run_folder.prepare(config, args.resume, args.overwrite)
     print({"start": f"training from {config['model']} ({start['what']}) "
                     f"into {run_folder.path}",
