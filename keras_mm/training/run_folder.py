@@ -115,11 +115,6 @@ class RunFolder:
         return bool(metadata and metadata.get("finished")) and all(
             os.path.isfile(p) for p in (self.model, self.report))
 
-    def check_writable(self):
-        """Raises ValueError (one line) when the run folder cannot be
-        created or written (`check_output_folder`)."""
-        check_output_folder(self.path)
-
     def prepare(self, config, resume=False, overwrite=False):
         """Applies `decide`: clears the run's files on overwrite and
         writes `config.yaml`; returns the decision."""
@@ -134,34 +129,6 @@ class RunFolder:
         os.makedirs(self.path, exist_ok=True)
         write_config(self.config, config)
         return decision
-
-
-def check_output_folder(path):
-    """Raises ValueError in one line when `path` cannot become a folder
-    written by this process: it is a file, an ancestor is a file, or the
-    nearest existing ancestor does not accept a new entry (tried with a
-    temporary folder, removed at once).
-
-    Example:
-    ```python
-    check_output_folder("runs/cats")  # fine: creatable
-    ```
-    """
-    import tempfile
-
-    path = os.path.abspath(path)
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise ValueError(f"{path} is a file, not a folder")
-    existing = path
-    while not os.path.exists(existing):
-        existing = os.path.dirname(existing)
-    if not os.path.isdir(existing):
-        raise ValueError(f"{path}: {existing} is a file, not a folder")
-    try:
-        os.rmdir(tempfile.mkdtemp(prefix=".probe-", dir=existing))
-    except OSError as error:
-        raise ValueError(f"{path}: cannot write into {existing} "
-                         f"({error.strerror or error})") from None
 
 
 def _show(value):

@@ -33,6 +33,7 @@ import os
 from keras_mm.cli.backend_flag import add_backend_flag
 from keras_mm.cli.data_flags import add_data_flags
 from keras_mm.cli.errors import UsageError
+from keras_mm.cli.output_folder import check_output_folder
 from keras_mm.training import run_options
 
 RECIPES = ("clip", "staged")
@@ -144,9 +145,9 @@ def check_run(args):
             if config[key]:
                 raise UsageError(f"keras-mm train: --{key.replace('_', '-')}"
                                  " applies to --recipe staged")
-    run_folder = RunFolder(args.out)
-    run_folder.check_writable()
-    decision = run_folder.decide(config, args.resume, args.overwrite)
+    check_output_folder(args.out, "keras-mm train")
+    decision = RunFolder(args.out).decide(config, args.resume,
+                                          args.overwrite)
     return config, start, info["kind"], decision
 
 
