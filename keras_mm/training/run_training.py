@@ -106,6 +106,17 @@ def _hold_out_of_stream(stream, config, path):
         "--val-data)")
 
 
+def epoch_seed(seed, epoch):
+    """The shuffle seed of one epoch: stable across processes.
+
+    Example:
+    ```python
+    epoch_seed(0, 0) == 0 and epoch_seed(0, 1) != epoch_seed(0, 2)
+    ```
+    """
+    return seed if epoch == 0 else zlib.crc32(f"{seed}:{epoch}".encode())
+
+
 def _captions(train):
     pairs = train() if callable(train) else train
     return [p.text for p in itertools.islice(pairs, STREAM_CORPUS)]
@@ -191,9 +202,15 @@ def run_training(config, out, decision, source_kind="manifest",
     if count is not None and count < batch_size:
         raise ValueError(f"--batch-size {batch_size} exceeds the {count} "
                          "training pairs")
-    train_data = model_dataset(train_pairs, model, batch_size=batch_size,
-                               shuffle=count or 1024, seed=seed,
-                               drop_remainder=True, report=skipped)
+
+    def train_data(epoch):
+        # A fresh pipeline per epoch, shuffled by (seed, epoch): a run
+        # resumed in a new process sees the batches of an uninterrupted one.
+        return model_dataset(train_pairs, model, batch_size=batch_size,
+                             shuffle=count or 1024,
+                             seed=epoch_seed(seed, epoch),
+                             drop_remainder=True, report=skipped)
+
     val_data = model_dataset(val_pairs, model, batch_size=batch_size,
                              report=skipped)
     if len(val_pairs) <= CACHE_HELD_OUT:

@@ -47,7 +47,9 @@ def train(build_model, data, config=None, validation_data=None,
             as it is batched: its batch size is the dataset's own
             (`config.batch_size` then only serves the samples/s figure when
             the dataset's batch dimension is not static) and it shuffles by
-            its own seed each time it is iterated (once per epoch).
+            its own seed each time it is iterated (once per epoch). Or a
+            callable `epoch -> tf.data.Dataset` building each epoch's
+            dataset (the same batch size and length every epoch).
         config: `TrainConfig`. Steps per epoch are
             `config.steps_per_epoch`, else every full batch of the arrays,
             else the dataset's cardinality, else the dataset's batches
@@ -70,8 +72,10 @@ def train(build_model, data, config=None, validation_data=None,
     arrays, the resumed run sees exactly the batches of an uninterrupted
     run; with a dataset, too, when its order is the same on each pass
     (no shuffle, or a shuffle with a seed and
-    `reshuffle_each_iteration=False`). A dataset that reshuffles on every
-    pass starts a new process with its first pass's order.
+    `reshuffle_each_iteration=False`), or when `data` is a callable
+    `epoch -> dataset` whose order depends on the epoch alone (e.g. a
+    fresh pipeline shuffled by `(seed, epoch)`). A dataset that reshuffles
+    on every pass starts a new process with its first pass's order.
 
     Returns:
         `(model, report)`; `report` holds the parameter counts, the loss
@@ -111,6 +115,9 @@ def train(build_model, data, config=None, validation_data=None,
     counts = print_parameter_counts(model, print_fn=print_fn)
 
     # === Steps, then the optimizer (its schedule spans the whole run) ===
+    epoch_source = data if callable(data) else None
+    if epoch_source is not None:
+        data = epoch_source(0)
     is_dataset = epoch_data.is_dataset(data)
     batch = config.batch_size
     if is_dataset:
@@ -200,7 +207,9 @@ def train(build_model, data, config=None, validation_data=None,
         if first >= last:  # a finished run, rerun: nothing left
             continue
         if is_dataset:
-            x = epoch_data.epoch_dataset(data, first, last)
+            source = data if epoch_source is None or epoch == 0 else (
+                epoch_source(epoch))
+            x = epoch_data.epoch_dataset(source, first, last)
             y = weights = None
         else:
             order = epoch_data.epoch_order(
