@@ -23,7 +23,7 @@ import zipfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "export"))
 
-import export_fixture as fixture  # noqa: E402
+import export_fixture as fixture
 
 
 def _child(argv, log):
@@ -81,6 +81,11 @@ def run_and_kill(argv, log, after):
     return None
 
 
+def _tail(log):
+    with open(log, errors="replace") as f:
+        return f.read()[-3000:]
+
+
 def _digest(folder):
     """`{relative path: sha256}` of every file under `folder`."""
     found = {}
@@ -122,7 +127,7 @@ def _tiny_model(folder, log):
     path = os.path.join(folder, "model.keras")
     code, _ = run_to_end(lambda: fixture.write_self_contained_clip(folder)
                          and 0, log)
-    assert code == 0, open(log).read()[-3000:]
+    assert code == 0, _tail(log)
     return path
 
 
@@ -136,7 +141,7 @@ def export_kills(folder, kills, seed):
             "--quantize", "none", "--eval-size", "4",
             "--representative-size", "1", "--max-r1-drop", "1"]
     code, seconds = run_to_end(argv, log)
-    assert code == 0, open(log).read()[-3000:]
+    assert code == 0, _tail(log)
     assert not complete_export(out)
     good = _digest(out)
     rng = random.Random(seed)
@@ -155,7 +160,7 @@ def export_kills(folder, kills, seed):
         trials.append({"after": round(after, 2), "exited": code,
                        "state": state})
     code, _ = run_to_end(argv, log)
-    assert code == 0, open(log).read()[-3000:]
+    assert code == 0, _tail(log)
     leftovers = [n for n in os.listdir(folder) if n.startswith(".export.")]
     return {"seconds": seconds, "trials": trials, "leftovers": leftovers,
             "final": complete_export(out)}
@@ -205,7 +210,7 @@ def train_kills(folder, kills, seed):
                 "--val-fraction", "0.2", "--verbose", "0"]
 
     code, seconds = run_to_end(argv("reference"), log)
-    assert code == 0, open(log).read()[-3000:]
+    assert code == 0, _tail(log)
     expected = _weights(os.path.join(folder, "reference", "model.keras"))
     rng = random.Random(seed)
     trials, runs, chain = [], [], 0
@@ -213,7 +218,7 @@ def train_kills(folder, kills, seed):
     def finish(run):
         # The chain ends with an uninterrupted run (it resumes).
         code, _ = run_to_end(argv(run), log)
-        assert code == 0, open(log).read()[-3000:]
+        assert code == 0, _tail(log)
         got = _weights(os.path.join(folder, run, "model.keras"))
         runs.append({"run": run, "equal": got == expected,
                      "differing": sorted(k for k in expected
@@ -234,19 +239,16 @@ def train_kills(folder, kills, seed):
 
 
 def main(what, folder, kills, seed):
+    import importlib
+
     os.makedirs(folder, exist_ok=True)
     # Imported once here; each child starts from them.
-    import keras  # noqa: F401
-    import tensorflow  # noqa: F401
-
-    import keras_mm.cli.main  # noqa: F401
-    if what == "export":
-        import keras_mm.export.export_folder  # noqa: F401
-        result = export_kills(folder, kills, seed)
-    else:
-        import keras_mm.training.run_training  # noqa: F401
-        result = train_kills(folder, kills, seed)
-    print(json.dumps(result), flush=True)
+    command = {"export": "keras_mm.export.export_folder",
+               "train": "keras_mm.training.run_training"}[what]
+    for name in ("keras", "tensorflow", "keras_mm.cli.main", command):
+        importlib.import_module(name)
+    run = export_kills if what == "export" else train_kills
+    print(json.dumps(run(folder, kills, seed)), flush=True)
 
 
 if __name__ == "__main__":

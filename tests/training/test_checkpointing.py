@@ -48,9 +48,9 @@ def test_a_truncated_newest_checkpoint_falls_back_to_the_one_before(
 
     # With nothing to fall back to: one line, not a BadZipFile.
     os.remove(tmp_path / "step-00000001.json")
-    with pytest.warns(CheckpointWarning):
-        with pytest.raises(CheckpointError, match="No usable checkpoint"):
-            checkpointing.restore_checkpoint(other, str(tmp_path))
+    with pytest.warns(CheckpointWarning), pytest.raises(
+            CheckpointError, match="No usable checkpoint"):
+        checkpointing.restore_checkpoint(other, str(tmp_path))
 
 
 def test_a_checkpoint_of_another_model_is_named(tmp_path):
@@ -63,9 +63,9 @@ def test_a_checkpoint_of_another_model_is_named(tmp_path):
 
 
 def _config(directory, **overrides):
-    return TrainConfig(**{**dict(epochs=1, batch_size=8, learning_rate=1e-2,
-                                 seed=0, checkpoint_every=1, verbose=0,
-                                 checkpoint_dir=directory), **overrides})
+    return TrainConfig(**{"epochs": 1, "batch_size": 8, "learning_rate": 1e-2,
+                          "seed": 0, "checkpoint_every": 1, "verbose": 0,
+                          "checkpoint_dir": directory, **overrides})
 
 
 def _newest_metadata(directory):
