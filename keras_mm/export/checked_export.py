@@ -219,7 +219,7 @@ def export_checked(model, out_dir, quantize="int8", eval_inputs=None,
     target = os.path.abspath(out_dir)
     check_out_dir(target)
     with atomic_folder(target) as tmp:
-        report = _export_into(
+        report = export_checked_into(
             model, tmp, quantize, eval_inputs, labels, representative_inputs,
             max_r1_drop, num_threads, latency_runs, keep_candidates, format)
         report = relocated(report, tmp, target)
@@ -228,10 +228,13 @@ def export_checked(model, out_dir, quantize="int8", eval_inputs=None,
     return report
 
 
-def _export_into(model, out_dir, quantize, eval_inputs, labels,
-                 representative_inputs, max_r1_drop, num_threads,
-                 latency_runs, keep_candidates, format):
-    """`export_checked`'s work, in the fresh folder `out_dir`."""
+def export_checked_into(model, out_dir, quantize="int8", eval_inputs=None,
+                        labels=None, representative_inputs=None,
+                        max_r1_drop=0.02, num_threads=2, latency_runs=50,
+                        keep_candidates=False, format="litert"):
+    """`export_checked`'s work (arguments alike), written straight into
+    `out_dir`, a fresh folder its caller renames into place; returns the
+    report without writing `report.json`."""
     import keras_mm
 
     if format not in FORMATS:

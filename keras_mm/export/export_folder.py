@@ -176,8 +176,8 @@ def export_folder(model_path, out_dir, preprocessors, eval_inputs, labels,
                   **check_kwargs):
     """Exports a model's towers, checked, into a self-contained folder.
 
-    Runs `keras_mm.export.export_checked` in a temporary folder beside
-    `out_dir`, then writes `preprocessors` (`save_preprocessors`) and
+    Runs `keras_mm.export.export_checked`'s checks in a temporary folder
+    beside `out_dir`, then writes `preprocessors` (`save_preprocessors`) and
     `export.json` (`describe_export`), and renames it into `out_dir` (any
     previous export there is replaced only then; a folder holding other
     files is refused, `check_out_dir`).
@@ -208,14 +208,14 @@ def export_folder(model_path, out_dir, preprocessors, eval_inputs, labels,
     ```
     """
     import keras_mm
-    from keras_mm.export.checked_export import export_checked
+    from keras_mm.export.checked_export import export_checked_into
     from keras_mm.export.checked_export import relocated
     from keras_mm.models.atomic_folder import atomic_folder
 
     final = os.path.abspath(out_dir)
     check_out_dir(final)
     with atomic_folder(final) as tmp:
-        report = export_checked(
+        report = export_checked_into(
             model_path, tmp, quantize=quantize, eval_inputs=eval_inputs,
             labels=labels, representative_inputs=representative_inputs,
             max_r1_drop=max_r1_drop, format=format, **check_kwargs)
