@@ -161,7 +161,8 @@ def export_kills(folder, kills, seed):
                        "state": state})
     code, _ = run_to_end(argv, log)
     assert code == 0, _tail(log)
-    leftovers = [n for n in os.listdir(folder) if n.startswith(".export.")]
+    # Temporary folders of killed exports: the last export removed them.
+    leftovers = [n for n in os.listdir(folder) if n.startswith(".")]
     return {"seconds": seconds, "trials": trials, "leftovers": leftovers,
             "final": complete_export(out)}
 
