@@ -5,7 +5,8 @@ in a subprocess where the current backend is another), run in its runtime
 (the LiteRT interpreter or onnxruntime) on held-out pairs, and compared with
 the Keras model: per-row embedding cosine, retrieval Recall@1/5 with the
 exported towers, file size and batch-1 latency (`num_threads` threads;
-XNNPACK for LiteRT). A failed check raises `ExportCheckError`; no file is reported as written.
+XNNPACK for LiteRT). A failed check raises `ExportCheckError` and leaves
+`out_dir` as it was.
 """
 
 import itertools
@@ -141,15 +142,47 @@ def _tower_keys(model):
     return {m: tuple(model.encoders[m].input_keys) for m in model.modalities}
 
 
+def check_out_dir(out_dir, marker="report.json"):
+    """Refuses an `out_dir` that holds anything but an earlier export (a
+    folder holding `marker`): the export replaces the folder as a whole.
+    ValueError in one line.
+
+    Example:
+    ```python
+    check_out_dir("export/")  # new, empty or an earlier export: fine
+    ```
+    """
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ValueError(f"{out_dir} is a file, not a folder")
+    if (os.path.isdir(out_dir) and os.listdir(out_dir)
+            and not os.path.isfile(os.path.join(out_dir, marker))):
+        raise ValueError(
+            f"{out_dir} holds other files and is not a keras-mm export "
+            f"folder (no {marker}); give a new or empty folder")
+
+
+def relocated(report, old, new):
+    """`report` with tower paths moved from folder `old` to `new`."""
+    for tower in report["towers"].values():
+        tower["path"] = os.path.join(new, os.path.relpath(tower["path"],
+                                                          old))
+    return report
+
+
 def export_checked(model, out_dir, quantize="int8", eval_inputs=None,
                    labels=None, representative_inputs=None,
                    max_r1_drop=0.02, num_threads=2, latency_runs=50,
                    keep_candidates=False, format="litert"):
     """Exports each tower to `<out_dir>/<modality>.tflite|.onnx`, checked.
 
+    Everything is written into a temporary folder beside `out_dir` and
+    renamed into place once every check passed: a failed or killed export
+    leaves an earlier one in `out_dir` as it was.
+
     Args:
         model: a `ContrastiveModel` saved as `.keras` (path).
-        out_dir: str. Output folder; `report.json` is written there too.
+        out_dir: str. Output folder, new, empty or an earlier export
+            (replaced as a whole); `report.json` is written there too.
         quantize: one of `QUANTIZE_CHOICES`. `"int8"` converts
             dynamic-range and full-integer INT8 and keeps, per tower, the
             candidate of the combination with the lowest batch-1 latency
@@ -181,6 +214,27 @@ def export_checked(model, out_dir, quantize="int8", eval_inputs=None,
         eval_inputs=test_inputs, labels=test_captions, format="onnx")
     ```
     """
+    from keras_mm.models.atomic_folder import atomic_folder
+
+    target = os.path.abspath(out_dir)
+    check_out_dir(target)
+    with atomic_folder(target) as tmp:
+        report = export_checked_into(
+            model, tmp, quantize, eval_inputs, labels, representative_inputs,
+            max_r1_drop, num_threads, latency_runs, keep_candidates, format)
+        report = relocated(report, tmp, target)
+        with open(os.path.join(tmp, "report.json"), "w") as f:
+            json.dump(report, f, indent=2)
+    return report
+
+
+def export_checked_into(model, out_dir, quantize="int8", eval_inputs=None,
+                        labels=None, representative_inputs=None,
+                        max_r1_drop=0.02, num_threads=2, latency_runs=50,
+                        keep_candidates=False, format="litert"):
+    """`export_checked`'s work (arguments alike), written straight into
+    `out_dir`, a fresh folder its caller renames into place; returns the
+    report without writing `report.json`."""
     import keras_mm
 
     if format not in FORMATS:
@@ -293,7 +347,5 @@ def export_checked(model, out_dir, quantize="int8", eval_inputs=None,
         )
     if not keep_candidates:
         shutil.rmtree(candidates_dir, ignore_errors=True)
-    with open(os.path.join(out_dir, "report.json"), "w") as f:
-        json.dump(report, f, indent=2)
     return report
 

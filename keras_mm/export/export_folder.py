@@ -20,7 +20,6 @@ once every check passed, so a failed export never replaces a good one.
 
 import json
 import os
-import shutil
 
 import numpy as np
 
@@ -159,28 +158,16 @@ def is_export_folder(path):
 
 def check_out_dir(out_dir):
     """Refuses an `out_dir` that holds anything but an earlier export:
-    the export replaces the folder as a whole.
+    the export replaces the folder as a whole. ValueError in one line.
 
     Example:
     ```python
     check_out_dir("export/")  # new, empty or an earlier export: fine
     ```
     """
-    if (os.path.isdir(out_dir) and os.listdir(out_dir)
-            and not is_export_folder(out_dir)):
-        raise ValueError(
-            f"{out_dir} holds other files and is not a keras-mm export "
-            "folder (no export.json); give a new or empty folder")
-    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
-        raise ValueError(f"{out_dir} is a file, not a folder")
+    from keras_mm.export.checked_export import check_out_dir as check
 
-
-def _relocated(report, old, new):
-    """`report` with tower paths moved from folder `old` to `new`."""
-    for tower in report["towers"].values():
-        tower["path"] = os.path.join(new, os.path.relpath(tower["path"],
-                                                          old))
-    return report
+    check(out_dir, marker=EXPORT_JSON)
 
 
 def export_folder(model_path, out_dir, preprocessors, eval_inputs, labels,
@@ -189,8 +176,8 @@ def export_folder(model_path, out_dir, preprocessors, eval_inputs, labels,
                   **check_kwargs):
     """Exports a model's towers, checked, into a self-contained folder.
 
-    Runs `keras_mm.export.export_checked` in a temporary folder beside
-    `out_dir`, then writes `preprocessors` (`save_preprocessors`) and
+    Runs `keras_mm.export.export_checked`'s checks in a temporary folder
+    beside `out_dir`, then writes `preprocessors` (`save_preprocessors`) and
     `export.json` (`describe_export`), and renames it into `out_dir` (any
     previous export there is replaced only then; a folder holding other
     files is refused, `check_out_dir`).
@@ -221,13 +208,14 @@ def export_folder(model_path, out_dir, preprocessors, eval_inputs, labels,
     ```
     """
     import keras_mm
-    from keras_mm.export.checked_export import export_checked
+    from keras_mm.export.checked_export import export_checked_into
+    from keras_mm.export.checked_export import relocated
     from keras_mm.models.atomic_folder import atomic_folder
 
     final = os.path.abspath(out_dir)
     check_out_dir(final)
     with atomic_folder(final) as tmp:
-        report = export_checked(
+        report = export_checked_into(
             model_path, tmp, quantize=quantize, eval_inputs=eval_inputs,
             labels=labels, representative_inputs=representative_inputs,
             max_r1_drop=max_r1_drop, format=format, **check_kwargs)
@@ -239,8 +227,7 @@ def export_folder(model_path, out_dir, preprocessors, eval_inputs, labels,
         with open(os.path.join(tmp, EXPORT_JSON), "w",
                   encoding="utf-8") as f:
             json.dump(description, f, indent=2)
-        shutil.rmtree(os.path.join(tmp, "candidates"), ignore_errors=True)
-        report = _relocated(report, tmp, final)
+        report = relocated(report, tmp, final)
         report["export_json"] = description
         with open(os.path.join(tmp, "report.json"), "w") as f:
             json.dump({k: v for k, v in report.items()

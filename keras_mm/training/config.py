@@ -45,6 +45,7 @@ class TrainConfig:
     lora_towers: tuple = ()
     checkpoint_dir: str = ""
     checkpoint_every: int = 0
+    keep_checkpoints: int = 2  # newest checkpoints kept, each checksummed
     resume: bool = True
     tensorboard_dir: str = ""
     # e.g. "text_encoder/block_0": maps as images; "auto": the last block

@@ -2,7 +2,8 @@
 
 ```
 RUN/config.yaml      the resolved config; `--config RUN/config.yaml` reruns it
-RUN/checkpoints/     resumable checkpoint (model + optimizer + step)
+RUN/checkpoints/     the last resumable checkpoints (model + optimizer +
+                     step + config, checksummed; `checkpoint_files`)
 RUN/logs/            TensorBoard: loss per step and epoch, learning rate,
                      samples/s, Recall@K, zero-shot accuracy, gradient
                      norms, attention maps and a retrieval grid
@@ -15,13 +16,15 @@ Rerunning into a RUN resumes only when the config matches
 `RUN/config.yaml`. `--resume` also accepts changes to
 `run_options.RESUMABLE_CHANGES` (epochs, steps, checkpoint/log intervals;
 the schedule is recomputed for the new length); `--overwrite` starts
-afresh. No Keras here.
+afresh. Rerunning a finished run changes nothing and says so. No Keras
+here.
 """
 
 import json
 import os
 import shutil
 
+from keras_mm.training import checkpoint_files
 from keras_mm.training import run_options
 
 CONFIG = "config.yaml"
@@ -103,6 +106,17 @@ class RunFolder:
         raise ValueError(f"{self.path} holds a run with another config "
                          f"({names}; see {CONFIG}); {hint}")
 
+    def finished(self, config):
+        """Whether this folder holds a finished run of `config`: the same
+        config, its newest checkpoint at the run's last step, and its
+        model and report written."""
+        recorded = self.recorded_config()
+        if recorded is None or run_options.diff(recorded, config):
+            return False
+        metadata = checkpoint_files.latest_metadata(self.checkpoints)
+        return bool(metadata and metadata.get("finished")) and all(
+            os.path.isfile(p) for p in (self.model, self.report))
+
     def prepare(self, config, resume=False, overwrite=False):
         """Applies `decide`: clears the run's files on overwrite and
         writes `config.yaml`; returns the decision."""
@@ -151,6 +165,12 @@ def write_text(path, text):
 def write_json(path, content):
     """Writes `content` as indented JSON, atomically."""
     write_text(path, json.dumps(content, indent=2) + "\n")
+
+
+def read_json(path):
+    """The JSON content of `path` (e.g. a run's `report.json`)."""
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
 
 
 def save_model(model, path):

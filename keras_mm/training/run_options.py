@@ -63,7 +63,8 @@ RUN_KEY_HELP = {
 # Changes that `--resume` accepts: they lengthen or shorten the run or
 # change what is logged, not what the steps already taken computed.
 RESUMABLE_CHANGES = ("epochs", "steps", "checkpoint_every",
-                     "grad_norm_every", "attention_layer", "verbose")
+                     "keep_checkpoints", "grad_norm_every",
+                     "attention_layer", "verbose")
 
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 PRECISION_ALIASES = {
@@ -122,6 +123,9 @@ TRAIN_HELP = {
                    "all)",
     "checkpoint_every": "save a resumable checkpoint every N steps under "
                         "RUN/checkpoints (0: once per epoch)",
+    "keep_checkpoints": "newest checkpoints kept, each with a checksum; a "
+                        "corrupt newest one falls back to the one before "
+                        "(default 2)",
     "attention_layer": "log this block's attention maps to TensorBoard, "
                        "e.g. image_encoder/block_0 (default: auto, the "
                        "last block of the image/audio tower)",

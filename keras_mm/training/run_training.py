@@ -3,6 +3,7 @@ a two-tower model on the user's pairs and fills the run folder
 (`keras_mm.training.run_folder`)."""
 
 import itertools
+import os
 import time
 import zlib
 
@@ -106,6 +107,17 @@ def _hold_out_of_stream(stream, config, path):
         "--val-data)")
 
 
+def epoch_seed(seed, epoch):
+    """The shuffle seed of one epoch: stable across processes.
+
+    Example:
+    ```python
+    epoch_seed(0, 0) == 0 and epoch_seed(0, 1) != epoch_seed(0, 2)
+    ```
+    """
+    return seed if epoch == 0 else zlib.crc32(f"{seed}:{epoch}".encode())
+
+
 def _captions(train):
     pairs = train() if callable(train) else train
     return [p.text for p in itertools.islice(pairs, STREAM_CORPUS)]
@@ -191,9 +203,15 @@ def run_training(config, out, decision, source_kind="manifest",
     if count is not None and count < batch_size:
         raise ValueError(f"--batch-size {batch_size} exceeds the {count} "
                          "training pairs")
-    train_data = model_dataset(train_pairs, model, batch_size=batch_size,
-                               shuffle=count or 1024, seed=seed,
-                               drop_remainder=True, report=skipped)
+
+    def train_data(epoch):
+        # A fresh pipeline per epoch, shuffled by (seed, epoch): a run
+        # resumed in a new process sees the batches of an uninterrupted one.
+        return model_dataset(train_pairs, model, batch_size=batch_size,
+                             shuffle=count or 1024,
+                             seed=epoch_seed(seed, epoch),
+                             drop_remainder=True, report=skipped)
+
     val_data = model_dataset(val_pairs, model, batch_size=batch_size,
                              report=skipped)
     if len(val_pairs) <= CACHE_HELD_OUT:
@@ -259,6 +277,12 @@ def run_training(config, out, decision, source_kind="manifest",
                             validation_data=val_data, callbacks=callbacks,
                             print_fn=print_fn)
     unused.clear()
+    if result["finished_before"] and all(
+            os.path.isfile(p) for p in (run.model, run.report)):
+        # Nothing was trained: the run's model and report stand.
+        print_fn(f"{run.path} is finished; kept {run.model} and "
+                 f"{run.report}")
+        return run_folder.read_json(run.report)
     after = _evaluate(trained, val_data, labels, class_names)
     print_fn(f"held-out after training: {_summary(after)}")
     if primary:

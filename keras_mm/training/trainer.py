@@ -1,5 +1,6 @@
 """`train(...)`: one entry point for every option of this package."""
 
+import dataclasses
 import importlib.util
 import math
 import time
@@ -11,6 +12,7 @@ from keras_mm.distribution.collectives import process_shard
 from keras_mm.distribution.collectives import synchronize_model
 from keras_mm.distribution.data_shards import local_batch_size
 from keras_mm.distribution.data_shards import shard_global_batches
+from keras_mm.training import checkpoint_files
 from keras_mm.training import checkpointing
 from keras_mm.training import epoch_data
 from keras_mm.training.attention_maps import AttentionMapLogger
@@ -51,7 +53,9 @@ def train(build_model, data, config=None, validation_data=None,
             as it is batched: its batch size is the dataset's own
             (`config.batch_size` then only serves the samples/s figure when
             the dataset's batch dimension is not static) and it shuffles by
-            its own seed each time it is iterated (once per epoch).
+            its own seed each time it is iterated (once per epoch). Or a
+            callable `epoch -> tf.data.Dataset` building each epoch's
+            dataset (the same batch size and length every epoch).
         config: `TrainConfig`. Steps per epoch are
             `config.steps_per_epoch`, else every full batch of the arrays,
             else the dataset's cardinality, else the dataset's batches
@@ -75,8 +79,10 @@ def train(build_model, data, config=None, validation_data=None,
     arrays, the resumed run sees exactly the batches of an uninterrupted
     run; with a dataset, too, when its order is the same on each pass
     (no shuffle, or a shuffle with a seed and
-    `reshuffle_each_iteration=False`). A dataset that reshuffles on every
-    pass starts a new process with its first pass's order.
+    `reshuffle_each_iteration=False`), or when `data` is a callable
+    `epoch -> dataset` whose order depends on the epoch alone (e.g. a
+    fresh pipeline shuffled by `(seed, epoch)`). A dataset that reshuffles
+    on every pass starts a new process with its first pass's order.
 
     Returns:
         `(model, report)`; `report` holds the parameter counts, the loss
@@ -116,6 +122,9 @@ def train(build_model, data, config=None, validation_data=None,
     counts = print_parameter_counts(model, print_fn=print_fn)
 
     # === Steps, then the optimizer (its schedule spans the whole run) ===
+    epoch_source = data if callable(data) else None
+    if epoch_source is not None:
+        data = epoch_source(0)
     is_dataset = epoch_data.is_dataset(data)
     batch = config.batch_size
     if is_dataset:
@@ -149,11 +158,15 @@ def train(build_model, data, config=None, validation_data=None,
     synchronize_model(model)
 
     # === Resume ===
-    start_step = 0
+    run_config = checkpoint_config(config, batch, steps_per_epoch,
+                                   total_steps)
+    start_step, finished_loss = 0, math.nan
     if config.checkpoint_dir and config.resume and (
-            checkpointing.latest_step(config.checkpoint_dir) is not None):
-        start_step = checkpointing.restore_checkpoint(model,
-                                                      config.checkpoint_dir)
+            checkpoint_files.has_checkpoints(config.checkpoint_dir)):
+        resumed = _resume(model, config.checkpoint_dir, run_config,
+                          print_fn)
+        start_step = resumed["step"]
+        finished_loss = resumed.get("final_loss", math.nan)
         print_fn(f"resumed from step {start_step} "
                  f"({config.checkpoint_dir})")
 
@@ -161,7 +174,8 @@ def train(build_model, data, config=None, validation_data=None,
                  NonFiniteGuard(initial_step=start_step)]
     if config.checkpoint_dir and config.checkpoint_every:
         callbacks.append(checkpointing.StepCheckpoint(
-            config.checkpoint_dir, config.checkpoint_every, start_step))
+            config.checkpoint_dir, config.checkpoint_every, start_step,
+            keep=config.keep_checkpoints, metadata={"config": run_config}))
     # TensorBoard files are written with the `tensorboard` package alone.
     log_dir = config.tensorboard_dir
     if log_dir and not importlib.util.find_spec("tensorboard"):
@@ -211,7 +225,10 @@ def train(build_model, data, config=None, validation_data=None,
         if first >= last:  # a finished run, rerun: nothing left
             continue
         if is_dataset:
-            x = epoch_data.epoch_dataset(data, first, last)
+            source = data if epoch_source is None or epoch == 0 else (
+                shard_global_batches(epoch_source(epoch), batch, shard,
+                                     shards))
+            x = epoch_data.epoch_dataset(source, first, last)
             y = weights = None
         else:
             order = epoch_data.epoch_order(
@@ -237,9 +254,14 @@ def train(build_model, data, config=None, validation_data=None,
             )
         epoch_losses.append(float(history.history["loss"][-1]))
     seconds = time.perf_counter() - tick
-    if config.checkpoint_dir and config.checkpoint_every:
-        checkpointing.save_checkpoint(model, config.checkpoint_dir,
-                                      total_steps, {"finished": True})
+    if epoch_losses:
+        finished_loss = epoch_losses[-1]
+    if config.checkpoint_dir and config.checkpoint_every and (
+            start_step < total_steps):
+        checkpointing.save_checkpoint(
+            model, config.checkpoint_dir, total_steps,
+            {"config": run_config, "finished": True,
+             "final_loss": finished_loss}, config.keep_checkpoints)
     report = {
         "parameters": counts,
         "epoch_losses": epoch_losses,
@@ -248,6 +270,50 @@ def train(build_model, data, config=None, validation_data=None,
         "batch_size": batch,
         "resumed_from_step": start_step,
         "seconds": seconds,
-        "final_loss": epoch_losses[-1] if epoch_losses else math.nan,
+        # A finished run, rerun, trains nothing and reports its last loss.
+        "final_loss": finished_loss,
+        "finished_before": start_step == total_steps,
     }
     return model, report
+
+
+def checkpoint_config(config, batch_size, steps_per_epoch, total_steps):
+    """What a checkpoint records of `config`: every option that decides
+    the steps taken, with the batch size, steps per epoch and total steps
+    of the run (not its folders or what it logs)."""
+    skipped = ("checkpoint_dir", "tensorboard_dir", "resume", "verbose",
+               "checkpoint_every", "keep_checkpoints", "grad_norm_every",
+               "attention_layer", "epochs", "steps")
+    recorded = {k: v for k, v in dataclasses.asdict(config).items()
+                if k not in skipped}
+    recorded.update(batch_size=int(batch_size),
+                    steps_per_epoch=int(steps_per_epoch),
+                    total_steps=int(total_steps))
+    return recorded
+
+
+def _resume(model, directory, run_config, print_fn):
+    """Loads the newest usable checkpoint; refuses one made under another
+    config or beyond the run's end (CheckpointError, one line)."""
+    metadata = checkpointing.load_checkpoint(
+        model, directory,
+        warn=lambda message: print_fn(f"warning: {message}"))
+    where = metadata["arrays_path"]
+    changes = checkpointing.config_changes(metadata.get("config", {}),
+                                           run_config)
+    if changes:
+        names = ", ".join(f"{k} {a} there, {b} now"
+                          for k, (a, b) in changes.items())
+        raise checkpoint_files.CheckpointError(
+            f"{where} was made with another config ({names}); resume with "
+            "its options or start in another checkpoint folder")
+    total = run_config["total_steps"]
+    if metadata["step"] > total:
+        raise checkpoint_files.CheckpointError(
+            f"{where} is at step {metadata['step']}, beyond this run's "
+            f"{total} steps; give more epochs or steps, or start in "
+            "another checkpoint folder")
+    if metadata["step"] == total:
+        print_fn(f"the run is finished: {where} is at its last step "
+                 f"({total}); nothing to train")
+    return metadata

@@ -91,6 +91,19 @@ def test_out_folder_with_other_files_is_refused(tmp_path, capsys):
     assert (tmp_path / "mine" / "thesis.txt").read_text() == "keep me"
 
 
+def test_out_that_cannot_be_a_folder_exits_2_before_keras_loads(tmp_path):
+    model = write_bare_keras(tmp_path / "m.keras", ("image", "text"))
+    (tmp_path / "a_file").write_text("x")
+    for out, words in ((tmp_path / "a_file", "not a folder"),
+                       (tmp_path / "a_file" / "export", "not a folder"),
+                       ("/proc/keras_mm_export", "cannot write")):
+        code, err = run_cli_without_keras(
+            ["export", "--model", model, "--data", "builtin", "--out",
+             str(out)])
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+        assert words in err and "Traceback" not in err
+
+
 def test_bad_data_exits_2_in_one_line_before_keras_loads(tmp_path):
     model = write_bare_keras(tmp_path / "m.keras", ("image", "text"))
     missing = str(tmp_path / "nowhere.csv")

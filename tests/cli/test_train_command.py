@@ -135,10 +135,13 @@ def test_fine_tune_a_checkpoint_then_resume(tmp_path, pairs, hf_clip,
     assert texts.shape == (2, 16) and images.shape == (1, 16)
     np.testing.assert_allclose(np.linalg.norm(texts, axis=1), 1, atol=1e-4)
 
-    # The same config resumes (here: nothing left to train) ...
+    # The same config, rerun: the run is finished; its report stands ...
+    with open(os.path.join(run, "report.json")) as f:
+        written = f.read()
     assert main(argv) == 0
-    assert "resuming" in capsys.readouterr().out
-    assert _report(run)["training"]["resumed_from_step"] == steps
+    assert "is finished" in capsys.readouterr().out
+    with open(os.path.join(run, "report.json")) as f:
+        assert f.read() == written
     # ... another one is refused, naming the key ...
     assert main(argv[:-4] + ["--lr", "5e-4", "--verbose", "0"]) == 2
     error = capsys.readouterr().err
@@ -287,6 +290,15 @@ def test_errors_exit_2_before_keras_loads(tmp_path, pairs):
     _assert_one_line_error(
         _cli(*base, "--model", "clip-tiny", "--lr", "0.01"),
         "learning_rate 0.001 there, 0.01 now")
+    # An --out that cannot be a folder.
+    (tmp_path / "a_file").write_text("x")
+    for out in (tmp_path / "a_file", tmp_path / "a_file" / "run"):
+        _assert_one_line_error(
+            _cli("train", "--train-data", pairs["train"], "--model",
+                 "clip-tiny", "--out", str(out)), "a_file", "not a folder")
+    _assert_one_line_error(
+        _cli("train", "--train-data", pairs["train"], "--model",
+             "clip-tiny", "--out", "/proc/keras_mm_run"), "cannot write")
     # Usage: --resume with --overwrite.
     _assert_one_line_error(
         _cli(*base, "--model", "clip-tiny", "--resume", "--overwrite"),

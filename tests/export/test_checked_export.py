@@ -153,3 +153,51 @@ def test_choose_towers_takes_the_fastest_combination_that_keeps_recall():
         p["text"] == "dynamic") * 0.1, 0.01)
     assert chosen["towers"]["text"] == "dynamic"
     assert chosen["r1_drop"] == pytest.approx(0.4)
+
+
+@pytest.mark.large
+def test_a_failed_export_leaves_the_previous_one_untouched(tmp_path):
+    import sys
+
+    sys.path.insert(0, os.path.dirname(__file__))
+    import export_fixture as fixture
+
+    from keras_mm.data.manifest import read_manifest
+    from keras_mm.export import ExportCheckError
+    from keras_mm.export.export_data import export_inputs
+    from keras_mm.export.export_data import model_preprocessors
+
+    model_path = fixture.write_self_contained_clip(str(tmp_path / "run"))
+    manifest = fixture.write_png_manifest(str(tmp_path / "data"), 8)
+    model = keras_mm.load_model(model_path, compile=False)
+    eval_inputs, captions, _ = export_inputs(
+        model, read_manifest(manifest, media_key="filepath",
+                             text_key="title"),
+        model_preprocessors(model), num_representative=2, num_eval=4)
+    # The previous good export.
+    previous = tmp_path / "export"
+    previous.mkdir()
+    files = {"image.tflite": b"good image", "text.tflite": b"good text",
+             "report.json": b'{"quantize": "none"}'}
+    for name, content in files.items():
+        (previous / name).write_bytes(content)
+    # Every tower passes its parity check, then retrieval "fails".
+    with pytest.raises(ExportCheckError, match="Recall@1"):
+        export_checked(model_path, str(previous), quantize="none",
+                       eval_inputs=eval_inputs, labels=captions,
+                       max_r1_drop=-1.0, latency_runs=1)
+    assert sorted(os.listdir(previous)) == sorted(files)
+    for name, content in files.items():
+        assert (previous / name).read_bytes() == content, name
+    assert sorted(os.listdir(tmp_path)) == ["data", "export", "run"]
+
+    # An --out holding other files is refused before any work.
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.txt").write_text("keep me")
+    with pytest.raises(ValueError, match="holds other files"):
+        export_checked(model_path, str(tmp_path / "mine"), quantize="none",
+                       eval_inputs=eval_inputs, labels=captions)
+    with pytest.raises(ValueError, match="is a file"):
+        export_checked(model_path, str(tmp_path / "mine" / "thesis.txt"),
+                       quantize="none", eval_inputs=eval_inputs,
+                       labels=captions)

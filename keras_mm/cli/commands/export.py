@@ -92,6 +92,7 @@ def _check(args):
 
     from keras_mm.cli.data_flags import data_options
     from keras_mm.cli.errors import UsageError
+    from keras_mm.cli.output_folder import check_output_folder
 
     if args.format == "onnx" and args.quantize == "float16":
         raise UsageError("keras-mm export: --format onnx takes --quantize "
@@ -106,6 +107,7 @@ def _check(args):
         raise UsageError("keras-mm export: --representative-size must be "
                          ">= 1 and --eval-size >= 2")
     out = args.out
+    check_output_folder(out, "keras-mm export")
     if os.path.isfile(out) or (
             os.path.isdir(out) and os.listdir(out)
             and not os.path.isfile(os.path.join(out, "export.json"))):
@@ -203,6 +205,11 @@ def run(args):
             model=model)
     except (ExportError, ExportCheckError) as error:
         raise UsageError(f"keras-mm export: {error}".splitlines()[0])
+    except OSError as error:
+        # E.g. the disk filled or --out's folder changed meanwhile; the
+        # earlier export, if any, is left as it was.
+        raise UsageError(f"keras-mm export: cannot write {args.out}: "
+                         f"{error}".splitlines()[0]) from None
     for modality, tower in report["towers"].items():
         print(f"{tower['path']}: {tower['mode']}, "
               f"{tower['size_bytes']:,} B, cosine {tower['cosine_min']:.4f}, "

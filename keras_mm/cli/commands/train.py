@@ -33,6 +33,7 @@ import os
 from keras_mm.cli.backend_flag import add_backend_flag
 from keras_mm.cli.data_flags import add_data_flags
 from keras_mm.cli.errors import UsageError
+from keras_mm.cli.output_folder import check_output_folder
 from keras_mm.training import run_options
 
 RECIPES = ("clip", "staged")
@@ -148,6 +149,7 @@ def check_run(args):
             if config[key]:
                 raise UsageError(f"keras-mm train: --{key.replace('_', '-')}"
                                  " applies to --recipe staged")
+    check_output_folder(args.out, "keras-mm train")
     decision = RunFolder(args.out).decide(config, args.resume,
                                           args.overwrite)
     return config, start, info["kind"], decision
@@ -160,6 +162,11 @@ def _run_on_data(args):
     from keras_mm.training.run_folder import RunFolder
 
     run_folder = RunFolder(args.out)
+    if decision == "resume" and run_folder.finished(config):
+        print(f"{run_folder.path} is finished (its last checkpoint is its "
+              "last step); nothing to do. --resume with more --epochs or "
+              "--steps goes on, --overwrite starts afresh")
+        return
     if process_shard()[0] == 0:
         run_folder.prepare(config, args.resume, args.overwrite)
     # Other processes of a torch data-parallel job write nothing here.
