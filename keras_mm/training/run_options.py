@@ -30,6 +30,7 @@ RUN_KEYS = {
     "caption_key": None,
     "label_key": None,
     "separator": None,
+    "allow_outside_root": False,
     "warmup_steps": 0,
     "recipe": None,
     "unimodal_data": None,
@@ -56,6 +57,8 @@ RUN_KEY_HELP = {
                      "fine-tunes a classifier on (an image folder with "
                      "one sub-folder per class, or a manifest with a "
                      "--label-key column); default: --train-data",
+    "allow_outside_root": "let media paths leave the manifest's folder "
+                          "(.., absolute paths, symlinks out of it)",
     "warmup_steps": "learning-rate warmup in optimizer steps (open_clip's "
                     "--warmup); overrides --warmup-fraction",
 }
@@ -338,10 +341,14 @@ def _data_flag_values(args):
     return {"media_key": getattr(args, "image_key", None),
             "caption_key": getattr(args, "caption_key", None),
             "label_key": getattr(args, "label_key", None),
-            "separator": getattr(args, "csv_separator", None)}
+            "separator": getattr(args, "csv_separator", None),
+            "allow_outside_root": (
+                True if getattr(args, "allow_outside_root", False) else None)}
 
 
-COLUMN_KEYS = ("media_key", "caption_key", "label_key", "separator")
+# How the data is read: passed to every reader of --train-data/--val-data.
+COLUMN_KEYS = ("media_key", "caption_key", "label_key", "separator",
+               "allow_outside_root")
 
 
 def val_data_keys(config, modality="image"):

@@ -35,6 +35,8 @@ USAGE_ERRORS = {
     "eval": ["eval", "--model", "m.keras", "--data", "builtin:dev"],
     "export": ["export", "--model", "missing", "--data", "builtin",
                "--out", "o"],
+    "index": ["index", "build", "--model", "m", "--data", "missing.csv",
+              "--out", "o"],
     "launch": ["launch", "-n", "0", "--", "true"],
     "quickstart": ["quickstart", "--size", "huge"],
     "serve": ["serve", "--model", "m", "--port", "70000"],

@@ -69,7 +69,7 @@ def register(subparsers):
     p.add_argument("--mesh", help="device mesh, e.g. 2x4 (with "
                    "--distribution data|model)")
     run_options.add_train_flags(p)
-    add_data_flags(p, outside_root=False)  # Not a run key yet.
+    add_data_flags(p)
     p.set_defaults(run=run)
 
 
