@@ -18,6 +18,10 @@ from keras_mm.cli.main import main
     (["serve", "--model", "m", "--rate-limit", "-1"], "--rate-limit"),
     (["serve", "--model", "m", "--api-key-file", "/no/keys.txt"],
      "no API key file"),
+    (["serve", "--model", "m", "--cache", "127.0.0.1:6379"],
+     "must be a Redis URL"),
+    (["serve", "--model", "m", "--cache", "redis://127.0.0.1:6379",
+      "--cache-size", "0"], "--cache with --cache-size 0"),
 ])
 def test_wrong_usage_exits_2_with_one_line(argv, fragment, capsys):
     assert main(argv) == 2

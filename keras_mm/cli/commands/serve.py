@@ -33,7 +33,13 @@ def register(subparsers):
     p.add_argument("--max-wait-ms", type=float, default=2.0)
     p.add_argument("--cache-size", type=int, default=4096,
                    help="LRU entries; 0 disables the cache")
-    p.add_argument("--cache-ttl-s", type=float, default=600.0)
+    p.add_argument("--cache-ttl-s", type=float, default=600.0,
+                   help="seconds a cached embedding stays valid")
+    p.add_argument("--cache", default=None, metavar="redis://HOST:PORT",
+                   help="share cached embeddings across workers and "
+                   "replicas in this Redis server (needs the redis extra; "
+                   "size cap: Redis' --maxmemory); default: an LRU in "
+                   "each worker")
     p.add_argument("--max-body-bytes", type=int, default=4 * 1024 * 1024)
     limits = p.add_argument_group(
         "limits", "what one client may ask (bad requests get their own 4xx)")
@@ -64,7 +70,8 @@ def register(subparsers):
                         "twice --rate-limit")
     p.add_argument("--workers", type=int, default=1,
                    help="uvicorn worker processes, each with its own copy "
-                   "of the model, cache, batcher and /metrics")
+                   "of the model, batcher and /metrics (and cache, "
+                   "without --cache)")
     p.set_defaults(run=run)
 
 
@@ -82,6 +89,18 @@ def _check(args):
     if args.cache_size < 0 or args.max_wait_ms < 0 or args.cache_ttl_s <= 0:
         raise UsageError("keras-mm serve: --cache-size and --max-wait-ms "
                          "must be >= 0 and --cache-ttl-s > 0")
+    if args.cache is not None:
+        if not args.cache.startswith(("redis://", "rediss://", "unix://")):
+            raise UsageError("keras-mm serve: --cache must be a Redis URL "
+                             f"(redis://HOST:PORT), got {args.cache!r}")
+        if args.cache_size == 0:
+            raise UsageError("keras-mm serve: --cache with --cache-size 0; "
+                             "drop one of them")
+        try:
+            import redis  # noqa: F401
+        except ImportError:
+            raise UsageError("keras-mm serve --cache needs the redis extra: "
+                             "pip install 'keras_mm[redis]'") from None
     if not (args.read_timeout_s > 0 and args.idle_timeout_s > 0):
         raise UsageError("keras-mm serve: --read-timeout-s and "
                          "--idle-timeout-s must be > 0")
@@ -160,6 +179,7 @@ def run(args):
         buckets=buckets,
         max_batch_size=args.max_batch_size, max_wait_ms=args.max_wait_ms,
         cache_size=args.cache_size, cache_ttl_s=args.cache_ttl_s,
+        cache_url=args.cache,
         max_items=args.max_items, max_pixels=args.max_pixels,
         max_queue=args.max_queue,
     )
@@ -178,8 +198,10 @@ def run(args):
         runtime = service.runtime.name
         service.close()
         del service
+        cache = ("cache in " + args.cache if args.cache
+                 else "per-worker cache")
         print(f"[serve] starting {args.workers} workers ({runtime} "
-              f"runtime, per-worker cache and metrics); serving "
+              f"runtime, {cache}, per-worker metrics); serving "
               f"{modalities} on http://{args.host}:{args.port}", flush=True)
         server.serve_workers(
             {**config, "limits": limits},
