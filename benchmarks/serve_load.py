@@ -165,7 +165,7 @@ def _model_dir(args, tmp):
                                size["num_heads"], projection_dim=128)
 
 
-def _redis_shared_cache(batched, queries, per_run, deadline, tmp):
+def _redis_shared_cache(batched, queries, per_run, deadline, tmp, model):
     """Replica A computes, replica B answers from Redis (see the module's
     docstring); None without a `redis-server`."""
     import shutil
@@ -210,6 +210,7 @@ def _redis_shared_cache(batched, queries, per_run, deadline, tmp):
                 server.stop()
             for replica in replicas:
                 replica.close()
+    figures["model"] = model
     figures["setup"] = (
         "redis-server on 127.0.0.1 (--save '' --appendonly no --maxmemory "
         "256mb --maxmemory-policy allkeys-lru); two services in this "
@@ -269,6 +270,8 @@ def main(argv=None):
                                    cache_size=100_000),
     }
     runs, offset = {}, 0
+    model_name = (args.model or f"quickstart CLIP, {args.size} size, "
+                  "untrained")
 
     def queries(count):
         nonlocal offset
@@ -277,7 +280,7 @@ def main(argv=None):
 
     if args.only == "redis":
         redis_figures = _redis_shared_cache(batched, queries, per_run,
-                                            args.deadline, tmp)
+                                            args.deadline, tmp, model_name)
         path = os.path.join(common.RESULTS, "serve_load.json")
         with open(path) as f:
             figures = json.load(f)
@@ -326,7 +329,7 @@ def main(argv=None):
         server.stop()
     results = {key: _summary(value) for key, value in runs.items()}
     redis_figures = _redis_shared_cache(batched, queries, per_run,
-                                        args.deadline, tmp)
+                                        args.deadline, tmp, model_name)
 
     figures = {
         "cache_hit_speedup_p50": round(
@@ -348,8 +351,7 @@ def main(argv=None):
         "redis_shared_cache": redis_figures,
         "setup": {
             "endpoint": "/embed/text (JSON)",
-            "model": args.model or f"quickstart CLIP, {args.size} size, "
-            "untrained",
+            "model": model_name,
             "runtime": "keras",
             "buckets": list(batched.runtime.buckets),
             "max_wait_ms": 2.0,
