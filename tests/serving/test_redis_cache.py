@@ -109,6 +109,7 @@ def test_two_workers_share_hits_and_survive_redis_going_away(
 @pytest.mark.large
 def test_serve_workers_share_one_redis_cache(serve_model_dir, redis_server):
     import os
+    import signal
     import subprocess
     import sys
     import threading
@@ -122,7 +123,8 @@ def test_serve_workers_share_one_redis_cache(serve_model_dir, redis_server):
         [sys.executable, "-m", "keras_mm.cli.main", "serve", "--model",
          serve_model_dir, "--port", str(port), "--workers", "2",
          "--cache", redis_server.url],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+        start_new_session=True)  # Its workers can be stopped with it.
     url = f"http://127.0.0.1:{port}"
     lines = []
 
@@ -158,6 +160,6 @@ def test_serve_workers_share_one_redis_cache(serve_model_dir, redis_server):
         process.terminate()
         try:
             process.wait(timeout=30)
-        except subprocess.TimeoutExpired:  # Still loading: not listening.
-            process.kill()
+        except subprocess.TimeoutExpired:  # Workers still loading.
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
