@@ -53,6 +53,9 @@ def load_model(filepath, **kwargs):
     """
     import keras
 
+    from keras_mm.models.keras_archive import check_keras_archive
+
+    check_keras_archive(filepath)
     import_all()
     return keras.saving.load_model(filepath, **kwargs)
 

@@ -27,6 +27,26 @@ if ! command -v redis-server > /dev/null && [ "$(id -u)" = 0 ] \
     || echo "redis-server could not be installed: its tests will skip"
 fi
 
+# The search page's browser test drives Debian's chromium through
+# chromium-driver (selenium comes with the test extra). Installed once, as
+# root; without root a missing browser skips that test with a message.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get > /dev/null; then
+    echo "installing chromium and chromium-driver (apt-get) for the browser test"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q chromium chromium-driver > /dev/null \
+      || { apt-get update -q > /dev/null \
+           && apt-get install -y -q chromium chromium-driver > /dev/null; } \
+      || echo "apt-get could not install chromium: the browser test will fail"
+  else
+    echo "no /usr/bin/chromium or /usr/bin/chromedriver and not root: the browser test is skipped"
+  fi
+fi
+# As root the browser was installed above: a missing one fails the test.
+if [ "$(id -u)" = "0" ] || { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; }; then
+  export KERAS_MM_REQUIRE_BROWSER=1
+fi
+
 logs=$(mktemp -d)
 run_backend() {
   local backend=$1 start code

@@ -44,6 +44,7 @@ LAYERS = (
             "training",
             "evaluation",
             "inference",
+            "indexing",
             "export",
             "serving",
         ),

@@ -14,6 +14,7 @@ import tempfile
 import numpy as np
 
 from keras_mm.data.errors import DataError
+from keras_mm.data.media import WavFormatError
 from keras_mm.data.media import read_wav
 from keras_mm.data.media import write_wav
 from keras_mm.data.video_decoder import import_av
@@ -75,6 +76,10 @@ def _decode_with_av(media, source, max_duration):
                                 kind="undecodable")
             stream = container.streams.audio[0]
             rate = stream.codec_context.sample_rate
+            if not rate or rate <= 0:
+                raise DataError(source or name, None, f"cannot decode audio"
+                                f" {name!r} (sample rate {rate})",
+                                kind="undecodable")
             limit = None if max_duration is None else int(
                 np.ceil(max_duration * rate))
             chunks, total = [], 0
@@ -146,8 +151,9 @@ def read_audio_at_own_rate(media, max_duration=None, source=None):
     if wav:
         try:
             waveform, rate = read_wav(media, source=source)
-        except DataError:
-            # Float or extensible WAV: FFmpeg reads those.
+        except WavFormatError:
+            # Float, extensible or 24-bit WAV: FFmpeg reads those; a
+            # corrupt one stays a DataError.
             waveform = None
     if waveform is None:
         waveform, rate = _decode_with_av(media, source, max_duration)

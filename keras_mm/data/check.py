@@ -50,8 +50,11 @@ def _line(pair):
 
 def check_manifest(path, media_key="image", text_key="caption",
                    max_caption_words=64, decode=True, separator=None,
-                   label_key=None):
+                   label_key=None, allow_outside_root=False):
     """Checks every row of a manifest; returns a JSON-able report dict.
+
+    Media paths that leave the manifest's folder are reported under
+    `outside_root` unless `allow_outside_root=True`.
 
     Example:
     ```python
@@ -63,7 +66,8 @@ def check_manifest(path, media_key="image", text_key="caption",
     report_obj = _Collector(problems)
     pairs = read_manifest(path, media_key=media_key, text_key=text_key,
                           on_error="skip", report=report_obj,
-                          separator=separator, label_key=label_key)
+                          separator=separator, label_key=label_key,
+                          allow_outside_root=allow_outside_root)
     report = {
         "manifest": str(path),
         "rows_ok": 0,
@@ -71,7 +75,9 @@ def check_manifest(path, media_key="image", text_key="caption",
         "empty_captions": [e for e in problems
                            if e["kind"] == "empty_caption"],
         "malformed_rows": [e for e in problems
-                           if e["kind"] == "malformed_row"],
+                           if e["kind"] in ("malformed_row", "long_caption")],
+        "outside_root": [e for e in problems
+                         if e["kind"] == "outside_root"],
         "undecodable": [],
         "long_captions": [],
     }
@@ -126,7 +132,8 @@ def check_manifest(path, media_key="image", text_key="caption",
     report["counts"] = {
         k: len(report[k]) for k in (
             "missing_files", "undecodable", "empty_captions",
-            "long_captions", "malformed_rows", "duplicate_media",
+            "long_captions", "malformed_rows", "outside_root",
+            "duplicate_media",
             "duplicate_captions", "near_duplicate_captions")
     }
     return report

@@ -10,7 +10,9 @@ class ErrorReport:
     once in `read_counts` and belong to every epoch; records dropped while
     decoding are counted per epoch. At the end of each epoch the pipeline
     calls `end_epoch()`, which appends `{reason: count}` to `epochs` and
-    prints one line.
+    prints one line (`verbose=True`, for a report asked for), only when the
+    epoch skipped a record (`verbose="if_skipped"`, the pipelines' own
+    report) or never (`verbose=False`).
 
     Example:
     ```python
@@ -59,9 +61,11 @@ class ErrorReport:
         with self._lock:
             self.epochs.append(counts)
             self.epoch_counts = {}
-        if self.verbose:
+        skipped = sum(counts.values())
+        if self.verbose is True or (self.verbose == "if_skipped"
+                                    and skipped):
             text = ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
             print(f"\n[keras_mm.data] epoch {len(self.epochs)}: skipped "
-                  f"{sum(counts.values())} records ({text or 'none'})",
+                  f"{skipped} records ({text or 'none'})",
                   flush=True)
         return counts

@@ -11,12 +11,16 @@ import itertools
 import json
 import os
 
+from keras_mm.data.data_root import resolve_media
 from keras_mm.data.error_report import ErrorReport
 from keras_mm.data.errors import DataError
 from keras_mm.data.errors import check_on_error
 from keras_mm.data.pair import Pair
 
 FORMATS = ("csv", "tsv", "jsonl")
+# The longest caption a manifest may hold, in characters (and so the
+# longest CSV field).
+MAX_CAPTION_LENGTH = 1 << 20
 
 
 def manifest_format(path):
@@ -37,71 +41,138 @@ def manifest_columns(path, separator=None):
     fmt = manifest_format(path)
     with open(path, encoding="utf-8-sig", errors="replace") as f:
         if fmt != "jsonl":
-            header = next(csv.reader(f, delimiter=separator or
-                                     delimiter(fmt)), [])
+            _raise_field_limit(MAX_CAPTION_LENGTH + 1)
+            try:
+                header = next(csv.reader(f, delimiter=separator or
+                                         delimiter(fmt)), [])
+            except csv.Error as e:
+                raise DataError(path, 1, f"CSV error in the header: {e}",
+                                kind="malformed_row") from None
             return [h.strip() for h in header]
         names = {}
         for line in itertools.islice(f, 20):
             try:
                 row = json.loads(line) if line.strip() else {}
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             names.update(dict.fromkeys(row if isinstance(row, dict) else ()))
         return list(names)
 
 
-def _rows(text, fmt, path, separator=None):
-    """Yields `(line_number, dict or DataError)`.
-
-    A bad row (wrong column count, invalid JSON) is yielded as its error so
-    the caller can skip it; a CSV syntax error ends the file (raised).
-    """
-    if fmt == "jsonl":
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError as e:
-                row = DataError(path, number, f"invalid JSON ({e})",
-                                kind="malformed_row")
-            if not isinstance(row, (dict, DataError)):
-                row = DataError(path, number, "a JSONL row must be an object",
-                                kind="malformed_row")
-            yield number, row
-        return
-    reader = csv.reader(io.StringIO(text, newline=""),
-                        delimiter=separator or delimiter(fmt))
+def _json_row(line, number, path):
     try:
-        header = next(reader, None)
+        row = json.loads(line)
+    except (ValueError, RecursionError) as e:
+        # RecursionError: deeply nested brackets.
+        reason = str(e) if isinstance(e, ValueError) else "nested too deep"
+        return DataError(path, number, f"invalid JSON ({reason})",
+                         kind="malformed_row")
+    if not isinstance(row, dict):
+        return DataError(path, number, "a JSONL row must be an object",
+                         kind="malformed_row")
+    return row
+
+
+def _jsonl_rows(text, path):
+    # Only "\n" ends a JSONL row: str.splitlines would also split inside
+    # JSON strings holding U+2028 and the like.
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip():
+            yield number, _json_row(line, number, path)
+
+
+def _raise_field_limit(limit):
+    """Lets csv read fields up to `limit` characters (csv's default is
+    131072). The limit is process-wide, so it is only ever raised."""
+    if csv.field_size_limit() < limit:
+        csv.field_size_limit(limit)
+
+
+def _csv_records(lines, delimiter_char, path):
+    """Yields `(line_number, cells or DataError)` for CSV `lines`.
+
+    Strict quoting makes an unclosed quote an error (at the end of the file
+    or at the next stray quote) instead of a field that swallows the rest
+    of the file; after any CSV error the parse starts again on the line
+    after the bad record's first, so the rows that follow are kept.
+    """
+    start = 0
+    while start < len(lines):
+        feed = iter(lines[start:])
+        position = [start]
+
+        def counted(feed=feed, position=position):
+            for line in feed:
+                position[0] += 1
+                yield line
+
+        reader = csv.reader(counted(), delimiter=delimiter_char,
+                            strict=True)
+        while True:
+            first = position[0]
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as e:
+                reason, kind = f"CSV error: {e}", "malformed_row"
+                if position[0] >= len(lines) and "end of data" in str(e):
+                    reason = "CSV error: unclosed quote"
+                elif "field limit" in str(e):
+                    reason, kind = (f"a field longer than "
+                                    f"{csv.field_size_limit() - 1} "
+                                    "characters", "long_caption")
+                yield first + 1, DataError(path, first + 1, reason,
+                                           kind=kind)
+                start = first + 1
+                break
+            yield first + 1, cells
+
+
+def _rows(text, fmt, path, separator=None):
+    """Yields `(line_number, dict or DataError)`: a bad row is yielded as
+    its error so the caller can raise or skip it and go on."""
+    if fmt == "jsonl":
+        yield from _jsonl_rows(text, path)
+        return
+    lines = io.StringIO(text, newline="").readlines()
+    records = _csv_records(lines, separator or delimiter(fmt), path)
+    header = None
+    for number, cells in records:
+        if isinstance(cells, DataError):
+            if header is None:
+                raise cells  # Without a header no row can be read.
+            yield number, cells
+            continue
         if header is None:
-            return
-        header = [h.strip() for h in header]
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                yield reader.line_num, DataError(
-                    path, reader.line_num,
-                    f"expected {len(header)} columns, found {len(row)}",
-                    kind="malformed_row")
-                continue
-            yield reader.line_num, dict(zip(header, row))
-    except csv.Error as e:
-        raise DataError(path, reader.line_num, f"CSV error: {e}",
-                        kind="malformed_row") from None
+            if any(cell.strip() for cell in cells):
+                header = [h.strip() for h in cells]
+            continue
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(header):
+            yield number, DataError(
+                path, number,
+                f"expected {len(header)} columns, found {len(cells)}",
+                kind="malformed_row")
+            continue
+        yield number, dict(zip(header, cells))
 
 
 def parse_manifest(text, path="<manifest>", fmt="csv", media_key="image",
                    text_key="caption", base_dir="", modality="image",
                    check_files=True, max_text_length=None, on_error="raise",
-                   report=None, separator=None, label_key=None):
+                   report=None, separator=None, label_key=None,
+                   data_root=None, allow_outside_root=False):
     """Parses manifest text into `Pair`s (see `read_manifest`)."""
     check_on_error(on_error)
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}. Received: {fmt!r}")
     if on_error == "skip" and report is None:
         report = ErrorReport()
+    limit = max_text_length or MAX_CAPTION_LENGTH
+    # A caption the limit allows must not trip csv's own field limit.
+    _raise_field_limit(max(limit, MAX_CAPTION_LENGTH) + 1)
     pairs = []
     rows = _rows(text, fmt, path, separator)
     while True:
@@ -110,7 +181,7 @@ def parse_manifest(text, path="<manifest>", fmt="csv", media_key="image",
         except StopIteration:
             break
         except DataError as error:
-            # A broken row structure stops the parse: the rest is unknowable.
+            # A broken header stops the parse: no row can be read.
             if on_error == "raise":
                 raise
             report.add(error, at_read=True)
@@ -119,8 +190,8 @@ def parse_manifest(text, path="<manifest>", fmt="csv", media_key="image",
             if isinstance(row, DataError):
                 raise row
             pairs.append(_to_pair(row, number, path, media_key, text_key,
-                                  base_dir, modality, check_files,
-                                  max_text_length, label_key))
+                                  base_dir, modality, check_files, limit,
+                                  label_key, data_root, allow_outside_root))
         except DataError as error:
             if on_error == "raise":
                 raise
@@ -129,7 +200,8 @@ def parse_manifest(text, path="<manifest>", fmt="csv", media_key="image",
 
 
 def _to_pair(row, number, path, media_key, text_key, base_dir, modality,
-             check_files, max_text_length, label_key=None):
+             check_files, max_text_length, label_key=None, data_root=None,
+             allow_outside_root=False):
     # Without a caption column the class label is the caption.
     text_key = text_key or label_key
     for key in (media_key, text_key, label_key):
@@ -149,20 +221,25 @@ def _to_pair(row, number, path, media_key, text_key, base_dir, modality,
     if max_text_length and len(text) > max_text_length:
         raise DataError(path, number, f"caption longer than "
                         f"{max_text_length} characters", kind="long_caption")
-    media_path = os.path.join(base_dir, media.strip())
+    media_path = resolve_media(media.strip(), base_dir, path, number,
+                               data_root, allow_outside_root)
     if check_files and not os.path.isfile(media_path):
         raise DataError(path, number, f"missing file {media_path!r}",
                         kind="missing_file")
     meta = {k: v for k, v in row.items() if k not in (media_key, text_key)}
     if label_key:
-        meta["label"] = str(row[label_key]).strip()
+        label = row[label_key]
+        if label is None or isinstance(label, (dict, list)):
+            raise DataError(path, number, f"{label_key!r} is not a label",
+                            kind="malformed_row")
+        meta["label"] = str(label).strip()
     return Pair(media_path, text, f"{path}, line {number}", modality, meta)
 
 
 def read_manifest(path, media_key="image", text_key="caption", fmt=None,
                   modality="image", check_files=True, max_text_length=None,
                   on_error="raise", report=None, separator=None,
-                  label_key=None):
+                  label_key=None, data_root=None, allow_outside_root=False):
     """Reads a CSV, TSV or JSONL manifest into a list of `Pair`.
 
     Args:
@@ -174,15 +251,21 @@ def read_manifest(path, media_key="image", text_key="caption", fmt=None,
         fmt: str or None. `"csv"`, `"tsv"` or `"jsonl"`.
         modality: str. `"image"`, `"audio"` or `"video"`.
         check_files: bool. Check that every media file exists.
-        max_text_length: int or None. Longer captions are errors.
+        max_text_length: int or None. Longer captions are errors (default
+            `MAX_CAPTION_LENGTH` characters).
         on_error: str. `"raise"` (a `DataError` naming file, line and
             reason) or `"skip"` (the row is dropped and counted in
-            `report`).
+            `report`; the rows after it are still read).
         report: `ErrorReport` or None. Where skipped rows are counted.
         separator: str or None. The CSV delimiter (default: `,`, or a tab
             for `.tsv`).
         label_key: str or None. A class-label column, kept in
             `Pair.meta["label"]` (and the caption when `text_key` is None).
+        data_root: str or None. The folder media paths must stay in
+            (default: the manifest's folder): `..`, absolute paths and
+            symlinks out of it are errors (kind `"outside_root"`).
+        allow_outside_root: bool. Trust the manifest's paths wherever
+            they point.
 
     Example:
     ```python
@@ -205,7 +288,8 @@ def read_manifest(path, media_key="image", text_key="caption", fmt=None,
         base_dir=os.path.dirname(os.path.abspath(path)), modality=modality,
         check_files=check_files, max_text_length=max_text_length,
         on_error=on_error, report=report, separator=separator,
-        label_key=label_key,
+        label_key=label_key, data_root=data_root,
+        allow_outside_root=allow_outside_root,
     )
 
 

@@ -46,8 +46,29 @@ def decode_image(media, image_size=None, source=None):
                         kind="undecodable") from None
 
 
+class WavFormatError(DataError):
+    """A WAV the standard library cannot read (float, extensible, 24-bit):
+    not corrupt, so `read_audio` hands it to FFmpeg."""
+
+
 def read_wav(media, source=None):
-    """WAV (path or bytes, 8/16/32-bit PCM) -> (mono float32, rate)."""
+    """WAV (path or bytes, 8/16/32-bit PCM) -> (mono float32, rate).
+
+    Raises:
+        DataError: naming the file, for anything but a readable PCM WAV
+            with a positive sample rate.
+
+    Example:
+    ```python
+    waveform, rate = keras_mm.data.read_wav("speech.wav")
+    ```
+    """
+    name = media if isinstance(media, str) else "<bytes>"
+
+    def fail(reason, error=DataError):
+        return error(source or name, None, f"cannot decode WAV {name!r} "
+                     f"({reason})", kind="undecodable")
+
     try:
         with wave.open(_open(media, source), "rb") as w:
             rate, width = w.getframerate(), w.getsampwidth()
@@ -55,23 +76,26 @@ def read_wav(media, source=None):
             raw = w.readframes(n)
     except DataError:
         raise
-    except (wave.Error, EOFError, OSError) as e:
-        name = media if isinstance(media, str) else "<bytes>"
-        raise DataError(source or name, None, f"cannot decode WAV {name!r} "
-                        f"({e})", kind="undecodable") from None
+    except wave.Error as e:
+        unknown = str(e).startswith("unknown format")
+        raise fail(e, WavFormatError if unknown else DataError) from None
+    except Exception as e:  # `wave` raises RuntimeError, struct.error...
+        raise fail(f"{type(e).__name__}: {e}") from None
+    if rate <= 0:
+        raise fail(f"sample rate {rate}")
+    if channels <= 0:
+        raise fail(f"{channels} channels")
+    dtype = {1: np.uint8, 2: "<i2", 4: "<i4"}.get(width)
+    if dtype is None:
+        raise fail(f"unsupported sample width {width}", WavFormatError)
+    frame = width * channels
+    if len(raw) < n * frame:
+        raise fail("truncated data")
+    x = np.frombuffer(raw[:n * frame], dtype).astype(np.float32)
     if width == 1:
-        x = (np.frombuffer(raw, np.uint8).astype(np.float32) - 128) / 128
-    elif width == 2:
-        x = np.frombuffer(raw, "<i2").astype(np.float32) / 32768
-    elif width == 4:
-        x = np.frombuffer(raw, "<i4").astype(np.float32) / 2**31
+        x = (x - 128) / 128
     else:
-        raise DataError(source or str(media), None,
-                        f"unsupported WAV sample width {width}",
-                        kind="undecodable")
-    if len(x) < n * channels:
-        raise DataError(source or str(media), None, "truncated WAV data",
-                        kind="undecodable")
+        x = x / 2.0 ** (8 * width - 1)
     return x.reshape(-1, channels).mean(axis=1), rate
 
 

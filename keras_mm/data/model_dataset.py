@@ -14,6 +14,8 @@ import io
 import numpy as np
 
 from keras_mm.data.autotune_thread import without_autotune_thread
+from keras_mm.data.data_error_dataset import DataErrors
+from keras_mm.data.data_error_dataset import raising_data_errors
 from keras_mm.data.error_report import ErrorReport
 from keras_mm.data.errors import DataError
 from keras_mm.data.errors import check_on_error
@@ -129,7 +131,9 @@ def model_dataset(pairs, model, batch_size=32, modality=None, shuffle=None,
     import tensorflow as tf
 
     check_on_error(on_error)
-    report = ErrorReport() if report is None else report
+    report = (ErrorReport(verbose="if_skipped") if report is None
+              else report)
+    errors = DataErrors()
     modality = modality or model_modality(model)
     load = media_loader(modality, model_preprocessor(model, modality))
     text_preprocessor = model_preprocessor(model, "text")
@@ -180,7 +184,7 @@ def model_dataset(pairs, model, batch_size=32, modality=None, shuffle=None,
                                   f"{path or 'the sample'} ({error})",
                                   kind="undecodable")
             if on_error == "raise":
-                raise error
+                raise errors.record(error)
             report.add(error)
             return [np.zeros(spec[k][1], spec[k][0]) for k in names] + [
                 False]
@@ -217,4 +221,5 @@ def model_dataset(pairs, model, batch_size=32, modality=None, shuffle=None,
 
     dataset = dataset.map(to_inputs, num_parallel_calls=parallel,
                           deterministic=True)
-    return without_autotune_thread(dataset.prefetch(tf.data.AUTOTUNE))
+    return raising_data_errors(
+        without_autotune_thread(dataset.prefetch(tf.data.AUTOTUNE)), errors)

@@ -11,6 +11,8 @@ import os
 import numpy as np
 
 from keras_mm.data.autotune_thread import without_autotune_thread
+from keras_mm.data.data_error_dataset import DataErrors
+from keras_mm.data.data_error_dataset import raising_data_errors
 from keras_mm.data.error_report import ErrorReport
 from keras_mm.data.errors import DataError
 from keras_mm.data.errors import check_on_error
@@ -69,9 +71,11 @@ def make_dataset(pairs, preprocessor, batch_size=32, modality="image",
             e.g. `keras_mm.data.ImageAugmentation(...)`. Opt-in: flips and
             rotations change what position words in captions mean.
         on_error: `"raise"` (a `DataError` naming file, line and reason
-            stops iteration) or `"skip"` (bad records are dropped, counted
-            in `report`, and the counts printed at the end of each epoch).
-        report: `ErrorReport` or None.
+            stops iteration; `except keras_mm.data.DataError` catches it)
+            or `"skip"` (bad records are dropped, counted in `report`, and
+            the counts printed at the end of each epoch).
+        report: `ErrorReport` or None (one that prints only epochs that
+            skipped a record).
         num_parallel_calls: int or None (AUTOTUNE). Parallel decoders.
 
     Returns:
@@ -93,7 +97,8 @@ def make_dataset(pairs, preprocessor, batch_size=32, modality="image",
         raise ValueError(f"modality must be 'image' or 'audio'. "
                          f"Received: {modality!r}")
     if report is None:
-        report = ErrorReport()
+        report = ErrorReport(verbose="if_skipped")
+    errors = DataErrors()
     parallel = num_parallel_calls or tf.data.AUTOTUNE
     string = tf.TensorSpec((), tf.string)
     if callable(pairs):
@@ -127,7 +132,7 @@ def make_dataset(pairs, preprocessor, batch_size=32, modality="image",
             return x, True
         except DataError as error:
             if on_error == "raise":
-                raise
+                raise errors.record(error)
             report.add(error)
             return np.zeros(shape, dtype), False
 
@@ -187,4 +192,5 @@ def make_dataset(pairs, preprocessor, batch_size=32, modality="image",
                     deterministic=True)
     else:
         ds = ds.map(to_inputs)
-    return without_autotune_thread(ds.prefetch(tf.data.AUTOTUNE))
+    return raising_data_errors(
+        without_autotune_thread(ds.prefetch(tf.data.AUTOTUNE)), errors)

@@ -118,12 +118,15 @@ def source_kind(path):
 
 def check_source(path, media_key=None, caption_key=None, label_key=None,
                  separator=None, modality="image", need_caption=True,
-                 need_label=False):
+                 need_label=False, allow_outside_root=False):
     """What `read_pairs` would read from `path`, checked cheaply.
 
     Returns:
         `{"kind": ..., "columns": Columns or None, "classes": [...] or
         None}`.
+
+    `allow_outside_root` is accepted so that `read_pairs`' options pass
+    as they are; paths are checked row by row when read.
 
     Raises:
         FileNotFoundError or DataError: one line naming the problem, e.g. a
@@ -184,7 +187,7 @@ def _image_folder_pairs(path, report, on_error):
 
 def read_pairs(path, media_key=None, caption_key=None, label_key=None,
                separator=None, modality="image", on_error="skip",
-               report=None, check_files=True):
+               report=None, check_files=True, allow_outside_root=False):
     """Every `Pair` of the user's data at `path` (see the module doc).
 
     Args:
@@ -196,6 +199,9 @@ def read_pairs(path, media_key=None, caption_key=None, label_key=None,
         on_error: `"skip"` (bad rows dropped and counted in `report`) or
             `"raise"`.
         report: `keras_mm.data.ErrorReport` or None.
+        allow_outside_root: bool. Trust manifest and COCO paths that leave
+            the data file's folder (`..`, absolute paths, symlinks), which
+            are otherwise errors (kind `"outside_root"`).
 
     Returns:
         list of `Pair`; a class label, when known, is in
@@ -216,9 +222,9 @@ def read_pairs(path, media_key=None, caption_key=None, label_key=None,
         from keras_mm.data.video_subtitle_pairs import (
             read_video_subtitle_pairs)
 
-        pairs = read_video_subtitle_pairs(path, media_key,
-                                          separator=separator,
-                                          on_error=on_error, report=report)
+        pairs = read_video_subtitle_pairs(
+            path, media_key, separator=separator, on_error=on_error,
+            report=report, allow_outside_root=allow_outside_root)
     elif kind == "webdataset":
         pairs = list(stream_pairs(path, on_error=on_error, report=report)())
     elif kind == "image_folder":
@@ -227,7 +233,8 @@ def read_pairs(path, media_key=None, caption_key=None, label_key=None,
         from keras_mm.data.coco import read_coco
 
         pairs = read_coco(path, check_files=check_files, on_error=on_error,
-                          report=report)
+                          report=report,
+                          allow_outside_root=allow_outside_root)
     else:
         from keras_mm.data.manifest import read_manifest
 
@@ -235,7 +242,8 @@ def read_pairs(path, media_key=None, caption_key=None, label_key=None,
         pairs = read_manifest(
             path, columns.media, columns.caption, modality=modality,
             check_files=check_files, on_error=on_error, report=report,
-            separator=separator, label_key=columns.label)
+            separator=separator, label_key=columns.label,
+            allow_outside_root=allow_outside_root)
     if not pairs:
         skipped = sum(report.read_counts.values())
         first = f"; first: {report.examples[0][1]}" if report.examples else ""
@@ -247,7 +255,7 @@ def read_pairs(path, media_key=None, caption_key=None, label_key=None,
 
 def stream_pairs(path, media_key=None, caption_key=None, label_key=None,
                  separator=None, modality="image", on_error="skip",
-                 report=None, check_files=True):
+                 report=None, check_files=True, allow_outside_root=False):
     """A callable returning a fresh iterator of `Pair` on every call.
 
     WebDataset shards are streamed (never loaded whole); other sources are
@@ -270,5 +278,6 @@ def stream_pairs(path, media_key=None, caption_key=None, label_key=None,
         return lambda: iter_webdataset(paths, text_key=text_key,
                                        on_error=on_error, report=report)
     pairs = read_pairs(path, media_key, caption_key, label_key, separator,
-                       modality, on_error, report, check_files)
+                       modality, on_error, report, check_files,
+                       allow_outside_root)
     return lambda: iter(pairs)

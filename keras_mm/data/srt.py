@@ -10,7 +10,8 @@ import re
 
 from keras_mm.data.errors import DataError
 
-_TIME = r"(\d+):([0-5]?\d):([0-5]?\d)[,.](\d{1,3})"
+# Hours are bounded so that `int` never meets a thousand-digit number.
+_TIME = r"(\d{1,9}):([0-5]?\d):([0-5]?\d)[,.](\d{1,3})"
 _TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}(?:\s+.*)?$",
                      re.ASCII)
 
@@ -73,6 +74,8 @@ def parse_srt(content, path="<srt>"):
         index_line = lines[i].strip()
         if not index_line.isdigit() or not index_line.isascii():
             fail(i + 1, f"expected a cue number, found {index_line[:40]!r}")
+        if len(index_line) > 18:
+            fail(i + 1, f"cue number {index_line[:40]}... is too long")
         if i + 1 >= n or not lines[i + 1].strip():
             fail(i + 1, "cue number without a timing line")
         match = _TIMING.match(lines[i + 1])

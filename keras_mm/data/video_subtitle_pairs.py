@@ -19,6 +19,7 @@ them against).
 import os
 
 from keras_mm.data.columns import resolve_columns
+from keras_mm.data.data_root import resolve_media
 from keras_mm.data.error_report import ErrorReport
 from keras_mm.data.errors import DataError
 from keras_mm.data.errors import check_on_error
@@ -256,7 +257,8 @@ def is_video_subtitle_source(path, subtitles_key=None, caption_key=None,
 
 def read_video_subtitle_pairs(path, media_key=None, subtitles_key=None,
                               separator=None, features=None, window_s=2.0,
-                              align_fps=None, on_error="skip", report=None):
+                              align_fps=None, on_error="skip", report=None,
+                              allow_outside_root=False):
     """Videos + `.srt` subtitles -> clip–subtitle `Pair`s.
 
     Args:
@@ -277,6 +279,8 @@ def read_video_subtitle_pairs(path, media_key=None, subtitles_key=None,
         on_error: `"skip"` (a bad video, subtitle file or cue is dropped
             and counted in `report`) or `"raise"`.
         report: `ErrorReport` or None.
+        allow_outside_root: bool. Trust manifest paths that leave the
+            manifest's folder (otherwise errors, kind `"outside_root"`).
 
     Returns:
         A list of `Pair`s, one per usable cue (see `video_subtitle_pairs`).
@@ -307,7 +311,7 @@ def read_video_subtitle_pairs(path, media_key=None, subtitles_key=None,
                             kind="missing_file")
     elif path.lower().endswith(MANIFEST_EXTENSIONS):
         jobs = _manifest_jobs(path, media_key, subtitles_key, separator,
-                              on_error, report)
+                              on_error, report, allow_outside_root)
     else:
         jobs = [(path, None, path, {})]
     pairs = []
@@ -323,7 +327,7 @@ def read_video_subtitle_pairs(path, media_key=None, subtitles_key=None,
 
 
 def _manifest_jobs(path, media_key, subtitles_key, separator, on_error,
-                   report):
+                   report, allow_outside_root=False):
     rows = _manifest_rows(path, separator)
     columns = list(next((row for _, row in rows if isinstance(row, dict)),
                         {}))
@@ -343,9 +347,13 @@ def _manifest_jobs(path, media_key, subtitles_key, separator, on_error,
             srt = str(row.get(srt_key) or "").strip() if srt_key else ""
             meta = {k: v for k, v in row.items()
                     if k not in (video_key, srt_key)}
-            jobs.append((os.path.join(base, video),
-                         os.path.join(base, srt) if srt else None,
-                         f"{path}, line {number}", meta))
+            video = resolve_media(video, base, path, number,
+                                  allow_outside_root=allow_outside_root)
+            if srt:
+                srt = resolve_media(srt, base, path, number,
+                                    allow_outside_root=allow_outside_root)
+            jobs.append((video, srt or None, f"{path}, line {number}",
+                         meta))
         except DataError as error:
             if on_error == "raise":
                 raise

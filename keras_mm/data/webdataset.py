@@ -8,6 +8,7 @@ import io
 import json
 import os
 import tarfile
+import zlib
 
 from keras_mm.data.error_report import ErrorReport
 from keras_mm.data.errors import DataError
@@ -34,13 +35,18 @@ def _to_pair(shard, key, members, text_key):
     elif "json" in members:
         try:
             text = json.loads(members["json"]).get(text_key, "")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             raise DataError(shard, None, f"sample {key!r}: bad JSON",
                             kind="malformed_row") from None
     else:
         raise DataError(shard, None, f"sample {key!r} has no text member",
                         kind="empty_caption")
-    text = str(text).strip()
+    if text is None:
+        text = ""
+    if not isinstance(text, str):  # str() would make a caption of "None".
+        raise DataError(shard, None, f"sample {key!r}: {text_key!r} is not "
+                        "text", kind="malformed_row")
+    text = text.strip()
     if not text:
         raise DataError(shard, None, f"sample {key!r}: empty caption",
                         kind="empty_caption")
@@ -86,7 +92,8 @@ def iter_webdataset(shards, text_key="caption", on_error="raise",
                         members = {}
                     key = member_key
                     members[ext] = tar.extractfile(info).read()
-        except tarfile.TarError as e:
+        except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
+            # A corrupt compressed shard raises EOFError or zlib.error.
             error = DataError(shard, None, f"bad tar ({e})",
                               kind="undecodable")
             if on_error == "raise":

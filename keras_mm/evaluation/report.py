@@ -26,6 +26,26 @@ from keras_mm.metrics.retrieval import caption_recall_at_k
 from keras_mm.metrics.rouge import rouge_scores
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _own_notes(caught):
+    """The messages of the warnings keras_mm raised (e.g. truncated
+    captions); others (a library's deprecation notes) go back to Python's
+    filters instead of into the report."""
+    notes = []
+    for w in caught:
+        ours = (w.category.__module__.startswith("keras_mm")
+                or os.path.abspath(w.filename).startswith(_PACKAGE_DIR
+                                                          + os.sep))
+        if ours:
+            notes.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename,
+                                   w.lineno)
+    return notes
+
+
 def _top(queries, candidates, k=5, block_size=1024):
     """`(Q, k)` best candidates per query, a block of queries at a time.
 
@@ -130,7 +150,7 @@ def evaluate_model(model, data, out_dir="eval_out", zero_shot_data=None,
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         embedded = embed_pairs(model, pairs, batch_size)
-    notes.extend(str(w.message) for w in caught)
+    notes.extend(_own_notes(caught))
     captions, distinct, groups = (embedded.captions, embedded.distinct,
                                   embedded.groups)
     retrieval = caption_recall_at_k(embedded.images, embedded.texts,

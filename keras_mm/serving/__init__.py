@@ -1,7 +1,7 @@
 """Serving: an HTTP inference service over a keras_mm model.
 
-Needs the `serve` extra (fastapi, uvicorn, python-multipart; httpx for
-the load test). Front: per-modality preprocessing with the training code;
+Needs the `serve` extra (fastapi, uvicorn, python-multipart,
+prometheus-client; httpx for the load test). Front: per-modality preprocessing with the training code;
 compute: micro-batched model calls in a worker thread; cache: a bounded
 LRU with a TTL.
 """

@@ -14,15 +14,18 @@ Endpoints (OpenAPI schema at `/openapi.json`, interactive docs at
   (multipart works too).
 - `GET /healthz`, `GET /metrics` (Prometheus text; `?format=json`). With
   `keras-mm serve --workers N` every worker process has its own model,
-  cache, batcher and metrics: `/metrics` describes the worker that
-  answered (`worker_pid` in `/healthz` names it).
+  cache and batcher (`worker_pid` in `/healthz` names the one that
+  answered); `/metrics` sums all workers.
+- `GET /`: a search page (`search_page`); `GET /images/<name>`: an
+  indexed image, by its name in `/search` results.
 
 Each request is parsed and validated on its own (strict types, see
 `request_models`) and preprocessed before it joins a micro-batch, so a bad
 one gets its own 4xx and never touches another. Errors are JSON
 `{"error": one line}` (422s add `"details"` with field paths); a 500 names
 a request id, never the exception. Embedding responses carry
-`X-Cache: hit|miss|partial`; every response `Server-Timing` and
+(and `/search`) `X-Cache: hit|miss|partial`; every response
+`Server-Timing` and
 `X-Request-Id` headers.
 """
 
@@ -33,18 +36,23 @@ import os
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
+from pydantic import ConfigDict
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.responses import PlainTextResponse
 
+from keras_mm.serving import filtered_search
 from keras_mm.serving import request_models as rm
 from keras_mm.serving.preprocessing import RequestError
 from keras_mm.serving.request_guard import RequestGuard
 from keras_mm.serving.request_guard import internal_error
 from keras_mm.serving.request_guard import log_internal_error
+from keras_mm.serving.search_page import PAGE_PATHS
+from keras_mm.serving.search_page import add_search_page
 from keras_mm.serving.serving_limits import DEFAULT_MAX_BODY_BYTES
 from keras_mm.serving.serving_limits import ServingLimits
+from keras_mm.serving.serving_metrics import METRICS_CONTENT_TYPE
 
 __all__ = ["build_app", "DEFAULT_MAX_BODY_BYTES"]
 
@@ -56,6 +64,8 @@ class EmbeddingResponse(BaseModel):
 
 
 class SearchHit(BaseModel):
+    # A built index adds its metadata columns (and "row", "media").
+    model_config = ConfigDict(extra="allow")
     rank: int
     score: float
     image: str | None = None
@@ -117,6 +127,10 @@ def _request_body(model, form_schema):
         "multipart/form-data": {"schema": {
             "type": "object", "properties": form_schema}},
     }}}
+
+
+def _hit_or_miss(hits):
+    return "hit" if hits else "miss"
 
 
 def _embedding_response(result, service):
@@ -225,14 +239,22 @@ def build_app(service, max_body_bytes=None, limits=None):
             if blobs:  # Validated like a JSON body's image.
                 data["image"] = base64.b64encode(blobs[0]).decode()
             body = rm.parse_form(models.search, data)
+        where = filtered_search.check_filter(body.filter)
         if body.text is not None:
-            (query,) = await service.embed_texts([body.text])
+            (query,), hits = await service.embed_texts(
+                [body.text], return_cache_hits=True)
             return JSONResponse({"query": "text", "results":
-                                 service.index.search_images(query,
-                                                             body.k)})
-        (query,) = await service.embed_image_bytes([body.image])
+                                 filtered_search.search(
+                                     service.index, "images", query,
+                                     body.k, where)},
+                                headers={"x-cache": _hit_or_miss(hits)})
+        (query,), hits = await service.embed_image_bytes(
+            [body.image], return_cache_hits=True)
         return JSONResponse({"query": "image", "results":
-                             service.index.search_captions(query, body.k)})
+                             filtered_search.search(
+                                 service.index, "captions", query, body.k,
+                                 where)},
+                            headers={"x-cache": _hit_or_miss(hits)})
 
     @app.get("/healthz")
     async def healthz():
@@ -250,10 +272,13 @@ def build_app(service, max_body_bytes=None, limits=None):
     async def metrics(request: Request):
         if request.query_params.get("format") == "json":
             return JSONResponse(service.metrics.as_dict())
-        return PlainTextResponse(service.metrics.render_prometheus())
+        return PlainTextResponse(service.metrics.render_prometheus(),
+                                 media_type=METRICS_CONTENT_TYPE)
 
+    app.state.service = service
+    add_search_page(app)
     known = {"/embed/text", "/embed/image", "/embed/audio", "/search",
-             "/healthz", "/metrics"}
+             "/healthz", "/metrics", *PAGE_PATHS}
 
     @app.exception_handler(RequestError)
     async def request_error(request, error):
@@ -287,7 +312,6 @@ def build_app(service, max_body_bytes=None, limits=None):
         log_internal_error(request_id, request.scope, error)
         return JSONResponse(internal_error(request_id), 500)
 
-    app.state.service = service
     guard = RequestGuard(app, service, limits, known)
     guard.limits = limits  # `ServerThread` applies its timeouts.
     return guard

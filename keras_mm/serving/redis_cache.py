@@ -88,6 +88,7 @@ class RedisCache:
         self.errors = 0
         self._down_until = None  # While set: Redis failed; skip until then.
         self._checked_memory = False
+        self._size, self._size_at = 0, None
         self._lock = threading.Lock()
 
     enabled = True
@@ -169,8 +170,12 @@ class RedisCache:
             self._call("delete", *keys)
 
     def __len__(self):
-        """Entries in the whole Redis database (0 while unreachable)."""
-        return self._call("dbsize") or 0
+        """Entries in the whole Redis database (0 while unreachable),
+        asked at most once a second: `/metrics` reads it per request."""
+        now = self.clock()
+        if self._size_at is None or now - self._size_at >= 1.0:
+            self._size, self._size_at = self._call("dbsize") or 0, now
+        return self._size
 
     def stats(self):
         return {"backend": self.backend, "size": len(self),

@@ -18,14 +18,16 @@ import time
 import uuid
 
 from keras_mm.serving.rate_limiter import RateLimiter
+from keras_mm.serving.search_page import PAGE_PATHS
 
 logger = logging.getLogger("keras_mm.serving")
 
 # Bodies up to this size are looked at for a cache hit.
 FAST_PATH_MAX_BYTES = 16 * 1024
-# Reachable without a key: load balancers' probes and the API docs.
+# Reachable without a key: load balancers' probes, the API docs and the
+# search page (which then asks for a key; its images need one).
 PUBLIC_PATHS = ("/healthz", "/docs", "/docs/oauth2-redirect",
-                "/openapi.json")
+                "/openapi.json", *PAGE_PATHS)
 BODY_METHODS = ("POST", "PUT", "PATCH")
 
 

@@ -133,6 +133,8 @@ def request_models(max_items=64, max_text_chars=512, max_k=100):
         text: text_type | None = None
         image: image_type | None = None
         k: Annotated[int, Field(ge=1, le=max_k)] = 5
+        # Equality on a built index's metadata columns (`keras-mm index`).
+        filter: dict[str, str | int | float | bool] | None = None
 
         @model_validator(mode="before")
         @classmethod

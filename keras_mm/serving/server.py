@@ -10,13 +10,16 @@ import time
 
 import dataclasses
 
+from keras_mm.indexing.index_files import is_index_folder
 from keras_mm.serving.app import build_app
 from keras_mm.serving.embedding_service import EmbeddingService
 from keras_mm.serving.runtimes import DEFAULT_BUCKETS
 from keras_mm.serving.runtimes import KerasRuntime
 from keras_mm.serving.runtimes import LiteRTRuntime
 from keras_mm.serving.search_index import SearchIndex
+from keras_mm.serving.search_index import index_root
 from keras_mm.serving.serving_limits import ServingLimits
+from keras_mm.serving.serving_metrics import MULTIPROC_ENV
 
 
 def _model_files(model):
@@ -123,11 +126,18 @@ def load_service(model, runtime=None, vocabulary=None,
     service = EmbeddingService(backend, preprocessor, **service_kwargs)
     if warmup:
         service.warmup()
-    if index is not None:
+    if index is not None and is_index_folder(index):
+        from keras_mm.indexing import FaissIndex
+
+        # Built by `keras-mm index build`: loaded as it is, never rebuilt.
+        service.index, service.index_loaded = FaissIndex(index), True
+    elif index is not None:
         index_dir = index_dir or os.path.join(directory, INDEX_FOLDER)
         service.index, service.index_loaded = SearchIndex.build_or_load(
             service, index, index_dir, model_id, data_options
         )
+        # Where `/images/<name>` finds the files the index names.
+        service.index_root = index_root(index)
     return service
 
 
@@ -252,8 +262,8 @@ def app_from_environment():
 
     Reads `load_service` arguments and `limits` (the fields of
     `ServingLimits`) from `$KERAS_MM_SERVE_CONFIG`, loads and warms up its
-    own copy of the model, and serves it with its own micro-batcher, cache
-    and metrics.
+    own copy of the model, and serves it with its own micro-batcher and
+    cache; its metrics go to `$PROMETHEUS_MULTIPROC_DIR` when set.
 
     Example:
     ```python
@@ -263,6 +273,13 @@ def app_from_environment():
     """
     config = json.loads(os.environ[WORKER_CONFIG_ENV])
     limits = _limits_from_json(config.pop("limits", {}))
+    if MULTIPROC_ENV in os.environ:
+        import atexit
+
+        from prometheus_client import multiprocess
+
+        # Its cache-size gauge leaves the sum when it exits.
+        atexit.register(multiprocess.mark_process_dead, os.getpid())
     if "buckets" in config:
         config["buckets"] = tuple(config["buckets"])
     return build_app(load_service(**config), limits=limits)
@@ -280,20 +297,31 @@ def serve_workers(config, host="127.0.0.1", port=8000, workers=2):
     Each worker loads the model from `config` (the keyword arguments of
     `load_service`, JSON-serialisable, plus `limits`: a `ServingLimits`)
     through `app_from_environment`; they share the listening socket.
-    Caches, micro-batchers, rate limits and `/metrics` are per worker.
-    Build a search index before (it is then loaded from disk, not
-    rebuilt, by every worker).
+    Caches, micro-batchers and rate limits are per worker; `/metrics`
+    sums all workers (prometheus_client's multiprocess mode, in a fresh
+    `$PROMETHEUS_MULTIPROC_DIR` removed on exit). Build a search index
+    before (it is then loaded from disk, not rebuilt, by every worker).
     """
+    import shutil
+    import tempfile
+
     from uvicorn.supervisors import Multiprocess
 
     config = dict(config)
     limits = config.pop("limits", None) or ServingLimits()
     os.environ[WORKER_CONFIG_ENV] = json.dumps(
         {**config, "limits": dataclasses.asdict(limits)})
+    # Read by each worker's prometheus_client when it is first imported;
+    # a previous run's files would be summed in, so the folder is new.
+    metrics_dir = tempfile.mkdtemp(prefix="keras_mm_metrics_")
+    os.environ[MULTIPROC_ENV] = metrics_dir
     # uvicorn.run's own path for workers, with our protocol and timeouts.
     uvicorn_settings = uvicorn_config(
         "keras_mm.serving.server:app_from_environment", limits,
         factory=True, host=host, port=port, workers=workers,
         log_level="info")
-    Multiprocess(uvicorn_settings,
-                 sockets=[uvicorn_settings.bind_socket()]).run()
+    try:
+        Multiprocess(uvicorn_settings,
+                     sockets=[uvicorn_settings.bind_socket()]).run()
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)

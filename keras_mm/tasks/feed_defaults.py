@@ -27,6 +27,7 @@ import sys
 from keras_mm import backend
 from keras_mm.backend import keras_compat
 from keras_mm.data.autotune_thread import without_autotune_thread
+from keras_mm.data.data_error_dataset import raising_data_errors_of
 
 
 def _is_tf_dataset(x):
@@ -79,28 +80,32 @@ class FeedDefaults:
             shuffle = False  # the dataset shuffles; Keras would warn
         x = _quick_close(x)
         validation_data = _quick_close(validation_data)
-        return super().fit(
-            x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
-            callbacks=callbacks, validation_split=validation_split,
-            validation_data=validation_data, shuffle=shuffle,
-            class_weight=class_weight, sample_weight=sample_weight,
-            steps_per_epoch=steps_per_epoch,
-            validation_batch_size=validation_batch_size,
-            validation_steps=validation_steps, **kwargs)
+        # A reader's DataError, not TensorFlow's, on every backend.
+        with raising_data_errors_of(x, validation_data):
+            return super().fit(
+                x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
+                callbacks=callbacks, validation_split=validation_split,
+                validation_data=validation_data, shuffle=shuffle,
+                class_weight=class_weight, sample_weight=sample_weight,
+                steps_per_epoch=steps_per_epoch,
+                validation_batch_size=validation_batch_size,
+                validation_steps=validation_steps, **kwargs)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto",
                  sample_weight=None, steps=None, **kwargs):
         if _feeds_arrays_through_tf_data(x, y, sample_weight):
             x = _arrays_dataset(x, y, sample_weight, batch_size, steps)
             y = sample_weight = batch_size = None
-        return super().evaluate(
-            _quick_close(x), y, batch_size=batch_size, verbose=verbose,
-            sample_weight=sample_weight, steps=steps, **kwargs)
+        with raising_data_errors_of(x):
+            return super().evaluate(
+                _quick_close(x), y, batch_size=batch_size, verbose=verbose,
+                sample_weight=sample_weight, steps=steps, **kwargs)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None,
                 **kwargs):
         if _feeds_arrays_through_tf_data(x, None, None):
             x = _arrays_dataset(x, batch_size=batch_size, steps=steps)
             batch_size = None
-        return super().predict(_quick_close(x), batch_size=batch_size,
-                               verbose=verbose, steps=steps, **kwargs)
+        with raising_data_errors_of(x):
+            return super().predict(_quick_close(x), batch_size=batch_size,
+                                   verbose=verbose, steps=steps, **kwargs)

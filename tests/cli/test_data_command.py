@@ -53,3 +53,21 @@ def test_check_names_the_columns_and_fails_on_unusable_rows(tmp_path, capsys):
                  "--csv-separator", ";"]) == 0
     (tmp_path / "none.csv").write_text("image,caption\nb.png,gone\n")
     assert main(["data", "check", str(tmp_path / "none.csv")]) == 2
+
+
+def test_paths_outside_the_manifest_folder_need_the_flag(tmp_path, capsys):
+    from PIL import Image
+
+    (tmp_path / "data").mkdir()
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(tmp_path / "data" / "a.png")
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(tmp_path / "b.png")
+    manifest = tmp_path / "data" / "m.csv"
+    manifest.write_text("image,caption\na.png,a dot\n../b.png,outside\n")
+    assert main(["data", "check", str(manifest)]) == 1
+    assert "outside root: 1" in capsys.readouterr().out
+    assert main(["data", "check", str(manifest),
+                 "--allow-outside-root"]) == 0
+    assert main(["data", "shard", str(manifest), "--out",
+                 str(tmp_path / "shards")]) == 2
+    err = capsys.readouterr().err
+    assert "m.csv, line 3" in err and "leaving the data root" in err

@@ -35,3 +35,35 @@ def test_console_script_reports_usage_error_without_traceback():
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().startswith("error: keras-mm")
+
+
+def test_version_names_keras_and_the_backends(capsys):
+    from keras_mm.backend import installed
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("keras-mm ")
+    for name in installed.installed_backends():
+        assert name in out
+
+
+def _options(parser, prefix=()):
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _options(sub, (*prefix, name))
+        elif not isinstance(action, argparse._HelpAction):
+            yield " ".join(prefix), action
+
+
+def test_every_flag_of_every_command_has_a_description():
+    from keras_mm.cli.main import build_parser
+
+    bare = [f"{command} {action.option_strings or action.dest}"
+            for command, action in _options(build_parser())
+            if not action.help]
+    assert not bare

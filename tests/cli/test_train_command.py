@@ -244,7 +244,9 @@ def _cli(*argv):
         [sys.executable, "-c", code], capture_output=True, text=True,
         cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT}, timeout=120,
         check=False)
-    return result.returncode, result.stderr.strip(), result.stdout.strip()
+    # The last stdout line (the first names the backend).
+    return (result.returncode, result.stderr.strip(),
+            result.stdout.strip().splitlines()[-1])
 
 
 def _assert_one_line_error(result, *words):

@@ -24,10 +24,11 @@ def test_report_names_every_problem(builtin, tmp_path):
     ]
     path = tmp_path / "m.csv"
     path.write_text("image,caption\n" + "\n".join(rows) + "\n")
-    report = check_manifest(str(path))
+    report = check_manifest(str(path), allow_outside_root=True)
     assert report["counts"] == {
         "missing_files": 1, "undecodable": 1, "empty_captions": 1,
-        "long_captions": 1, "malformed_rows": 0, "duplicate_media": 2,
+        "long_captions": 1, "malformed_rows": 0, "outside_root": 0,
+        "duplicate_media": 2,
         "duplicate_captions": 1, "near_duplicate_captions": 1}
     assert report["missing_files"][0]["line"] == 7
     assert report["undecodable"][0]["line"] == "6"

@@ -66,7 +66,8 @@ def test_csv_and_streamed_shards_feed_fit(builtin, preprocessor, model):
 def test_skip_mode_trains_to_the_end_with_exact_counts(
         bad_manifest, preprocessor, model, capsys):
     report = ErrorReport()
-    pairs = read_manifest(bad_manifest, on_error="skip", report=report)
+    pairs = read_manifest(bad_manifest, on_error="skip", report=report,
+                          allow_outside_root=True)
     assert len(pairs) == 17  # the truncated PNG is only found by decoding
     ds = make_dataset(pairs, preprocessor, batch_size=16, on_error="skip",
                       report=report, drop_remainder=True)
@@ -82,11 +83,12 @@ def test_raise_mode_names_file_line_and_reason(bad_manifest, preprocessor,
     from keras_mm.data.errors import DataError
 
     with pytest.raises(DataError, match=r"bad\.csv, line 5: missing file"):
-        read_manifest(bad_manifest)
-    good = read_manifest(bad_manifest, check_files=True, on_error="skip")
+        read_manifest(bad_manifest, allow_outside_root=True)
+    good = read_manifest(bad_manifest, check_files=True, on_error="skip",
+                         allow_outside_root=True)
     ds = make_dataset(good, preprocessor, batch_size=4)
-    # Decoding errors surface through tf.data, message intact.
-    with pytest.raises(Exception, match=r"bad\.csv, line 8: cannot decode "
+    # Decoding errors surface from tf.data as the reader's own DataError.
+    with pytest.raises(DataError, match=r"bad\.csv, line 8: cannot decode "
                        r"image '.*truncated\.png'"):
         for _ in ds:
             pass
@@ -110,3 +112,51 @@ def test_cached_audio_pipeline_counts_each_epoch(builtin, preprocessor,
     assert sizes == [[4, 4], [4, 4]]
     assert report.epochs == [{"undecodable": 1}, {"undecodable": 1}]
     assert os.path.exists(paths["audio"]["train"])
+
+
+def _wav_pairs(tmp_path):
+    from keras_mm.data.media import write_wav
+    from keras_mm.data.pair import Pair
+
+    good = tmp_path / "good.wav"
+    write_wav(str(good), np.zeros(400), 4000)
+    raw = bytearray(good.read_bytes())
+    raw[24:28] = b"\0\0\0\0"  # Sample rate 0.
+    zero = tmp_path / "zero.wav"
+    zero.write_bytes(bytes(raw))
+    return [Pair(str(good), "a low tone", "m.csv, line 2", "audio"),
+            Pair(str(zero), "a high tone", "m.csv, line 3", "audio"),
+            Pair(str(good), "a low tone", "m.csv, line 4", "audio")]
+
+
+def test_raise_mode_raises_data_error_itself(tmp_path, preprocessor):
+    from keras_mm.data.errors import DataError
+
+    ds = make_dataset(_wav_pairs(tmp_path), preprocessor, modality="audio",
+                      batch_size=1, audio_length=400, sample_rate=4000)
+    with pytest.raises(DataError, match=r"m\.csv, line 3: cannot decode "
+                       r"WAV .*zero\.wav.* \(sample rate 0\)"):
+        for _ in ds:
+            pass
+
+
+def test_skip_mode_counts_a_zero_sample_rate(tmp_path, preprocessor):
+    report = ErrorReport(verbose=False)
+    ds = make_dataset(_wav_pairs(tmp_path), preprocessor, modality="audio",
+                      batch_size=1, audio_length=400, sample_rate=16000,
+                      on_error="skip", report=report)
+    assert len(list(ds)) == 2
+    assert report.epochs == [{"undecodable": 1}]
+
+
+def test_fit_in_raise_mode_raises_data_error(bad_manifest, preprocessor,
+                                            model):
+    from keras_mm.data.errors import DataError
+
+    good = read_manifest(bad_manifest, on_error="skip",
+                         allow_outside_root=True)
+    ds = make_dataset(good, preprocessor, batch_size=4)
+    with pytest.raises(DataError, match=r"bad\.csv, line 8: cannot decode"):
+        model.fit(ds, epochs=1, verbose=0)
+    with pytest.raises(DataError, match=r"bad\.csv, line 8: cannot decode"):
+        model.evaluate(ds, verbose=0)

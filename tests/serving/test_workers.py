@@ -59,6 +59,11 @@ def test_two_workers_answer_with_offline_embeddings(keras_service,
         for i, vectors in served.items():
             np.testing.assert_allclose(vectors, [expected[i]] * 2,
                                        atol=1e-5, rtol=0)
+        # Whichever worker answers, /metrics sums both.
+        requests = httpx.get(url + "/metrics?format=json").json()[
+            "requests"]
+        assert sum(r["count"] for r in requests
+                   if r["path"] == "/embed/text") == len(captions) * 2
     finally:
         process.terminate()
         process.wait(timeout=30)

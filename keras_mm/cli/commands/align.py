@@ -9,7 +9,7 @@ def register(subparsers):
         "align", help="align an .srt subtitle track to a video's frames")
     p.add_argument("video", help="a video file (mp4, webm…), an .npy "
                    "(T,H,W,C) or a folder of frames")
-    p.add_argument("srt")
+    p.add_argument("srt", help="the .srt subtitle track to align")
     p.add_argument("--fps", type=float,
                    help="frame rate (default: the video file's own, or "
                    "the VIDEO.fps file)")

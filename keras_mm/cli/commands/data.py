@@ -9,32 +9,44 @@ from keras_mm.cli.data_flags import data_options
 # `data check`: rows that cannot be used make the check fail (exit 1), as a
 # linter does; a manifest with no usable column or row is an error (exit 2).
 UNUSABLE = ("missing_files", "undecodable", "empty_captions",
-            "malformed_rows")
+            "malformed_rows", "outside_root")
 
 
 def register(subparsers):
     p = subparsers.add_parser("data", help="check, shard or write datasets")
     sub = p.add_subparsers(dest="data_command")
     check = sub.add_parser("check", help="report problems in a manifest")
-    check.add_argument("manifest")
+    check.add_argument("manifest", help="a CSV/TSV/JSONL manifest of "
+                       "media paths and captions")
     add_data_flags(check)
-    check.add_argument("--max-words", type=int, default=64)
+    check.add_argument("--max-words", type=int, default=64,
+                       help="captions longer than this many words are "
+                       "reported (default: 64)")
     check.add_argument("--json", help="also write the report here")
     check.set_defaults(run=run_check)
     shard = sub.add_parser("shard", help="write WebDataset tar shards")
-    shard.add_argument("manifest")
-    shard.add_argument("--out", required=True)
-    shard.add_argument("--shard-size", type=int, default=1000)
+    shard.add_argument("manifest", help="a CSV/TSV/JSONL manifest of "
+                       "media paths and captions")
+    shard.add_argument("--out", required=True,
+                       help="folder for the .tar shards")
+    shard.add_argument("--shard-size", type=int, default=1000,
+                       help="samples per shard (default: 1000)")
     add_data_flags(shard, label=False)
     shard.set_defaults(run=run_shard)
     write = sub.add_parser("write-builtin",
                            help="write the built-in datasets to disk")
-    write.add_argument("--out", required=True)
-    write.add_argument("--train", type=int, default=256)
-    write.add_argument("--validation", type=int, default=64)
-    write.add_argument("--test", type=int, default=64)
-    write.add_argument("--videos", type=int, default=2)
-    write.add_argument("--seed", type=int, default=0)
+    write.add_argument("--out", required=True,
+                       help="folder for the images, manifests and videos")
+    write.add_argument("--train", type=int, default=256,
+                       help="training pairs (default: 256)")
+    write.add_argument("--validation", type=int, default=64,
+                       help="validation pairs (default: 64)")
+    write.add_argument("--test", type=int, default=64,
+                       help="test pairs (default: 64)")
+    write.add_argument("--videos", type=int, default=2,
+                       help="videos with subtitle tracks (default: 2)")
+    write.add_argument("--seed", type=int, default=0,
+                       help="seed of the generated data (default: 0)")
     write.set_defaults(run=run_write)
     p.set_defaults(run=_need_subcommand)
 
@@ -52,6 +64,7 @@ def _need_file(path):
 
 
 def run_check(args):
+    _need_file(args.manifest)  # Before the readers load.
     from keras_mm.data.check import check_manifest
     from keras_mm.data.check import format_check_report
 
@@ -64,7 +77,9 @@ def run_check(args):
     report = check_manifest(args.manifest, columns.media, columns.caption,
                             max_caption_words=args.max_words,
                             separator=options["separator"],
-                            label_key=columns.label)
+                            label_key=columns.label,
+                            allow_outside_root=options.get(
+                                "allow_outside_root", False))
     print(format_check_report(report))
     if args.json:
         with open(args.json, "w") as f:
@@ -77,6 +92,7 @@ def run_check(args):
 
 
 def run_shard(args):
+    _need_file(args.manifest)  # Before the readers load.
     from keras_mm.cli.errors import UsageError
     from keras_mm.data.manifest import read_manifest
     from keras_mm.data.webdataset import write_webdataset
@@ -85,12 +101,13 @@ def run_shard(args):
         raise UsageError("keras-mm data shard: --shard-size must be >= 1")
     from keras_mm.data.sources import check_source
 
-    _need_file(args.manifest)
     options = data_options(args)
     columns = check_source(args.manifest, **options)["columns"]
     pairs = read_manifest(args.manifest, columns.media, columns.caption,
                           separator=options["separator"],
-                          label_key=columns.label)
+                          label_key=columns.label,
+                          allow_outside_root=options.get(
+                              "allow_outside_root", False))
     paths = write_webdataset(pairs, args.out, args.shard_size)
     print(f"wrote {len(pairs)} samples to {len(paths)} shards in {args.out}")
 

@@ -52,8 +52,8 @@ def run(args):
         raise UsageError("keras-mm embed: give at least one --text, "
                          "--image or --audio")
     for kind, value in args.inputs:
-        if kind != "text" and not os.path.exists(value):
-            raise FileNotFoundError(f"No {kind} at {value}")
+        if kind != "text" and not os.path.isfile(value):
+            raise FileNotFoundError(f"No {kind} file at {value}")
 
     import numpy as np
 

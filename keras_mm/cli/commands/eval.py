@@ -50,8 +50,10 @@ def register(subparsers):
                    help="evaluate on this many pairs drawn at random from "
                    "each data source (default: all; 64 from a built-in "
                    "split)")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=64,
+                   help="inputs embedded per batch (default: 64)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the --num-samples draw (default: 0)")
     add_backend_flag(p)
     p.set_defaults(run=run)
 

@@ -8,6 +8,7 @@ BUILTIN = "builtin"
 
 
 def register(subparsers):
+    from keras_mm.cli.backend_flag import add_backend_flag
     from keras_mm.cli.data_flags import add_data_flags
 
     p = subparsers.add_parser(
@@ -24,7 +25,8 @@ def register(subparsers):
                         "split into a calibration and a check part; "
                         "'builtin' for the built-in shapes")
     add_data_flags(p)
-    p.add_argument("--format", choices=FORMATS, default="litert")
+    p.add_argument("--format", choices=FORMATS, default="litert",
+                   help="litert (.tflite, default) or onnx")
     p.add_argument("--quantize", choices=QUANTIZE, default="int8",
                    help="int8: LiteRT: the faster of dynamic-range and "
                         "full-integer; ONNX: int8 weights (dynamic)")
@@ -36,7 +38,10 @@ def register(subparsers):
                    help="pairs calibrating full-integer INT8")
     p.add_argument("--eval-size", type=int, default=500,
                    help="held-out pairs for the parity and R@K checks")
-    p.add_argument("--max-r1-drop", type=float, default=0.02)
+    p.add_argument("--max-r1-drop", type=float, default=0.02,
+                   help="the export fails if its Recall@1 on the check "
+                        "pairs drops more than this (default: 0.02)")
+    add_backend_flag(p)
     p.set_defaults(run=run)
 
 

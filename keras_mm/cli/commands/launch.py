@@ -28,7 +28,8 @@ def register(subparsers):
         "launch",
         help="start N local processes of one distributed job (a try-out)",
     )
-    p.add_argument("-n", "--num-processes", type=int, default=2)
+    p.add_argument("-n", "--num-processes", type=int, default=2,
+                   help="processes to start (default: 2)")
     p.add_argument("--cpu-devices", type=int, default=None,
                    help="JAX: virtual CPU devices per process (XLA_FLAGS)")
     p.add_argument("--timeout", type=float, default=None,

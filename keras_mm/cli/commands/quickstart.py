@@ -8,13 +8,13 @@ def register(subparsers):
         "quickstart",
         help="train, evaluate and export a small CLIP on the built-in data",
     )
-    add_backend_flag(p, help="Keras backend (default: Keras' own choice: "
-                     "$KERAS_BACKEND, ~/.keras/keras.json, else tensorflow)")
+    add_backend_flag(p)
     p.add_argument("--out", default="quickstart_out",
                    help="folder for the model, exports and summary.json")
     p.add_argument("--size", choices=("tiny", "small", "full"),
                    default="full", help="tiny: seconds (CI); full: the demo")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the data and the initialisation")
     p.set_defaults(run=run)
 
 

@@ -15,32 +15,42 @@ def register(subparsers):
                    "quickstart folder, or a `keras-mm export` folder")
     p.add_argument("--index", default=None,
                    help="image-caption pairs (manifest, image folder, COCO "
-                   "JSON or shards) or 'builtin', indexed once for /search")
+                   "JSON or shards) or 'builtin', indexed once for /search; "
+                   "or a `keras-mm index build` folder (FAISS, filters)")
     add_data_flags(p)
     p.add_argument("--index-dir", default=None,
                    help="where the index is saved (default: serve_index/ "
                    "in the model's folder; never the data's folder)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000,
+                   help="port to listen on (default: 8000)")
     p.add_argument("--runtime", choices=("keras", "litert"), default=None,
                    help="default: litert for an export folder, else keras")
     p.add_argument("--litert-mode", choices=("float32", "int8"),
-                   default="float32")
+                   default="float32",
+                   help="which exported files to serve (default: float32)")
     p.add_argument("--vocab", default=None,
                    help="vocab.txt (default: next to the model)")
     add_backend_flag(p)
-    p.add_argument("--max-batch-size", type=int, default=32)
-    p.add_argument("--max-wait-ms", type=float, default=2.0)
+    p.add_argument("--max-batch-size", type=int, default=32,
+                   help="most requests batched into one model call "
+                   "(default: 32)")
+    p.add_argument("--max-wait-ms", type=float, default=2.0,
+                   help="how long a request waits for others to batch "
+                   "with (default: 2.0)")
     p.add_argument("--cache-size", type=int, default=4096,
                    help="LRU entries; 0 disables the cache")
     p.add_argument("--cache-ttl-s", type=float, default=600.0,
-                   help="seconds a cached embedding stays valid")
+                   help="seconds a cached embedding is kept (default: 600)")
     p.add_argument("--cache", default=None, metavar="redis://HOST:PORT",
                    help="share cached embeddings across workers and "
                    "replicas in this Redis server (needs the redis extra; "
                    "size cap: Redis' --maxmemory); default: an LRU in "
                    "each worker")
-    p.add_argument("--max-body-bytes", type=int, default=4 * 1024 * 1024)
+    p.add_argument("--max-body-bytes", type=int, default=4 * 1024 * 1024,
+                   help="larger request bodies are refused with 413 "
+                   "(default: 4 MiB)")
     limits = p.add_argument_group(
         "limits", "what one client may ask (bad requests get their own 4xx)")
     limits.add_argument("--max-items", type=int, default=64,
@@ -70,8 +80,8 @@ def register(subparsers):
                         "twice --rate-limit")
     p.add_argument("--workers", type=int, default=1,
                    help="uvicorn worker processes, each with its own copy "
-                   "of the model, batcher and /metrics (and cache, "
-                   "without --cache)")
+                   "of the model, batcher and cache (/metrics sums them; "
+                   "with --cache they share the Redis entries)")
     p.set_defaults(run=run)
 
 
@@ -115,6 +125,7 @@ def _check(args):
                              f"{args.api_key_file}")
     try:
         import fastapi  # noqa: F401
+        import prometheus_client  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError:
         raise UsageError("keras-mm serve needs the serve extra: pip install "
@@ -134,7 +145,10 @@ def _check_files(args):
     if exported and args.runtime == "keras":
         raise UsageError(f"keras-mm serve: {args.model} is an export folder "
                          "(no .keras model); serve it with --runtime litert")
-    if args.index not in (None, "builtin"):
+    from keras_mm.indexing.index_files import is_index_folder
+
+    if args.index not in (None, "builtin") and not is_index_folder(
+            args.index):
         pattern = any(c in args.index for c in "{*?[")  # Shard specs.
         if not pattern and not os.path.exists(args.index):
             raise FileNotFoundError(f"No manifest at {args.index}")
@@ -192,7 +206,8 @@ def run(args):
         skipped = (f" ({service.index.skipped} unreadable pairs skipped)"
                    if service.index.skipped else "")
         print(f"[serve] search index {state}: {len(service.index)} "
-              f"images{skipped}", flush=True)
+              f"images{skipped}; search page at "
+              f"http://{args.host}:{args.port}/", flush=True)
     if args.workers > 1:
         modalities = ", ".join(service.modalities)
         runtime = service.runtime.name
@@ -201,7 +216,7 @@ def run(args):
         cache = ("cache in " + args.cache if args.cache
                  else "per-worker cache")
         print(f"[serve] starting {args.workers} workers ({runtime} "
-              f"runtime, {cache}, per-worker metrics); serving "
+              f"runtime, {cache}, summed metrics); serving "
               f"{modalities} on http://{args.host}:{args.port}", flush=True)
         server.serve_workers(
             {**config, "limits": limits},

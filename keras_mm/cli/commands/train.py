@@ -68,7 +68,7 @@ def register(subparsers):
     p.add_argument("--mesh", help="device mesh, e.g. 2x4 (with "
                    "--distribution data|model)")
     run_options.add_train_flags(p)
-    add_data_flags(p)
+    add_data_flags(p, outside_root=False)  # Not a run key yet.
     p.set_defaults(run=run)
 
 
@@ -108,6 +108,7 @@ def check_run(args):
     """Everything checked before Keras loads: the options, START, the data
     and the run folder. Returns `(config, start, source_kind, decision)`;
     raises UsageError / FileNotFoundError / ValueError (one line each)."""
+    from keras_mm.cli.tower_flags import check_tower_names
     from keras_mm.data.sources import check_source
     from keras_mm.training.run_folder import RunFolder
     from keras_mm.training.start import describe_start
@@ -121,6 +122,7 @@ def check_run(args):
         config["recipe"] = None  # Fine-tuning on the data is the default.
     start = describe_start(config["model"])
     config["model"] = start["path"]
+    check_tower_names(config, (start["modality"], "text"))
     info = check_source(config["train_data"], modality=start["modality"],
                         **{k: config[k] for k in run_options.COLUMN_KEYS})
     config["train_data"] = _absolute(config["train_data"])
@@ -209,9 +211,12 @@ def _run_recipe(args):
                          "to runs on --train-data")
     assignments = _assignments(args)
     try:
-        TrainConfig().override(assignments)
+        overridden = TrainConfig().override(assignments)
     except (ValueError, TypeError) as error:
         raise UsageError(f"keras-mm train: {error}") from None
+    from keras_mm.cli.tower_flags import check_tower_names
+
+    check_tower_names(overridden, ("image", "text"))
     _configure_distribution(args.distribution, args.mesh)
     os.makedirs(args.out, exist_ok=True)
     seed = args.seed or 0

@@ -1,0 +1,120 @@
+"""Searches a folder written by `keras_mm.indexing.build_index`."""
+
+import os
+
+import numpy as np
+
+from keras_mm.indexing import index_files as files
+from keras_mm.indexing.faiss_module import import_faiss
+from keras_mm.indexing.index_choice import EXACT_LIMIT
+from keras_mm.indexing.parquet import import_pyarrow
+
+
+class FaissIndex:
+    """A built index: FAISS above `exact_limit` vectors, NumPy below it.
+
+    It answers as `keras_mm.serving.search_index.SearchIndex` does
+    (`search_images`, `search_captions`, `len`), with an optional
+    `where={"column": value}` filter: equality on metadata columns. The
+    folder holds one modality's embeddings, so both searches rank the
+    same rows; each result carries its media, caption and columns.
+
+    Args:
+        folder: str. An index folder (`keras-mm index build --out`).
+        exact_limit: int. Up to this many vectors (or filtered rows) are
+            searched exactly with NumPy.
+
+    Example:
+    ```python
+    index = keras_mm.indexing.FaissIndex("photos_index")
+    index.search(query, k=10, where={"label": "cat"})
+    ```
+    """
+
+    def __init__(self, folder, exact_limit=EXACT_LIMIT):
+        import_pyarrow()
+        import pyarrow.parquet as pq
+
+        if not files.is_index_folder(folder):
+            raise FileNotFoundError(
+                f"No built index at {folder} (no {files.DESCRIPTION}; run "
+                "keras-mm index build)")
+        self.folder = folder
+        self.info = files.read_json(os.path.join(folder, files.DESCRIPTION))
+        self.exact_limit = exact_limit
+        # Memory-mapped: only the rows an exact search reads are loaded.
+        self.embeddings = np.load(os.path.join(folder, files.EMBEDDINGS),
+                                  mmap_mode="r")
+        table = pq.read_table(os.path.join(folder, files.METADATA))
+        self.columns = [c for c in table.column_names if c != "row"]
+        self.metadata = {c: np.asarray(table.column(c).to_pylist(), object)
+                         for c in self.columns}
+        self.index = None
+        if len(self) > exact_limit:
+            self.index = import_faiss().read_index(
+                os.path.join(folder, files.FAISS))
+        self.skipped = self.info.get("skipped", 0)
+
+    def __len__(self):
+        return int(self.info["count"])
+
+    def _rows(self, where):
+        """Row numbers matching every `column == value`, or None for all."""
+        if not where:
+            return None
+        if not isinstance(where, dict):
+            raise ValueError('"filter" must be an object of column: value')
+        keep = np.ones(len(self), bool)
+        for column, value in where.items():
+            if column not in self.metadata:
+                raise ValueError(f'"filter": no column {column!r} (columns: '
+                                 f'{", ".join(self.columns)})')
+            keep &= self.metadata[column] == str(value)
+        return np.flatnonzero(keep)
+
+    def _exact(self, query, k, rows):
+        vectors = self.embeddings if rows is None else self.embeddings[rows]
+        scores = np.asarray(vectors, np.float32) @ query  # (N,)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        found = top if rows is None else rows[top]
+        return found, scores[top]
+
+    def _faiss(self, query, k, rows):
+        faiss = import_faiss()
+        params = None
+        if rows is not None:
+            selector = faiss.IDSelectorBatch(rows.astype(np.int64))
+            nprobe = self.info.get("nprobe")
+            params = (faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
+                      if nprobe else faiss.SearchParameters(sel=selector))
+        scores, found = self.index.search(query[None], k, params=params)
+        keep = found[0] >= 0  # -1 pads when fewer rows match.
+        return found[0][keep], scores[0][keep]
+
+    def search(self, query, k=5, where=None):
+        """The `k` rows nearest `query` (a `(D,)` vector), best first, as
+        dicts of rank, score, row and metadata columns."""
+        query = np.asarray(query, np.float32).reshape(-1)
+        if query.shape[0] != self.info["dim"]:
+            raise ValueError(f"the query has {query.shape[0]} values; the "
+                             f"index holds width {self.info['dim']}")
+        rows = self._rows(where)
+        if rows is not None and len(rows) == 0:
+            return []
+        exact = self.index is None or (rows is not None
+                                       and len(rows) <= self.exact_limit)
+        found, scores = (self._exact if exact else self._faiss)(query, k,
+                                                                rows)
+        return [{"rank": r + 1, "score": float(s), "row": int(i),
+                 **{c: self.metadata[c][i] for c in self.columns}}
+                for r, (i, s) in enumerate(zip(found, scores))]
+
+    def search_images(self, query, k=5, where=None):
+        """As `search`, with each row's media under `"image"`."""
+        return [{"image": hit["media"], **hit}
+                for hit in self.search(query, k, where)]
+
+    def search_captions(self, query, k=5, where=None):
+        return self.search(query, k, where)
