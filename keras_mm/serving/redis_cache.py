@@ -58,6 +58,8 @@ class RedisCache:
     """
 
     backend = "redis"
+    enabled = True
+    evictions = 0  # Redis evicts; its `INFO stats` counts them.
 
     def __init__(self, url, namespace, ttl_s=600.0, encode=encode_vector,
                  decode=decode_vector, timeout_s=0.25, retry_s=5.0,
@@ -90,9 +92,6 @@ class RedisCache:
         self._checked_memory = False
         self._size, self._size_at = 0, None
         self._lock = threading.Lock()
-
-    enabled = True
-    evictions = 0  # Redis evicts; `INFO stats` counts it.
 
     @property
     def connected(self):
