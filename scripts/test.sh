@@ -21,9 +21,10 @@ fi
 # when missing and we may (root with apt-get); otherwise they skip, saying so.
 if ! command -v redis-server > /dev/null && [ "$(id -u)" = 0 ] \
     && command -v apt-get > /dev/null; then
-  apt-get install -y -q redis-server > /dev/null \
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server > /dev/null \
     || { apt-get update -q > /dev/null \
-         && apt-get install -y -q redis-server > /dev/null; } \
+         && DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server \
+              > /dev/null; } \
     || echo "redis-server could not be installed: its tests will skip"
 fi
 
