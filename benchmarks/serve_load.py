@@ -10,12 +10,20 @@ from C concurrent clients and stops at a deadline. Runs:
   then a hit); every query carries a fresh number, so each miss is a
   distinct cache key that runs the model. `cache_hit_speedup_p50` is the
   ratio of the client-measured p50 latencies (miss / hit).
+- Redis cache shared by two replicas (if `redis-server` is installed): a
+  `redis-server` on loopback, two services (replicas A and B: their own
+  batcher, cache client and uvicorn) on the model; queries sent to A
+  (misses, stored in Redis), then the same queries to B: each one B
+  answers from A's entry counts in `redis_shared_cache.shared_hits`.
 
     python benchmarks/serve_load.py            # ~2-4 min on 2 busy cores
     python benchmarks/serve_load.py --quick    # fewer requests
+    python benchmarks/serve_load.py --only redis   # just the Redis runs,
+                                                   # merged into the JSON
 
 Writes benchmarks/results/serve_load.json (cache_hit_speedup_p50,
-batching_throughput_ratio_32, per-concurrency figures, machine).
+batching_throughput_ratio_32, per-concurrency figures, redis_shared_cache,
+machine).
 """
 
 import argparse
@@ -53,12 +61,12 @@ async def _post(reader, writer, host, body):
 
 async def _client(url, texts, concurrency, deadline_s):
     host, port = url.split("//")[1].split(":")
-    latencies, server_ms, errors = [], [], 0
+    latencies, server_ms, errors, hits = [], [], 0, 0
     queue = [json.dumps({"text": t}).encode() for t in reversed(texts)]
     stop = time.perf_counter() + deadline_s
 
     async def worker():
-        nonlocal errors
+        nonlocal errors, hits
         reader, writer = await asyncio.open_connection(host, int(port))
         while queue and time.perf_counter() < stop:
             body = queue.pop()
@@ -67,6 +75,7 @@ async def _client(url, texts, concurrency, deadline_s):
                                           body)
             latencies.append(time.perf_counter() - tick)
             errors += status != 200
+            hits += headers.get("x-cache") == "hit"
             timing = headers.get("server-timing", "dur=nan")
             server_ms.append(float(timing.split("dur=")[-1]))
         writer.close()
@@ -75,7 +84,7 @@ async def _client(url, texts, concurrency, deadline_s):
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - start
     return {"latencies": latencies, "server_ms": server_ms,
-            "errors": errors, "elapsed": elapsed}
+            "errors": errors, "hits": hits, "elapsed": elapsed}
 
 
 def client_main(args):
@@ -156,6 +165,61 @@ def _model_dir(args, tmp):
                                size["num_heads"], projection_dim=128)
 
 
+def _redis_shared_cache(batched, queries, per_run, deadline, tmp, model):
+    """Replica A computes, replica B answers from Redis (see the module's
+    docstring); None without a `redis-server`."""
+    import shutil
+
+    from keras_mm.serving.app import build_app
+    from keras_mm.serving.embedding_service import EmbeddingService
+    from keras_mm.serving.redis_server import RedisServer
+    from keras_mm.serving.server import ServerThread
+
+    if shutil.which("redis-server") is None:
+        print("redis-server not installed: no Redis runs", flush=True)
+        return None
+    figures = {}
+    with RedisServer(maxmemory="256mb") as redis_server:
+        replicas = [EmbeddingService(
+            batched.runtime, batched.text_preprocessor, max_batch_size=32,
+            max_wait_ms=2.0, cache_url=redis_server.url,
+            cache_namespace="serve_load") for _ in "AB"]
+        servers = [ServerThread(build_app(r)).start() for r in replicas]
+        try:
+            for server in servers:  # Untimed warm-up of the HTTP path.
+                _load(server.url, queries(16), 4, 10, tmp)
+            for c in (1, 32):
+                texts = queries(per_run[c])
+                a, b = (_load(server.url, texts, c, deadline, tmp)
+                        for server in servers)
+                summary_a, summary_b = _summary([a]), _summary([b])
+                figures[f"c{c}"] = {
+                    "queries": len(texts),
+                    "replica_a_misses": summary_a,
+                    "replica_b_after_a": summary_b,
+                    "shared_hits": b["hits"],
+                    "shared_hit_ratio": round(b["hits"] / len(b["latencies"]),
+                                              3),
+                    "hit_speedup_p50": round(summary_a["p50_ms"]
+                                             / summary_b["p50_ms"], 2),
+                }
+                print(f"redis c{c}", figures[f"c{c}"], flush=True)
+            figures["replica_b_metrics"] = replicas[1].cache.stats()
+        finally:
+            for server in servers:
+                server.stop()
+            for replica in replicas:
+                replica.close()
+    figures["model"] = model
+    figures["setup"] = (
+        "redis-server on 127.0.0.1 (--save '' --appendonly no --maxmemory "
+        "256mb --maxmemory-policy allkeys-lru); two services in this "
+        "process on one runtime, each with its own uvicorn, batcher and "
+        "Redis client; each query sent to replica A, then the same query "
+        "to replica B")
+    return figures
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="quickstart folder (default: an "
@@ -167,6 +231,9 @@ def main(argv=None):
                         help="seconds per run before it stops sending")
     parser.add_argument("--rounds", type=int, default=2,
                         help="alternating rounds per configuration")
+    parser.add_argument("--only", choices=("redis",),
+                        help="run only these runs and merge them into the "
+                        "existing results file")
     parser.add_argument("--client", action="store_true",
                         help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -203,11 +270,28 @@ def main(argv=None):
                                    cache_size=100_000),
     }
     runs, offset = {}, 0
+    model_name = (args.model or f"quickstart CLIP, {args.size} size, "
+                  "untrained")
 
     def queries(count):
         nonlocal offset
         offset += count
         return _queries(count, offset - count)
+
+    if args.only == "redis":
+        redis_figures = _redis_shared_cache(batched, queries, per_run,
+                                            args.deadline, tmp, model_name)
+        path = os.path.join(common.RESULTS, "serve_load.json")
+        with open(path) as f:
+            figures = json.load(f)
+        figures["redis_shared_cache"] = redis_figures
+        figures["redis_shared_cache_machine"] = {
+            **common.machine(backend=keras.config.backend(), device="cpu"),
+            "uptime_start": uptime_start, "uptime_end": _uptime()}
+        print(f"wrote {common.write_results('serve_load', figures)}")
+        for service in configs.values():
+            service.close()
+        return figures
 
     servers = {name: ServerThread(build_app(service)).start()
                for name, service in configs.items()}
@@ -244,6 +328,8 @@ def main(argv=None):
     for server in servers.values():
         server.stop()
     results = {key: _summary(value) for key, value in runs.items()}
+    redis_figures = _redis_shared_cache(batched, queries, per_run,
+                                        args.deadline, tmp, model_name)
 
     figures = {
         "cache_hit_speedup_p50": round(
@@ -262,10 +348,10 @@ def main(argv=None):
                      ("batched", "batch1", "cache_miss", "cache_hit")}
             for c in CONCURRENCY
         },
+        "redis_shared_cache": redis_figures,
         "setup": {
             "endpoint": "/embed/text (JSON)",
-            "model": args.model or f"quickstart CLIP, {args.size} size, "
-            "untrained",
+            "model": model_name,
             "runtime": "keras",
             "buckets": list(batched.runtime.buckets),
             "max_wait_ms": 2.0,

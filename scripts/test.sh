@@ -17,6 +17,16 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip || exit 1
 "$VENV/bin/python" -m pip install -q -e ".[all,test]" || exit 1
+# The shared-cache tests start a real Redis server: Debian's, installed once
+# when missing and we may (root with apt-get); otherwise they skip, saying so.
+if ! command -v redis-server > /dev/null && [ "$(id -u)" = 0 ] \
+    && command -v apt-get > /dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server > /dev/null \
+    || { apt-get update -q > /dev/null \
+         && DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server \
+              > /dev/null; } \
+    || echo "redis-server could not be installed: its tests will skip"
+fi
 
 # The search page's browser test drives Debian's chromium through
 # chromium-driver (selenium comes with the test extra). Installed once, as

@@ -11,6 +11,9 @@ from keras_mm.serving import preprocessing as pp
 from keras_mm.serving.lru_cache import LRUCache
 from keras_mm.serving.micro_batcher import MicroBatcher
 from keras_mm.serving.micro_batcher import QueueFull
+from keras_mm.serving.redis_cache import RedisCache
+from keras_mm.serving.redis_cache import decode_vector
+from keras_mm.serving.redis_cache import encode_vector
 from keras_mm.serving.serving_metrics import ServingMetrics
 
 
@@ -50,6 +53,11 @@ class EmbeddingService:
         max_wait_ms: float. How long a batch waits to fill.
         cache_size: int. LRU entries (0 disables the cache).
         cache_ttl_s: float. Seconds a cached embedding stays valid.
+        cache_url: str. `redis://HOST:PORT`: cache in that Redis server,
+            shared by every worker and replica serving the same model;
+            None: the in-process LRU.
+        cache_namespace: str. With `cache_url`: the model's identity
+            (and whatever else changes an embedding), part of every key.
         max_text_chars: int. Longer texts are refused (422).
         max_items: int. Most texts/images in one request.
         max_pixels: int. Most pixels an image may declare (checked from
@@ -67,7 +75,8 @@ class EmbeddingService:
     def __init__(self, runtime, text_preprocessor=None, max_batch_size=32,
                  max_wait_ms=2.0, cache_size=4096, cache_ttl_s=600.0,
                  max_text_chars=512, max_items=64, image_preprocessor=None,
-                 max_pixels=pp.DEFAULT_MAX_PIXELS, max_queue=1024):
+                 max_pixels=pp.DEFAULT_MAX_PIXELS, max_queue=1024,
+                 cache_url=None, cache_namespace=None):
         self.runtime = runtime
         self.text_preprocessor = text_preprocessor
         # A checkpoint's own resize and crop (`keras_mm.models.
@@ -89,7 +98,16 @@ class EmbeddingService:
         self.max_pixels = max_pixels
         self.max_queue = max_queue
         self.metrics = ServingMetrics()
-        self.cache = LRUCache(cache_size, cache_ttl_s)
+        if cache_url and cache_size:
+            if not cache_namespace:
+                raise ValueError("A shared cache needs a cache_namespace "
+                                 "naming the model.")
+            self.cache = RedisCache(
+                cache_url, cache_namespace, cache_ttl_s,
+                encode=lambda entry: encode_vector(entry.vector),
+                decode=lambda data: _CachedEmbedding(decode_vector(data)))
+        else:
+            self.cache = LRUCache(cache_size, cache_ttl_s)
         self.metrics.cache = self.cache
         # One thread: model calls are serial and off the event loop.
         self.executor = concurrent.futures.ThreadPoolExecutor(
@@ -268,7 +286,7 @@ class EmbeddingService:
         are all cached, else None (then the full path handles it, errors
         included). Runs on the event loop before any parsing into a
         `Request`, preprocessing or batching: the lean path of a hit."""
-        if not self.cache.max_size or "text" not in self.modalities:
+        if not self.cache.enabled or "text" not in self.modalities:
             return None
         try:
             # The endpoint's parser: strict JSON, bounded nesting.

@@ -1,12 +1,38 @@
-"""A bounded LRU cache with a time-to-live and hit/miss counters."""
+"""The in-process cache: cachetools' LRU (with a time-to-live) behind a
+lock, with hit/miss/eviction counters."""
 
-import collections
 import threading
 import time
+
+import cachetools
+
+
+class _CountingTTLCache(cachetools.TTLCache):
+    """A `TTLCache` that counts what it evicts to make room (expired
+    entries are not evictions)."""
+
+    evictions = 0
+
+    def popitem(self):
+        item = super().popitem()
+        self.evictions += 1
+        return item
+
+
+class _CountingLRUCache(cachetools.LRUCache):
+    evictions = 0
+
+    def popitem(self):
+        item = super().popitem()
+        self.evictions += 1
+        return item
 
 
 class LRUCache:
     """Least-recently-used cache; entries also expire after `ttl_s` seconds.
+
+    cachetools keeps the entries; this class adds the lock (the event loop
+    and the model thread both use it) and the counters `/metrics` shows.
 
     Args:
         max_size: int. Most entries kept; 0 disables the cache.
@@ -22,6 +48,8 @@ class LRUCache:
     ```
     """
 
+    backend = "memory"
+
     def __init__(self, max_size=4096, ttl_s=600.0, clock=time.monotonic):
         if max_size < 0:
             raise ValueError(f"max_size must be >= 0. Received: {max_size}")
@@ -32,12 +60,25 @@ class LRUCache:
         self.clock = clock
         self.hits = 0
         self.misses = 0
-        self.evictions = 0
-        self._entries = collections.OrderedDict()  # key -> (expiry, value)
+        # cachetools refuses a maxsize of 0; a disabled cache stores nothing.
+        size = max(max_size, 1)
+        self._entries = (_CountingLRUCache(size) if ttl_s is None
+                         else _CountingTTLCache(size, ttl_s, timer=clock))
         self._lock = threading.Lock()
 
+    @property
+    def enabled(self):
+        return self.max_size > 0
+
+    @property
+    def evictions(self):
+        return self._entries.evictions
+
     def __len__(self):
-        return len(self._entries)
+        with self._lock:
+            if self.ttl_s is not None:
+                self._entries.expire()
+            return len(self._entries)
 
     def get(self, key, count=True):
         """The value for `key`, or None (a miss) if absent or expired.
@@ -47,17 +88,12 @@ class LRUCache:
         `record_hits`).
         """
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None and (
-                entry[0] is None or entry[0] > self.clock()
-            ):
-                self._entries.move_to_end(key)
+            value = self._entries.get(key)
+            if value is not None:
                 self.hits += count
-                return entry[1]
-            if entry is not None:
-                del self._entries[key]  # Expired.
-            self.misses += count
-            return None
+            else:
+                self.misses += count
+            return value
 
     def record_hits(self, count):
         """Counts `count` hits found with `get(key, count=False)`."""
@@ -65,21 +101,17 @@ class LRUCache:
             self.hits += count
 
     def put(self, key, value):
-        if self.max_size == 0:
+        if not self.enabled:
             return
-        expiry = None if self.ttl_s is None else self.clock() + self.ttl_s
         with self._lock:
-            self._entries[key] = (expiry, value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_size:
-                self._entries.popitem(last=False)
-                self.evictions += 1
+            self._entries[key] = value
 
     def clear(self):
         with self._lock:
             self._entries.clear()
 
     def stats(self):
-        return {"size": len(self._entries), "max_size": self.max_size,
-                "ttl_s": self.ttl_s, "hits": self.hits,
-                "misses": self.misses, "evictions": self.evictions}
+        return {"backend": self.backend, "size": len(self),
+                "max_size": self.max_size, "ttl_s": self.ttl_s,
+                "hits": self.hits, "misses": self.misses,
+                "evictions": self.evictions}

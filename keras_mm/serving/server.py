@@ -1,6 +1,7 @@
 """Loading a model for serving and running uvicorn (also in a thread, or
 as several worker processes)."""
 
+import hashlib
 import json
 import os
 import socket
@@ -118,6 +119,10 @@ def load_service(model, runtime=None, vocabulary=None,
         preprocessor = TextPreprocessor.from_vocabulary_file(
             vocabulary, sequence_length=length
         )
+    if service_kwargs.get("cache_url"):
+        service_kwargs.setdefault("cache_namespace", cache_namespace(
+            model_id, backend.name,
+            vocabulary if preprocessor is not own.get("text") else None))
     service = EmbeddingService(backend, preprocessor, **service_kwargs)
     if warmup:
         service.warmup()
@@ -134,6 +139,25 @@ def load_service(model, runtime=None, vocabulary=None,
         # Where `/images/<name>` finds the files the index names.
         service.index_root = index_root(index)
     return service
+
+
+def cache_namespace(model_id, runtime_name, vocabulary=None):
+    """The part of shared-cache keys that names what computes an
+    embedding: the model file (path and modification time), the runtime
+    (a LiteRT model's files name its float32/int8 mode) and a separate
+    vocabulary file. Services agreeing on it share cached embeddings;
+    a retrained or re-exported model starts afresh.
+
+    Example:
+    ```python
+    cache_namespace("run/model.keras@1700000000.0", "keras")  # 'a1b2...'
+    ```
+    """
+    parts = [model_id, runtime_name]
+    if vocabulary is not None:
+        parts += [os.path.abspath(vocabulary),
+                  str(os.path.getmtime(vocabulary))]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
 def free_port(host="127.0.0.1"):

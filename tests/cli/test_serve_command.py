@@ -18,6 +18,10 @@ from keras_mm.cli.main import main
     (["serve", "--model", "m", "--rate-limit", "-1"], "--rate-limit"),
     (["serve", "--model", "m", "--api-key-file", "/no/keys.txt"],
      "no API key file"),
+    (["serve", "--model", "m", "--cache", "127.0.0.1:6379"],
+     "must be a Redis URL"),
+    (["serve", "--model", "m", "--cache", "redis://127.0.0.1:6379",
+      "--cache-size", "0"], "--cache with --cache-size 0"),
 ])
 def test_wrong_usage_exits_2_with_one_line(argv, fragment, capsys):
     assert main(argv) == 2
@@ -158,3 +162,31 @@ def test_export_folder_with_keras_runtime_is_one_line(tmp_path, capsys):
                  "keras"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--runtime litert" in err
+
+
+def test_cache_flag_gives_every_worker_the_shared_cache(tmp_path,
+                                                        monkeypatch):
+    from keras_mm.demos.demo_model import make_demo_model_dir
+    from keras_mm.serving import server
+
+    model_dir = make_demo_model_dir(str(tmp_path))
+    url = "redis://127.0.0.1:6399"  # Never reached: clients connect lazily.
+    served = _fake_uvicorn(monkeypatch)
+    argv = ["serve", "--model", model_dir, "--cache", url,
+            "--cache-ttl-s", "30"]
+    assert main(argv) == 0
+    service = served.pop("service")
+    assert (service.cache.backend, service.cache.url) == ("redis", url)
+    assert service.cache.ttl_s == 30.0
+    namespace = service.cache.namespace
+    service.close()
+    workers = {}
+    monkeypatch.setattr(server, "serve_workers",
+                        lambda config, **kw: workers.update(config))
+    assert main(argv + ["--workers", "2"]) == 0
+    assert workers["cache_url"] == url
+    # Each worker process names the same model the same way.
+    service = server.load_service(**{k: v for k, v in workers.items()
+                                     if k != "limits"}, warmup=False)
+    assert service.cache.namespace == namespace
+    service.close()

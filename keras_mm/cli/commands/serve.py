@@ -43,6 +43,11 @@ def register(subparsers):
                    help="LRU entries; 0 disables the cache")
     p.add_argument("--cache-ttl-s", type=float, default=600.0,
                    help="seconds a cached embedding is kept (default: 600)")
+    p.add_argument("--cache", default=None, metavar="redis://HOST:PORT",
+                   help="share cached embeddings across workers and "
+                   "replicas in this Redis server (needs the redis extra; "
+                   "size cap: Redis' --maxmemory); default: an LRU in "
+                   "each worker")
     p.add_argument("--max-body-bytes", type=int, default=4 * 1024 * 1024,
                    help="larger request bodies are refused with 413 "
                    "(default: 4 MiB)")
@@ -75,7 +80,8 @@ def register(subparsers):
                         "twice --rate-limit")
     p.add_argument("--workers", type=int, default=1,
                    help="uvicorn worker processes, each with its own copy "
-                   "of the model, cache and batcher (/metrics sums them)")
+                   "of the model, batcher and cache (/metrics sums them; "
+                   "with --cache they share the Redis entries)")
     p.set_defaults(run=run)
 
 
@@ -93,6 +99,18 @@ def _check(args):
     if args.cache_size < 0 or args.max_wait_ms < 0 or args.cache_ttl_s <= 0:
         raise UsageError("keras-mm serve: --cache-size and --max-wait-ms "
                          "must be >= 0 and --cache-ttl-s > 0")
+    if args.cache is not None:
+        if not args.cache.startswith(("redis://", "rediss://", "unix://")):
+            raise UsageError("keras-mm serve: --cache must be a Redis URL "
+                             f"(redis://HOST:PORT), got {args.cache!r}")
+        if args.cache_size == 0:
+            raise UsageError("keras-mm serve: --cache with --cache-size 0; "
+                             "drop one of them")
+        try:
+            import redis  # noqa: F401
+        except ImportError:
+            raise UsageError("keras-mm serve --cache needs the redis extra: "
+                             "pip install 'keras_mm[redis]'") from None
     if not (args.read_timeout_s > 0 and args.idle_timeout_s > 0):
         raise UsageError("keras-mm serve: --read-timeout-s and "
                          "--idle-timeout-s must be > 0")
@@ -175,6 +193,7 @@ def run(args):
         buckets=buckets,
         max_batch_size=args.max_batch_size, max_wait_ms=args.max_wait_ms,
         cache_size=args.cache_size, cache_ttl_s=args.cache_ttl_s,
+        cache_url=args.cache,
         max_items=args.max_items, max_pixels=args.max_pixels,
         max_queue=args.max_queue,
     )
@@ -194,8 +213,10 @@ def run(args):
         runtime = service.runtime.name
         service.close()
         del service
+        cache = ("cache in " + args.cache if args.cache
+                 else "per-worker cache")
         print(f"[serve] starting {args.workers} workers ({runtime} "
-              f"runtime, per-worker cache, summed metrics); serving "
+              f"runtime, {cache}, summed metrics); serving "
               f"{modalities} on http://{args.host}:{args.port}", flush=True)
         server.serve_workers(
             {**config, "limits": limits},
