@@ -156,6 +156,22 @@ class StepMemory:
         return peak - self.before
 
 
+def _serve_rounds(run_round, samples, trainable):
+    """Answers each "run" with one timed `run_round()` and its memory."""
+    memory = StepMemory()
+
+    def handle(_):
+        memory.start()
+        start = time.perf_counter()
+        run_round()
+        return {"samples_per_s": samples / (time.perf_counter() - start),
+                "trainable_parameters": trainable,
+                "peak_rss_mb": _peak_rss_mb(),
+                "step_memory_mb": memory.step_mb()}
+
+    common.serve_forever(handle)
+
+
 def keras_worker(folder, size, steps, job="finetune", precision="fp32"):
     import keras
     import numpy as np
@@ -176,19 +192,9 @@ def keras_worker(folder, size, steps, job="finetune", precision="fp32"):
     trainable = parameter_counts(model)["trainable"]
     data = _random_batch(np, size, steps)
     model.fit(data, batch_size=batch, epochs=1, verbose=0)  # warm-up
-    memory = StepMemory()
-
-    def handle(_):
-        memory.start()
-        start = time.perf_counter()
-        model.fit(data, batch_size=batch, epochs=1, verbose=0)
-        return {"samples_per_s": batch * steps
-                / (time.perf_counter() - start),
-                "trainable_parameters": trainable,
-                "peak_rss_mb": _peak_rss_mb(),
-                "step_memory_mb": memory.step_mb()}
-
-    common.serve_forever(handle)
+    _serve_rounds(
+        lambda: model.fit(data, batch_size=batch, epochs=1, verbose=0),
+        batch * steps, trainable)
 
 
 def _torch_inputs(np, torch, size, steps):
@@ -219,12 +225,12 @@ def _hf_peft_model(folder):
     return model, loss
 
 
-def _open_clip_model(size):
+def open_clip_clip(s):
+    """open_clip's CLIP at the sizes `s` (a SIZES entry), QuickGELU as
+    OpenAI's ViT-B/32."""
     import open_clip
-    from open_clip.loss import ClipLoss
 
-    s = SIZES[size]
-    model = open_clip.model.CLIP(
+    return open_clip.model.CLIP(
         embed_dim=s["projection_dim"],
         vision_cfg=dict(image_size=s["image_size"],
                         patch_size=s["patch_size"], width=s["image_width"],
@@ -234,6 +240,12 @@ def _open_clip_model(size):
                       vocab_size=VOCABULARY_SIZE, width=s["text_width"],
                       heads=s["text_heads"], layers=s["text_layers"]),
         quick_gelu=True, output_dict=True)
+
+
+def _open_clip_model(size):
+    from open_clip.loss import ClipLoss
+
+    model = open_clip_clip(SIZES[size])
     model.lock_image_tower()
     clip_loss = ClipLoss()
 
@@ -274,20 +286,8 @@ def torch_peer_worker(name, folder, size, steps, precision="fp32"):
 
     for i in range(steps):  # warm-up
         step(i)
-    memory = StepMemory()
-
-    def handle(_):
-        memory.start()
-        start = time.perf_counter()
-        for i in range(steps):
-            step(i)
-        return {"samples_per_s": batch * steps
-                / (time.perf_counter() - start),
-                "trainable_parameters": trainable,
-                "peak_rss_mb": _peak_rss_mb(),
-                "step_memory_mb": memory.step_mb()}
-
-    common.serve_forever(handle)
+    _serve_rounds(lambda: [step(i) for i in range(steps)], batch * steps,
+                  trainable)
 
 
 def _prepare_folder(folder, size):

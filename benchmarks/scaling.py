@@ -111,22 +111,9 @@ def keras_points(width, batches, steps):
 
 
 def _open_clip_model(width):
-    import open_clip
-
     if width == "clip-bench":
         return clip_bench_model.open_clip_model()
-    s = _sizes(width)
-    return open_clip.model.CLIP(
-        embed_dim=s["projection_dim"],
-        vision_cfg=dict(image_size=s["image_size"],
-                        patch_size=s["patch_size"], width=s["image_width"],
-                        layers=s["image_layers"],
-                        head_width=s["image_width"] // s["image_heads"]),
-        text_cfg=dict(context_length=s["sequence_length"],
-                      vocab_size=finetune_throughput.VOCABULARY_SIZE,
-                      width=s["text_width"], heads=s["text_heads"],
-                      layers=s["text_layers"]),
-        quick_gelu=True, output_dict=True)
+    return finetune_throughput.open_clip_clip(_sizes(width))
 
 
 def open_clip_points(width, batches, steps):

@@ -10,6 +10,21 @@ from keras_mm.indexing.index_choice import EXACT_LIMIT
 from keras_mm.indexing.parquet import import_pyarrow
 
 
+def _data_root(data):
+    """The folder media names are relative to: `data` itself if it is a
+    folder, else the folder holding it (a manifest or shard pattern)."""
+    if not isinstance(data, str) or not data:
+        return None
+    data = os.path.abspath(data)
+    return data if os.path.isdir(data) else os.path.dirname(data)
+
+
+def _relative(name, root):
+    if not isinstance(name, str) or not os.path.isabs(name):
+        return name
+    return os.path.relpath(name, root)
+
+
 class FaissIndex:
     """A built index: FAISS above `exact_limit` vectors, NumPy below it.
 
@@ -54,6 +69,18 @@ class FaissIndex:
             self.index = import_faiss().read_index(
                 os.path.join(folder, files.FAISS))
         self.skipped = self.info.get("skipped", 0)
+        # Results name media relative to the data's folder, never by a
+        # server path; the search page serves them from `root`.
+        self.root = _data_root(self.info.get("data"))
+        if "media" in self.metadata and self.root:
+            self.metadata["media"] = np.asarray(
+                [_relative(m, self.root) for m in self.metadata["media"]],
+                object)
+
+    @property
+    def images(self):
+        """Every row's media name (relative to `root`)."""
+        return list(self.metadata.get("media", ()))
 
     def __len__(self):
         return int(self.info["count"])

@@ -131,6 +131,7 @@ def load_service(model, runtime=None, vocabulary=None,
 
         # Built by `keras-mm index build`: loaded as it is, never rebuilt.
         service.index, service.index_loaded = FaissIndex(index), True
+        service.index_root = service.index.root
     elif index is not None:
         index_dir = index_dir or os.path.join(directory, INDEX_FOLDER)
         service.index, service.index_loaded = SearchIndex.build_or_load(

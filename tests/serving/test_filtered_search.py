@@ -65,3 +65,28 @@ def test_bad_filters_are_422(built_service, keras_service):
     response = _post(keras_service, {"text": "a", "filter": {"half": "0"}})
     assert response.status_code == 422
     assert "keras-mm index build" in response.text
+
+
+def test_built_index_names_media_relative_to_its_data(keras_service,
+                                                      serve_model_dir,
+                                                      captions, tmp_path):
+    from keras_mm.indexing import build_index
+    from keras_mm.serving.server import load_service
+
+    data = tmp_path / "photos"
+    pairs = [Pair(str(data / "cats" / f"{i}.png"), text)
+             for i, text in enumerate(captions)]
+    folder = str(tmp_path / "index")
+    build_index(pairs, lambda batch: keras_service.embed_now(
+        "text", [p.text for p in batch]), folder, shard_size=4,
+        progress=False, description={"data": str(data / "pairs.csv")})
+    service = load_service(serve_model_dir, index=folder, buckets=(1, 32),
+                           warmup=False)
+    try:
+        assert service.index_root == str(data)
+        response = _post(service, {"text": captions[2], "k": 2})
+        best = response.json()["results"][0]
+        assert best["image"] == best["media"] == "cats/2.png"
+        assert "cats/2.png" in service.index.images
+    finally:
+        service.close()

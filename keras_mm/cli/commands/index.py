@@ -1,5 +1,7 @@
 """`keras-mm index build`: embeds a collection into a FAISS index folder."""
 
+import os
+
 from keras_mm.cli.backend_flag import add_backend_flag
 
 
@@ -134,6 +136,7 @@ def _build(args, pairs, embed, options, batch_size, skipped):
                                       options),
         shard_size=args.shard_size, batch_size=batch_size,
         memory_budget=int(args.memory_budget_gb * 1024**3),
-        description={"model": args.model, "data": args.data,
+        description={"model": args.model,
+                     "data": os.path.abspath(args.data),
                      "modality": args.modality, "skipped": skipped,
                      "engine": args.engine})
