@@ -1,19 +1,24 @@
-"""A SubRip (`.srt`) parser and writer.
+"""SubRip (`.srt`) reading and writing, on the `srt` library.
 
-Handles a UTF-8 BOM, CRLF / CR line ends, multi-line text, several blank
-lines between cues and `,` or `.` before the milliseconds. Anything else
-that is not SubRip raises `DataError` naming the line.
+`srt` does the grammar (a UTF-8 BOM, several blank lines between cues,
+`,` or `.` before the milliseconds, text after the timing). This module
+turns its cues into our `Subtitle` (seconds, stripped text) and every
+failure into a `DataError`: syntax errors name the line, bad values the cue.
 """
 
 import dataclasses
+import datetime
 import re
+
+import srt
 
 from keras_mm.data.errors import DataError
 
-# Hours are bounded so that `int` never meets a thousand-digit number.
-_TIME = r"(\d{1,9}):([0-5]?\d):([0-5]?\d)[,.](\d{1,3})"
-_TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}(?:\s+.*)?$",
-                     re.ASCII)
+_TIMING_HINT = "'HH:MM:SS,mmm --> HH:MM:SS,mmm'"
+# `srt` takes a cue with a garbled number as text of the cue before, timing
+# line and all; a text line in its own timing grammar gives that away.
+_TIMING_LINE = re.compile(
+    rf"{srt.RGX_TIMESTAMP} *-[ -] *> *{srt.RGX_TIMESTAMP}", re.ASCII)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,26 +31,41 @@ class Subtitle:
     text: str
 
 
-def _seconds(h, m, s, ms):
-    total_ms = (int(h) * 3600 + int(m) * 60 + int(s)) * 1000 + int(
-        ms.ljust(3, "0"))
-    return total_ms / 1000
-
-
 def format_timestamp(seconds):
     """`83.5` -> `"00:01:23,500"`."""
-    total_ms = int(round(seconds * 1000))
-    h, rest = divmod(total_ms, 3_600_000)
-    m, rest = divmod(rest, 60_000)
-    s, ms = divmod(rest, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d},{ms:03d}"
+    return srt.timedelta_to_srt_timestamp(_timedelta(seconds))
+
+
+def _timedelta(seconds):
+    return datetime.timedelta(milliseconds=round(seconds * 1000))
+
+
+def _syntax_error(path, text, error):
+    """`srt` reports the characters it could not match; name their line."""
+    skipped = text[error.expected_start:error.actual_start]
+    start = error.expected_start + len(skipped) - len(skipped.lstrip())
+    line = text.count("\n", 0, start) + 1
+    first, _, rest = skipped.strip().partition("\n")
+    first, second = first.strip(), rest.strip().partition("\n")[0]
+    if not first.isdigit():
+        reason = (f"expected a cue number or a {_TIMING_HINT} line, found "
+                  f"{first[:40]!r}")
+    elif not second:
+        reason = "cue number without a timing line"
+    else:
+        line += 1
+        reason = f"expected {_TIMING_HINT}, found {second[:60]!r}"
+    return DataError(path, line, reason, kind="malformed_srt")
 
 
 def parse_srt(content, path="<srt>"):
     """Parses SubRip text (str or bytes) into a list of `Subtitle`.
 
+    Text lines are stripped and blank ones dropped; CR-only line ends are
+    read as newlines.
+
     Raises:
-        DataError: naming `path`, the line and what is wrong.
+        DataError: naming `path`, the line (or cue) and what is wrong.
 
     Example:
     ```python
@@ -59,58 +79,66 @@ def parse_srt(content, path="<srt>"):
         except UnicodeDecodeError as e:
             raise DataError(path, None, f"not UTF-8 text ({e.reason} at "
                             f"byte {e.start})", kind="malformed_srt") from None
-    content = content.lstrip("\ufeff")
-    lines = content.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    # `srt` knows "\n" and "\r\n" only; old Mac files end lines with "\r".
+    text = content.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     subtitles = []
-    i, n = 0, len(lines)
-
-    def fail(line_no, reason):
-        raise DataError(path, line_no, reason, kind="malformed_srt")
-
-    while i < n:
-        if not lines[i].strip():
-            i += 1
-            continue
-        index_line = lines[i].strip()
-        if not index_line.isdigit() or not index_line.isascii():
-            fail(i + 1, f"expected a cue number, found {index_line[:40]!r}")
-        if len(index_line) > 18:
-            fail(i + 1, f"cue number {index_line[:40]}... is too long")
-        if i + 1 >= n or not lines[i + 1].strip():
-            fail(i + 1, "cue number without a timing line")
-        match = _TIMING.match(lines[i + 1])
-        if not match:
-            fail(i + 2, "expected 'HH:MM:SS,mmm --> HH:MM:SS,mmm', found "
-                 f"{lines[i + 1].strip()[:60]!r}")
-        g = match.groups()
-        start, end = _seconds(*g[:4]), _seconds(*g[4:])
+    cues = srt.parse(text)
+    while True:
+        try:
+            cue = next(cues)
+        except StopIteration:
+            return subtitles
+        except srt.SRTParseError as e:
+            raise _syntax_error(path, text, e) from None
+        except (ValueError, OverflowError):
+            # Numbers too long for `int`, or hours past `timedelta`'s range.
+            raise DataError(path, None, f"cue {len(subtitles) + 1}: a cue "
+                            "number or time is out of range",
+                            kind="malformed_srt") from None
+        number = len(subtitles) + 1 if cue.index is None else cue.index
+        start, end = cue.start.total_seconds(), cue.end.total_seconds()
         if end < start:
-            fail(i + 2, f"cue ends ({end:.3f}s) before it starts "
-                 f"({start:.3f}s)")
-        j = i + 2
-        text = []
-        while j < n and lines[j].strip():
-            text.append(lines[j].strip())
-            j += 1
-        subtitles.append(Subtitle(int(index_line), start, end,
-                                  "\n".join(text)))
-        i = j
-    return subtitles
+            raise DataError(path, None, f"cue {number} ends ({end:.3f}s) "
+                            f"before it starts ({start:.3f}s)",
+                            kind="malformed_srt")
+        lines = [line.strip() for line in cue.content.split("\n")]
+        if any(_TIMING_LINE.match(line) for line in lines):
+            raise DataError(path, None, f"cue {number}: its text holds a "
+                            "timing line (is the next cue's number missing "
+                            "or malformed?)", kind="malformed_srt")
+        subtitles.append(Subtitle(number, start, end,
+                                  "\n".join(line for line in lines if line)))
 
 
 def read_srt(path):
-    """Reads and parses an `.srt` file (see `parse_srt`)."""
+    """Reads and parses an `.srt` file (see `parse_srt`).
+
+    Example:
+    ```python
+    keras_mm.data.write_srt([(0.0, 1.5, "hello")], "a.srt")
+    keras_mm.data.read_srt("a.srt")[0].text  # 'hello'
+    ```
+    """
     with open(path, "rb") as f:
         return parse_srt(f.read(), path=path)
 
 
 def write_srt(subtitles, path):
-    """Writes `Subtitle`s (or `(start, end, text)` tuples) as SubRip."""
-    blocks = []
+    """Writes `Subtitle`s (or `(start, end, text)` tuples) as SubRip.
+
+    Cues are numbered from 1 in the order given (not sorted by time).
+
+    Example:
+    ```python
+    keras_mm.data.write_srt([(0.0, 1.5, "hello"), (1.5, 3.0, "bye")],
+                            "a.srt")
+    ```
+    """
+    cues = []
     for k, sub in enumerate(subtitles, start=1):
         if not isinstance(sub, Subtitle):
             sub = Subtitle(k, *sub)
-        blocks.append(f"{k}\n{format_timestamp(sub.start)} --> "
-                      f"{format_timestamp(sub.end)}\n{sub.text}\n")
+        cues.append(srt.Subtitle(k, _timedelta(sub.start),
+                                 _timedelta(sub.end), sub.text))
     with open(path, "w", encoding="utf-8") as f:
-        f.write("\n".join(blocks))
+        f.write(srt.compose(cues, reindex=False))

@@ -13,10 +13,23 @@ from keras_mm.data.srt import write_srt
 
 def test_parses_bom_crlf_multiline_and_dot_milliseconds():
     text = ("\ufeff1\r\n00:00:01,000 --> 00:00:02,500\r\nHello\r\nworld\r\n"
-            "\r\n\r\n2\r\n01:02:03.04 --> 01:02:04,000 X1:1\r\nbye\r\n")
+            "\r\n\r\n2\r\n01:02:03.040 --> 01:02:04,000 X1:1\r\nbye\r\n")
     subs = parse_srt(text.encode("utf-8"))
     assert subs == [Subtitle(1, 1.0, 2.5, "Hello\nworld"),
                     Subtitle(2, 3723.04, 3724.0, "bye")]
+
+
+def test_loose_timestamps_are_read_as_the_srt_library_reads_them():
+    # No milliseconds, minutes past 59, and fewer than 3 digits after the
+    # separator (milliseconds, as FFmpeg reads them too).
+    subs = parse_srt("1\n00:00:01 --> 00:61:00.5\nhi\n")
+    assert (subs[0].start, subs[0].end) == (1.0, 3660.005)
+
+
+def test_stray_blank_lines_and_spaces_in_text_are_dropped():
+    subs = parse_srt("1\n00:00:01,000 --> 00:00:02,000\n  a \n\n b\n\n"
+                     "2\n00:00:03,000 --> 00:00:04,000\nc\n")
+    assert [s.text for s in subs] == ["a\nb", "c"]
 
 
 def test_empty_file_has_no_cues():
@@ -25,16 +38,28 @@ def test_empty_file_has_no_cues():
 
 @pytest.mark.parametrize("text, line, reason", [
     ("x\n00:00:01,000 --> 00:00:02,000\nhi\n", 1, "cue number"),
-    ("1\n00:00:01 --> 00:00:02,000\nhi\n", 2, "HH:MM:SS,mmm"),
-    ("1\n00:00:03,000 --> 00:00:02,000\nhi\n", 2, "before it starts"),
+    ("1\n00:00:01,000 -> 00:00:02,000\nhi\n", 2, "HH:MM:SS,mmm"),
     ("1\n", 1, "without a timing line"),
-    ("1\n00:61:00,000 --> 00:62:00,000\nhi\n", 2, "HH:MM:SS,mmm"),
 ])
 def test_malformed_srt_names_file_and_line(text, line, reason):
     with pytest.raises(DataError, match=reason) as info:
         parse_srt(text, path="clip.srt")
     assert info.value.path == "clip.srt" and info.value.line == line
     assert str(info.value).startswith(f"clip.srt, line {line}:")
+
+
+def test_cue_ending_before_it_starts_names_the_cue():
+    with pytest.raises(DataError, match="cue 7 ends .* before it starts"
+                       ) as info:
+        parse_srt("7\n00:00:03,000 --> 00:00:02,000\nhi\n", path="c.srt")
+    assert info.value.path == "c.srt"
+
+
+def test_a_timing_line_swallowed_into_text_is_a_data_error():
+    # `srt` reads a cue whose number is garbled as text of the cue before.
+    with pytest.raises(DataError, match="cue 1: its text holds a timing"):
+        parse_srt("1\n00:00:01,000 --> 00:00:02,000\nhi\n\nx\n"
+                  "00:00:03,000 --> 00:00:04,000\nbye\n")
 
 
 def test_non_utf8_is_a_data_error():
@@ -85,13 +110,13 @@ def test_written_cues_parse_back_exactly(tmp_path_factory, cues):
     assert [(s.start, s.end, s.text) for s in read_srt(path)] == cues
 
 
-@pytest.mark.parametrize("text,reason", [
-    ("1" * 5000 + "\n00:00:01,000 --> 00:00:02,000\nhi\n", "too long"),
-    ("1\n" + "9" * 5000 + ":00:01,000 --> 00:00:02,000\nhi\n",
-     "expected 'HH:MM:SS,mmm"),
+@pytest.mark.parametrize("text", [
+    "1" * 5000 + "\n00:00:01,000 --> 00:00:02,000\nhi\n",
+    "1\n" + "9" * 5000 + ":00:01,000 --> 00:00:02,000\nhi\n",
+    "1\n" + "9" * 20 + ":00:01,000 --> 00:00:02,000\nhi\n",
 ])
-def test_huge_numbers_are_data_errors(text, reason):
-    with pytest.raises(DataError, match=reason):
+def test_huge_numbers_are_data_errors(text):
+    with pytest.raises(DataError, match="cue 1: .* out of range"):
         parse_srt(text, path="s.srt")
 
 
@@ -104,4 +129,4 @@ def test_random_numbers_in_cues_raise_only_data_error(cues):
     try:
         parse_srt(text)
     except DataError as e:
-        assert e.line >= 1
+        assert (e.line or 0) >= 1 or e.reason.startswith("cue ")
