@@ -61,7 +61,7 @@ def _syntax_error(path, text, error):
 def parse_srt(content, path="<srt>"):
     """Parses SubRip text (str or bytes) into a list of `Subtitle`.
 
-    Text lines are stripped and blank ones dropped; CR-only line ends are
+    Lines are stripped and blank text lines dropped; CR-only line ends are
     read as newlines.
 
     Raises:
@@ -79,8 +79,10 @@ def parse_srt(content, path="<srt>"):
         except UnicodeDecodeError as e:
             raise DataError(path, None, f"not UTF-8 text ({e.reason} at "
                             f"byte {e.start})", kind="malformed_srt") from None
-    # `srt` knows "\n" and "\r\n" only; old Mac files end lines with "\r".
+    # `srt` knows "\n" and "\r\n" only (old Mac files end lines with "\r"),
+    # and no indented timing line; text lines are stripped anyway.
     text = content.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = "\n".join(line.strip() for line in text.split("\n"))
     subtitles = []
     cues = srt.parse(text)
     while True:
@@ -101,7 +103,7 @@ def parse_srt(content, path="<srt>"):
             raise DataError(path, None, f"cue {number} ends ({end:.3f}s) "
                             f"before it starts ({start:.3f}s)",
                             kind="malformed_srt")
-        lines = [line.strip() for line in cue.content.split("\n")]
+        lines = cue.content.split("\n")
         if any(_TIMING_LINE.match(line) for line in lines):
             raise DataError(path, None, f"cue {number}: its text holds a "
                             "timing line (is the next cue's number missing "

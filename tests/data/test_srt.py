@@ -26,8 +26,8 @@ def test_loose_timestamps_are_read_as_the_srt_library_reads_them():
     assert (subs[0].start, subs[0].end) == (1.0, 3660.005)
 
 
-def test_stray_blank_lines_and_spaces_in_text_are_dropped():
-    subs = parse_srt("1\n00:00:01,000 --> 00:00:02,000\n  a \n\n b\n\n"
+def test_indents_and_stray_blank_lines_in_text_are_dropped():
+    subs = parse_srt("1\n  00:00:01,000 --> 00:00:02,000\n  a \n\n b\n\n"
                      "2\n00:00:03,000 --> 00:00:04,000\nc\n")
     assert [s.text for s in subs] == ["a\nb", "c"]
 
