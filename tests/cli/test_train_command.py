@@ -180,11 +180,12 @@ def test_preset_start_from_a_config_file(tmp_path, pairs, capsys):
     model = keras_mm.load_model(os.path.join(run, "model.keras"))
     assert type(model.preprocessors["text"]).__name__ == "TextPreprocessor"
     assert model.embed("text", ["a red circle"]).shape == (1, 64)
-    # RUN/config.yaml reruns the run: same config, so it resumes.
+    # RUN/config.yaml reruns the run: same config, so it is the same run,
+    # already finished (a changed config would be refused instead).
     capsys.readouterr()
     assert main(["train", "--config", os.path.join(run, "config.yaml"),
                  "--out", run]) == 0
-    assert "resuming" in capsys.readouterr().out
+    assert "nothing to do" in capsys.readouterr().out
     # The run's model.keras is itself a start, here under open_clip's
     # --precision amp_bf16 (its float32 layers are rebuilt as mixed).
     from keras_mm.training.precision import model_precision

@@ -30,7 +30,8 @@ def register(subparsers):
                        "captions")
     build.add_argument("--vocab", default=None,
                        help="vocab.txt for text (default: beside the model)")
-    build.add_argument("--batch-size", type=int, default=64)
+    build.add_argument("--batch-size", type=int, default=64,
+                       help="rows embedded per model call")
     build.add_argument("--shard-size", type=int, default=10_000,
                        help="rows per shard, the unit a rerun skips")
     build.add_argument("--memory-budget-gb", type=float, default=8.0,

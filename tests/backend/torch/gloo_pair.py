@@ -22,6 +22,9 @@ def main(rank, port, out, leave=False):
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}",
                             rank=rank, world_size=2)
     if leave:
+        # Both finish joining first: under load, a peer gone during
+        # init_process_group fails there, before any keras_mm collective.
+        dist.barrier()
         if rank == 1:
             os._exit(0)
         try:

@@ -42,15 +42,15 @@ def run_pair(tmp_path, *extra, timeout=120):
         env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
         for rank in (0, 1)]
     try:
-        for p in processes:
-            p.wait(timeout=timeout)
+        errors = [p.communicate(timeout=timeout)[1] for p in processes]
     finally:
         for p in processes:
             if p.poll() is None:
                 os.killpg(p.pid, 9)
                 p.wait()
-    return [json.loads((tmp_path / f"{r}.json").read_text())
-            for r in (0, 1) if (tmp_path / f"{r}.json").exists()]
+    results = [tmp_path / f"{r}.json" for r in (0, 1)]
+    assert results[0].exists(), errors[0][-3000:]
+    return [json.loads(r.read_text()) for r in results if r.exists()]
 
 
 def test_gather_with_grad_gives_the_global_loss_gradient(tmp_path):
