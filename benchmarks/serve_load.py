@@ -20,10 +20,22 @@ from C concurrent clients and stops at a deadline. Runs:
     python benchmarks/serve_load.py --quick    # fewer requests
     python benchmarks/serve_load.py --only redis   # just the Redis runs,
                                                    # merged into the JSON
+    python benchmarks/serve_load.py --only ray     # Ray Serve replicas
+
+- Ray Serve (`--only ray`, or after the runs above when ray[serve] is
+  installed): `keras-mm serve --engine ray`'s deployments on a local Ray
+  cluster of this machine's cores, a CPU-bound model (`--ray-size`, cache
+  off), 32 clients of distinct queries: 1 tower replica against 2 (each
+  one CPU and one compute thread), alternating redeployments;
+  `ray_serve.replica_throughput_ratio_32` = 2 replicas ÷ 1. Then two
+  front replicas sharing a Redis cache: every query is sent twice, and
+  the second pass's hits show the front replicas' cache is shared (Ray's
+  proxy spreads the requests over both; a cache per front would hit about
+  half of them).
 
 Writes benchmarks/results/serve_load.json (cache_hit_speedup_p50,
 batching_throughput_ratio_32, per-concurrency figures, redis_shared_cache,
-machine).
+ray_serve, machine).
 """
 
 import argparse
@@ -220,6 +232,80 @@ def _redis_shared_cache(batched, queries, per_run, deadline, tmp, model):
     return figures
 
 
+RAY_SIZE = {"hidden_dim": 384, "num_layers": 6, "num_heads": 6}
+
+
+def _ray_serve_scaling(queries, deadline, tmp, rounds, requests):
+    """Tower replicas 1 vs 2 and a Redis cache shared by two front
+    replicas under Ray Serve (see the module's docstring); None without
+    ray[serve]."""
+    import shutil
+
+    try:
+        from ray import serve
+
+        from keras_mm.serving import ray_serve
+    except ImportError:
+        print("ray[serve] not installed: no Ray Serve runs", flush=True)
+        return None
+    from keras_mm.demos.demo_model import make_demo_model_dir
+    from keras_mm.serving.server import free_port
+
+    model = make_demo_model_dir(os.path.join(tmp, "ray_model"),
+                                projection_dim=128, **RAY_SIZE)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    config = {"model": model, "buckets": (1, 4, 8, 16, 32),
+              "max_batch_size": 32, "max_wait_ms": 2.0, "cache_size": 0}
+    runs = {}
+    ray_serve.serve_on_ray(config, port=port, blocking=False, replicas=1)
+    try:
+        for _ in range(rounds):
+            for replicas in (1, 2):
+                serve.run(ray_serve.deployments(config, replicas=replicas),
+                          name=ray_serve.APP_NAME, route_prefix="/")
+                _load(url, queries(64), 32, 30, tmp)  # Untimed warm-up.
+                runs.setdefault(replicas, []).append(_load(
+                    url, queries(requests), 32, deadline, tmp))
+                print(f"ray {replicas} replica(s)",
+                      _summary(runs[replicas][-1:]), flush=True)
+        figures = {f"replicas_{n}_c32": _summary(r) for n, r in runs.items()}
+        figures["replica_throughput_ratio_32"] = round(
+            figures["replicas_2_c32"]["throughput_rps"]
+            / figures["replicas_1_c32"]["throughput_rps"], 2)
+        if shutil.which("redis-server"):
+            from keras_mm.serving.redis_server import RedisServer
+
+            with RedisServer(maxmemory="256mb") as redis_server:
+                shared = {**config, "cache_size": 4096,
+                          "cache_url": redis_server.url,
+                          "cache_namespace": "serve_load_ray"}
+                serve.run(ray_serve.deployments(
+                    shared, replicas=2, front_replicas=2),
+                    name=ray_serve.APP_NAME, route_prefix="/")
+                texts = queries(requests)
+                first = _load(url, texts, 32, deadline, tmp)
+                second = _load(url, texts, 32, deadline, tmp)
+            figures["shared_cache_two_fronts"] = {
+                "queries": len(texts),
+                "first_pass_hits": first["hits"],
+                "second_pass_hits": second["hits"],
+                "second_pass_hit_ratio": round(
+                    second["hits"] / len(second["latencies"]), 3),
+            }
+            print("ray shared cache", figures["shared_cache_two_fronts"],
+                  flush=True)
+    finally:
+        serve.shutdown()
+    figures["setup"] = (
+        f"local Ray cluster ({os.cpu_count()} CPUs) started by "
+        "serve_on_ray; towers: 1 CPU and 1 compute thread per replica, "
+        "front: 1 replica (0 CPUs reserved), cache off; quickstart-style "
+        f"CLIP {RAY_SIZE}, untrained; /embed/text, 32 clients, distinct "
+        f"queries, {rounds} alternating rounds of {requests} requests")
+    return figures
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="quickstart folder (default: an "
@@ -231,7 +317,9 @@ def main(argv=None):
                         help="seconds per run before it stops sending")
     parser.add_argument("--rounds", type=int, default=2,
                         help="alternating rounds per configuration")
-    parser.add_argument("--only", choices=("redis",),
+    parser.add_argument("--ray-requests", type=int, default=480,
+                        help="requests per Ray Serve run")
+    parser.add_argument("--only", choices=("redis", "ray"),
                         help="run only these runs and merge them into the "
                         "existing results file")
     parser.add_argument("--client", action="store_true",
@@ -278,14 +366,19 @@ def main(argv=None):
         offset += count
         return _queries(count, offset - count)
 
-    if args.only == "redis":
-        redis_figures = _redis_shared_cache(batched, queries, per_run,
-                                            args.deadline, tmp, model_name)
+    if args.only:
         path = os.path.join(common.RESULTS, "serve_load.json")
         with open(path) as f:
             figures = json.load(f)
-        figures["redis_shared_cache"] = redis_figures
-        figures["redis_shared_cache_machine"] = {
+        if args.only == "redis":
+            figures["redis_shared_cache"] = _redis_shared_cache(
+                batched, queries, per_run, args.deadline, tmp, model_name)
+        else:
+            figures["ray_serve"] = _ray_serve_scaling(
+                queries, args.deadline * 3, tmp, args.rounds,
+                args.ray_requests // (4 if args.quick else 1))
+        key = {"redis": "redis_shared_cache", "ray": "ray_serve"}[args.only]
+        figures[f"{key}_machine"] = {
             **common.machine(backend=keras.config.backend(), device="cpu"),
             "uptime_start": uptime_start, "uptime_end": _uptime()}
         print(f"wrote {common.write_results('serve_load', figures)}")
@@ -330,6 +423,9 @@ def main(argv=None):
     results = {key: _summary(value) for key, value in runs.items()}
     redis_figures = _redis_shared_cache(batched, queries, per_run,
                                         args.deadline, tmp, model_name)
+    ray_figures = _ray_serve_scaling(
+        queries, args.deadline * 3, tmp, args.rounds,
+        args.ray_requests // (4 if args.quick else 1))
 
     figures = {
         "cache_hit_speedup_p50": round(
@@ -349,6 +445,7 @@ def main(argv=None):
             for c in CONCURRENCY
         },
         "redis_shared_cache": redis_figures,
+        "ray_serve": ray_figures,
         "setup": {
             "endpoint": "/embed/text (JSON)",
             "model": model_name,

@@ -153,11 +153,8 @@ class EmbeddingService:
 
     def _batch_fn(self, modality):
         def run(items):
-            if modality == "text":  # Rows tokenised per request.
-                inputs = {key: np.stack([row[key] for row in items])
-                          for key in items[0]}
-                return list(self.runtime.embed("text", inputs))
-            return list(self.embed_now(modality, items))
+            return list(self.runtime.embed(modality, batch_inputs(
+                modality, items, self.runtime.input_specs)))
 
         return run
 
@@ -323,6 +320,24 @@ class EmbeddingService:
 
     def close(self):
         self.executor.shutdown(wait=False)
+
+
+def batch_inputs(modality, items, input_specs):
+    """Queued items of one modality → the model's input batch: token rows
+    (texts are tokenised per request), decoded images or audio arrays.
+
+    Example:
+    ```python
+    batch_inputs("image", [pixels, pixels], runtime.input_specs)
+    ```
+    """
+    if modality == "text":
+        return {key: np.stack([row[key] for row in items])
+                for key in items[0]}
+    if modality == "image":
+        return pp.image_inputs(items)
+    (key,) = input_specs[modality]
+    return {key: np.stack(items)}
 
 
 def _item_error(field, i, error):

@@ -70,40 +70,9 @@ def load_service(model, runtime=None, vocabulary=None,
     service = load_service("export/", index="pairs.csv")  # LiteRT
     ```
     """
-    from keras_mm.export.export_folder import is_export_folder
-
-    directory, path = _model_files(model)
-    exported = os.path.isdir(model) and is_export_folder(model)
-    runtime = runtime or ("litert" if exported else "keras")
-    own = {}
-    if exported:
-        if runtime != "litert":
-            raise ValueError(
-                f"{model} is an export folder (no .keras model); serve it "
-                "with --runtime litert")
-        from keras_mm.export.preprocessing_assets import load_preprocessors
-
-        backend = LiteRTRuntime.from_export_folder(directory)
-        own = load_preprocessors(directory, backend.modalities)
-        model_id = ",".join(sorted(backend.paths.values()))
-        model_file = os.path.join(directory, "export.json")
-    elif runtime == "keras":
-        backend = KerasRuntime(path, buckets=buckets)
-        model_id = model_file = path
-        # A self-contained model (a pretrained start, a run's model.keras)
-        # carries its tokenizer and image preprocessing.
-        own = dict(getattr(backend.model, "preprocessors", None) or {})
-    elif runtime == "litert":
-        backend = LiteRTRuntime.from_directory(
-            os.path.join(directory, "litert"), mode=litert_mode
-        )
-        model_id = ",".join(sorted(backend.paths.values()))
-        model_file = model_id.split(",")[0]
-    else:
-        raise ValueError(
-            f"runtime must be 'keras' or 'litert'. Received: {runtime!r}"
-        )
-    model_id += f"@{os.path.getmtime(model_file)}"
+    directory = _model_files(model)[0]
+    backend, own, model_id = load_runtime(model, runtime, litert_mode,
+                                          buckets)
     preprocessor = None
     if "image" in own:
         service_kwargs.setdefault("image_preprocessor", own["image"])
@@ -140,6 +109,54 @@ def load_service(model, runtime=None, vocabulary=None,
         # Where `/images/<name>` finds the files the index names.
         service.index_root = index_root(index)
     return service
+
+
+def load_runtime(model, runtime=None, litert_mode="float32",
+                 buckets=DEFAULT_BUCKETS):
+    """The runtime serving `model` (see `load_service` for the arguments),
+    the preprocessing the model carries (`{modality: preprocessor}`) and
+    an id naming the model's files and their modification time.
+
+    Example:
+    ```python
+    runtime, preprocessors, model_id = load_runtime("run/model.keras")
+    ```
+    """
+    from keras_mm.export.export_folder import is_export_folder
+
+    directory, path = _model_files(model)
+    exported = os.path.isdir(model) and is_export_folder(model)
+    runtime = runtime or ("litert" if exported else "keras")
+    own = {}
+    if exported:
+        if runtime != "litert":
+            raise ValueError(
+                f"{model} is an export folder (no .keras model); serve it "
+                "with --runtime litert")
+        from keras_mm.export.preprocessing_assets import load_preprocessors
+
+        backend = LiteRTRuntime.from_export_folder(directory)
+        own = load_preprocessors(directory, backend.modalities)
+        model_id = ",".join(sorted(backend.paths.values()))
+        model_file = os.path.join(directory, "export.json")
+    elif runtime == "keras":
+        backend = KerasRuntime(path, buckets=buckets)
+        model_id = model_file = path
+        # A self-contained model (a pretrained start, a run's model.keras)
+        # carries its tokenizer and image preprocessing.
+        own = dict(getattr(backend.model, "preprocessors", None) or {})
+    elif runtime == "litert":
+        backend = LiteRTRuntime.from_directory(
+            os.path.join(directory, "litert"), mode=litert_mode
+        )
+        model_id = ",".join(sorted(backend.paths.values()))
+        model_file = model_id.split(",")[0]
+    else:
+        raise ValueError(
+            f"runtime must be 'keras' or 'litert'. Received: {runtime!r}"
+        )
+    model_id += f"@{os.path.getmtime(model_file)}"
+    return backend, own, model_id
 
 
 def cache_namespace(model_id, runtime_name, vocabulary=None):

@@ -82,6 +82,26 @@ def register(subparsers):
                    help="uvicorn worker processes, each with its own copy "
                    "of the model, batcher and cache (/metrics sums them; "
                    "with --cache they share the Redis entries)")
+    ray = p.add_argument_group(
+        "Ray Serve", "--engine ray: the front (validation, preprocessing, "
+        "cache, search) and the towers (the model) as Ray Serve "
+        "deployments behind Ray's proxy")
+    ray.add_argument("--engine", choices=("local", "ray"), default="local",
+                     help="local: uvicorn in this process (or --workers "
+                     "processes); ray: Ray Serve (needs the ray-serve extra)")
+    ray.add_argument("--replicas", type=int, default=1,
+                     help="tower replicas, each with its own model copy "
+                     "(with --max-replicas: the autoscaling minimum)")
+    ray.add_argument("--max-replicas", type=int, default=None,
+                     help="autoscale the towers between --replicas and this")
+    ray.add_argument("--front-replicas", type=int, default=1,
+                     help="front replicas (share --cache redis://… to "
+                     "share their cached embeddings)")
+    ray.add_argument("--cpus-per-replica", type=int, default=1,
+                     help="CPUs, and compute threads, of each tower replica")
+    ray.add_argument("--ray-address", default=None,
+                     help="a running cluster (e.g. after `ray start --head`: "
+                     "auto); default: start a local one")
     p.set_defaults(run=run)
 
 
@@ -111,6 +131,8 @@ def _check(args):
         except ImportError:
             raise UsageError("keras-mm serve --cache needs the redis extra: "
                              "pip install 'keras_mm[redis]'") from None
+    if args.engine == "ray":
+        _check_ray(args)
     if not (args.read_timeout_s > 0 and args.idle_timeout_s > 0):
         raise UsageError("keras-mm serve: --read-timeout-s and "
                          "--idle-timeout-s must be > 0")
@@ -130,6 +152,26 @@ def _check(args):
     except ImportError:
         raise UsageError("keras-mm serve needs the serve extra: pip install "
                          "'keras_mm[serve]'") from None
+
+
+def _check_ray(args):
+    from keras_mm.cli.errors import UsageError
+
+    for name in ("replicas", "front_replicas", "cpus_per_replica"):
+        if getattr(args, name) < 1:
+            raise UsageError(f"keras-mm serve: --{name.replace('_', '-')} "
+                             "must be >= 1")
+    if args.max_replicas is not None and args.max_replicas < args.replicas:
+        raise UsageError("keras-mm serve: --max-replicas must be >= "
+                         f"--replicas ({args.replicas})")
+    if args.workers > 1:
+        raise UsageError("keras-mm serve: --workers is for --engine local; "
+                         "with --engine ray use --front-replicas")
+    try:
+        import ray.serve  # noqa: F401
+    except ImportError:
+        raise UsageError("keras-mm serve --engine ray needs the ray-serve "
+                         "extra: pip install 'keras_mm[ray-serve]'") from None
 
 
 def _check_files(args):
@@ -200,7 +242,8 @@ def run(args):
     limits = _limits(args)
     # With workers, this process only checks the model and builds the
     # index once (saved to disk); each worker then loads both itself.
-    service = server.load_service(**config, warmup=args.workers == 1)
+    service = server.load_service(
+        **config, warmup=args.workers == 1 and args.engine == "local")
     if service.index is not None:
         state = "loaded" if service.index_loaded else "built and saved"
         skipped = (f" ({service.index.skipped} unreadable pairs skipped)"
@@ -208,6 +251,9 @@ def run(args):
         print(f"[serve] search index {state}: {len(service.index)} "
               f"images{skipped}; search page at "
               f"http://{args.host}:{args.port}/", flush=True)
+    if args.engine == "ray":
+        _serve_on_ray(args, service, config, limits)
+        return
     if args.workers > 1:
         modalities = ", ".join(service.modalities)
         runtime = service.runtime.name
@@ -227,6 +273,32 @@ def run(args):
           f"{', '.join(service.modalities)} on "
           f"http://{args.host}:{args.port}", flush=True)
     server.serve(service, host=args.host, port=args.port, limits=limits)
+
+
+def _serve_on_ray(args, service, config, limits):
+    import keras
+
+    from keras_mm.serving.ray_serve import serve_on_ray
+
+    modalities = ", ".join(service.modalities)
+    service.close()
+    del service
+    scaling = (f"{args.replicas} to {args.max_replicas}"
+               if args.max_replicas else str(args.replicas))
+    cache = "cache in " + args.cache if args.cache else "per-front cache"
+    print(f"[serve] starting Ray Serve: {scaling} tower replicas "
+          f"({args.cpus_per_replica} CPU each), {args.front_replicas} front "
+          f"replicas, {cache}; serving {modalities} on "
+          f"http://{args.host}:{args.port} once the replicas are up",
+          flush=True)
+    serve_on_ray(config, host=args.host, port=args.port,
+                 address=args.ray_address, limits=limits,
+                 replicas=args.replicas, max_replicas=args.max_replicas,
+                 front_replicas=args.front_replicas,
+                 cpus_per_replica=args.cpus_per_replica,
+                 backend=keras.config.backend(), ready=lambda: print(
+                     "[serve] Ray Serve ready on "
+                     f"http://{args.host}:{args.port}", flush=True))
 
 
 def _limits(args):
