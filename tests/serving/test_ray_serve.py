@@ -7,22 +7,17 @@ backend only (the front and towers run the same code on every backend).
 """
 
 import concurrent.futures
-import os
 import signal
-import subprocess
-import sys
-import threading
-import time
 
 import httpx
 import keras
 import numpy as np
 import pytest
+from serve_process import ServeProcess
 
 from keras_mm.cli.main import main
 from keras_mm.datasets.shapes import make_image_text_pairs
 from keras_mm.serving.preprocessing import text_inputs
-from keras_mm.serving.server import free_port
 
 
 def test_ray_flags_are_checked_before_anything_starts(serve_model_dir,
@@ -43,23 +38,12 @@ def test_ray_flags_are_checked_before_anything_starts(serve_model_dir,
 def test_two_tower_replicas_answer_like_the_local_server(keras_service,
                                                          serve_model_dir):
     pytest.importorskip("ray.serve")
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "keras_mm.cli.main", "serve", "--model",
-         serve_model_dir, "--engine", "ray", "--replicas", "2",
-         "--port", str(port), "--index", "builtin"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        start_new_session=True, cwd=os.getcwd())
-    lines = []
-    threading.Thread(target=lambda: lines.extend(process.stdout),
-                     daemon=True).start()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 480
-        while not any(b"Ray Serve ready" in line for line in list(lines)):
-            assert process.poll() is None, b"".join(lines).decode()[-4000:]
-            assert time.monotonic() < deadline, b"".join(lines).decode()
-            time.sleep(1)
+    with ServeProcess(["--model", serve_model_dir, "--engine", "ray",
+                       "--replicas", "2", "--index", "builtin"],
+                      lambda output: b"Ray Serve ready" in output,
+                      timeout=480, stop_signal=signal.SIGINT) as server:
+        # Ctrl-C on leaving: Serve shuts down, the local cluster with it.
+        url = server.url
         captions = make_image_text_pairs(6, seed=21)["captions"]
         expected = keras.ops.convert_to_numpy(
             keras_service.runtime.model.encode("text", text_inputs(
@@ -90,11 +74,3 @@ def test_two_tower_replicas_answer_like_the_local_server(keras_service,
                           timeout=120).status_code == 422
         health = httpx.get(url + "/healthz", timeout=60).json()
         assert health["status"] == "ok" and health["index_size"] > 0
-    finally:
-        # Ctrl-C: Serve shuts down and the local cluster stops with it.
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()

@@ -108,58 +108,26 @@ def test_two_workers_share_hits_and_survive_redis_going_away(
 
 @pytest.mark.large
 def test_serve_workers_share_one_redis_cache(serve_model_dir, redis_server):
-    import os
-    import signal
-    import subprocess
-    import sys
-    import threading
+    from serve_process import ServeProcess
 
-    from keras_mm.serving.server import free_port
+    def ready(output):
+        return output.count(b"Application startup complete") >= 2
 
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [os.getcwd(), os.environ.get("PYTHONPATH", "")])}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "keras_mm.cli.main", "serve", "--model",
-         serve_model_dir, "--port", str(port), "--workers", "2",
-         "--cache", redis_server.url],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-        start_new_session=True)  # Its workers can be stopped with it.
-    url = f"http://127.0.0.1:{port}"
-    lines = []
-
-    def read_output():
-        for line in process.stdout:
-            lines.append(line)
-
-    threading.Thread(target=read_output, daemon=True).start()
-    try:
-        deadline = time.monotonic() + 300
-        while sum(b"Application startup complete" in line
-                  for line in list(lines)) < 2:
-            assert process.poll() is None, b"".join(lines).decode()
-            assert time.monotonic() < deadline, b"".join(lines).decode()
-            time.sleep(0.5)
+    with ServeProcess(["--model", serve_model_dir, "--workers", "2",
+                       "--cache", redis_server.url], ready) as server:
         # One connection is served by one worker: /healthz on it names
         # the worker that answered the embedding.
         answers = []
         for _ in range(60):
-            with httpx.Client(base_url=url, timeout=60) as client:
+            with httpx.Client(base_url=server.url, timeout=60) as client:
                 r = client.post("/embed/text", json={"text": "a circle"})
                 assert r.status_code == 200, r.text
                 pid = client.get("/healthz").json()["worker_pid"]
             answers.append((pid, r.headers["x-cache"]))
             if len({p for p, _ in answers}) == 2:
                 break
-        (first, cache), *repeats = answers
-        assert cache == "miss"
-        assert all(cache == "hit" for _, cache in repeats)
-        # The query worker A computed is a hit on worker B.
-        assert any(pid != first for pid, _ in repeats), answers
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:  # Workers still loading.
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
+    (first, cache), *repeats = answers
+    assert cache == "miss"
+    assert all(cache == "hit" for _, cache in repeats)
+    # The query worker A computed is a hit on worker B.
+    assert any(pid != first for pid, _ in repeats), answers
