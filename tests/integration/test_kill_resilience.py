@@ -15,11 +15,14 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 KILLS = 20
 SEED = 27
 # What a kill can break is the command's files (checkpoints, exports), not
-# the backend's arithmetic, which the resume tests cover on every backend;
-# one backend keeps the suite's time down.
-pytestmark = pytest.mark.skipif(
-    keras.config.backend() != "jax",
-    reason="the kill loops run once, under KERAS_BACKEND=jax")
+# the backend's arithmetic, which the resume tests cover on every backend:
+# each loop runs once, under the backend whose suite ends first.
+
+
+def runs_under(backend):
+    return pytest.mark.skipif(
+        keras.config.backend() != backend,
+        reason=f"this kill loop runs once, under KERAS_BACKEND={backend}")
 
 
 def _kill_worker(what, folder):
@@ -34,6 +37,7 @@ def _kill_worker(what, folder):
 
 
 @pytest.mark.large
+@runs_under("jax")
 def test_killed_exports_leave_the_previous_or_the_new_one(tmp_path):
     result = _kill_worker("export", tmp_path)
     states = [t["state"] for t in result["trials"]]
@@ -43,6 +47,7 @@ def test_killed_exports_leave_the_previous_or_the_new_one(tmp_path):
 
 
 @pytest.mark.large
+@runs_under("torch")
 def test_killed_training_resumes_to_the_uninterrupted_weights(tmp_path):
     result = _kill_worker("train", tmp_path)
     assert len(result["trials"]) == KILLS
