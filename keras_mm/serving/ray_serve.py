@@ -93,9 +93,6 @@ class Towers:
     async def embed_audio(self, items):
         return await self._batch("audio", items)
 
-    def ready(self):
-        return list(self.runtime.modalities)
-
 
 class RemoteBatcher:
     """In a front replica, stands in for a modality's `MicroBatcher`:
@@ -166,9 +163,9 @@ def deployments(config, limits=None, replicas=1, max_replicas=None,
     serve.run(app, name="keras_mm", route_prefix="/")
     ```
     """
-    import keras
+    from keras_mm.backend import name
 
-    backend = backend or keras.config.backend()
+    backend = backend or name()
     limits = dataclasses.asdict(limits or ServingLimits())
     max_batch_size = config.get("max_batch_size", 32)
     tower_config = {key: config[key] for key in

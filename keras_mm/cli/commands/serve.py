@@ -276,8 +276,7 @@ def run(args):
 
 
 def _serve_on_ray(args, service, config, limits):
-    import keras
-
+    from keras_mm import backend
     from keras_mm.serving.ray_serve import serve_on_ray
 
     modalities = ", ".join(service.modalities)
@@ -296,7 +295,7 @@ def _serve_on_ray(args, service, config, limits):
                  replicas=args.replicas, max_replicas=args.max_replicas,
                  front_replicas=args.front_replicas,
                  cpus_per_replica=args.cpus_per_replica,
-                 backend=keras.config.backend(), ready=lambda: print(
+                 backend=backend.name(), ready=lambda: print(
                      "[serve] Ray Serve ready on "
                      f"http://{args.host}:{args.port}", flush=True))
 
