@@ -141,10 +141,7 @@ class EmbeddingService:
         """Normalised items of one modality → the model's input batch."""
         if modality == "text":
             return pp.text_inputs(self.text_preprocessor, items)
-        if modality == "image":
-            return pp.image_inputs(items)
-        (key,) = self.runtime.input_specs[modality]
-        return {key: np.stack(items)}
+        return batch_inputs(modality, items, self.runtime.input_specs)
 
     def embed_now(self, modality, items):
         """Embeds a list of normalised items right away (blocking)."""
@@ -152,11 +149,7 @@ class EmbeddingService:
                                                                 items))
 
     def _batch_fn(self, modality):
-        def run(items):
-            return list(self.runtime.embed(modality, batch_inputs(
-                modality, items, self.runtime.input_specs)))
-
-        return run
+        return lambda items: embed_items(self.runtime, modality, items)
 
     def _tokenize(self, texts):
         """Normalised texts → one `{token_ids, padding_mask}` row each."""
@@ -338,6 +331,13 @@ def batch_inputs(modality, items, input_specs):
         return pp.image_inputs(items)
     (key,) = input_specs[modality]
     return {key: np.stack(items)}
+
+
+def embed_items(runtime, modality, items):
+    """Embeds queued items of one modality on `runtime` (blocking): one
+    vector per item, as a batcher delivers them."""
+    return list(runtime.embed(modality, batch_inputs(
+        modality, items, runtime.input_specs)))
 
 
 def _item_error(field, i, error):

@@ -28,7 +28,7 @@ import os
 import numpy as np
 from ray import serve
 
-from keras_mm.serving.embedding_service import batch_inputs
+from keras_mm.serving.embedding_service import embed_items
 from keras_mm.serving.serving_limits import ServingLimits
 
 APP_NAME = "keras_mm"
@@ -72,14 +72,11 @@ class Towers:
             method.set_max_batch_size(max_batch_size)
             method.set_batch_wait_timeout_s(max_wait_ms / 1000)
 
-    def _run(self, modality, items):
-        inputs = batch_inputs(modality, items, self.runtime.input_specs)
-        return list(self.runtime.embed(modality, inputs))
-
     async def _batch(self, modality, items):
         # The model runs off the replica's event loop, which keeps
         # receiving the next batch's items meanwhile.
-        return await asyncio.to_thread(self._run, modality, items)
+        return await asyncio.to_thread(embed_items, self.runtime, modality,
+                                       items)
 
     @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.002)
     async def embed_text(self, items):
@@ -126,6 +123,7 @@ class Front:
     """
 
     def __init__(self, towers, config, limits):
+        from keras_mm.serving.server import limits_from_json
         from keras_mm.serving.server import load_service
 
         self.service = load_service(**config, warmup=False)
@@ -133,8 +131,7 @@ class Front:
             m: RemoteBatcher(getattr(towers, f"embed_{m}"),
                              self.service.max_queue)
             for m in self.service.modalities}
-        self.limits = ServingLimits(**{
-            **limits, "api_keys": tuple(limits.get("api_keys", ()))})
+        self.limits = limits_from_json(limits)
 
     def __serve_build_asgi_app__(self):
         from keras_mm.serving.app import build_app

@@ -290,7 +290,7 @@ def app_from_environment():
     ```
     """
     config = json.loads(os.environ[WORKER_CONFIG_ENV])
-    limits = _limits_from_json(config.pop("limits", {}))
+    limits = limits_from_json(config.pop("limits", {}))
     if MULTIPROC_ENV in os.environ:
         import atexit
 
@@ -303,7 +303,9 @@ def app_from_environment():
     return build_app(load_service(**config), limits=limits)
 
 
-def _limits_from_json(fields):
+def limits_from_json(fields):
+    """`ServingLimits` from its fields as JSON gives them back (the API
+    keys a list), as worker processes and Ray replicas receive them."""
     fields = dict(fields)
     fields["api_keys"] = tuple(fields.get("api_keys", ()))
     return ServingLimits(**fields)
