@@ -1,8 +1,10 @@
 """FAISS against exact NumPy search on a million unit vectors of width 512.
 
-The index is the one `keras-mm index build` would choose for the size
-(`keras_mm.indexing.choose_index_spec`), with its search breadth tuned on
-one held-out query set to recall@10 >= 0.95 and then measured on another.
+The index is the one `keras-mm index build` would build
+(`keras_mm.indexing.index_choice.build_tuned_index`): chosen for the
+size, tuned on one held-out query set to recall@10 >= 0.95 (`nprobe`, or
+`k_factor` when the inverted file needed a wide search and gave way to
+the sharded compressed scan), then measured on another.
 The baseline is exact search as NumPy does it best: one matrix-vector
 product and an `argpartition` of the scores. Latencies are one query at a
 time (what a /search request does), p50 over the evaluation queries.
@@ -10,14 +12,16 @@ time (what a /search request does), p50 over the evaluation queries.
 Vectors are random unit vectors around random centres (`--data clustered`,
 the default), as embeddings of a real collection cluster by content.
 `--data uniform` draws them uniformly on the sphere: no vector is then
-much nearer a query than the rest, and no approximate index can skip work
-without losing recall.
+much nearer a query than the rest, an inverted file cannot skip lists
+without losing recall, and the builder falls back to the sharded scan.
 
     python benchmarks/index_scale.py           # 1 M x 512 (2 GB), minutes
     python benchmarks/index_scale.py --tiny    # 30 k x 512, seconds
+    python benchmarks/index_scale.py --tiny --data uniform
 
 Writes benchmarks/results/index_scale.json (recall_at_10,
-latency_ratio_p50, build and index size, machine).
+latency_ratio_p50, index_spec, nprobe, shards, k_factor, build time with
+the tuning, index size, machine).
 """
 
 import argparse
@@ -34,10 +38,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
 
 import common  # noqa: E402
 
-from keras_mm.indexing.index_choice import build_faiss_index  # noqa: E402
-from keras_mm.indexing.index_choice import choose_index_spec  # noqa: E402
-from keras_mm.indexing.index_choice import set_nprobe  # noqa: E402
-from keras_mm.indexing.index_choice import tune_nprobe  # noqa: E402
+from keras_mm.indexing.faiss_storage import write_faiss_index  # noqa: E402
+from keras_mm.indexing.index_choice import build_tuned_index  # noqa: E402
 from keras_mm.indexing.recall import exact_top_k  # noqa: E402
 from keras_mm.indexing.recall import recall_at_k  # noqa: E402
 
@@ -75,6 +77,9 @@ def main(argv=None):
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--data", choices=("clustered", "uniform"),
                         default="clustered")
+    parser.add_argument("--exact-limit", type=int, default=None,
+                        help="rows searched exactly (default: the "
+                        "builder's); lower it to reach FAISS at small sizes")
     parser.add_argument("--tiny", action="store_true",
                         help="30 k vectors: a smoke run")
     parser.add_argument("--out", default=None,
@@ -89,21 +94,15 @@ def main(argv=None):
     tuning = unit_vectors(args.queries, args.dim, args.data, rng, centres)
     queries = unit_vectors(args.queries, args.dim, args.data, rng, centres)
 
-    spec = choose_index_spec(count, args.dim)
     start = time.perf_counter()
-    index = build_faiss_index(vectors, spec)
+    index, fields = build_tuned_index(vectors, tuning,
+                                      exact_limit=args.exact_limit)
     build_s = time.perf_counter() - start
-    nprobe, tuned_recall = tune_nprobe(index, vectors, tuning)
-    if nprobe is not None:
-        set_nprobe(index, nprobe)
     _, found = index.search(queries, 10)
     recall = recall_at_k(found, exact_top_k(vectors, queries, 10))
     with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "index.faiss")
-        from keras_mm.indexing.faiss_module import import_faiss
-
-        import_faiss().write_index(index, path)
-        index_bytes = os.path.getsize(path)
+        index_bytes = sum(os.path.getsize(path)
+                          for path in write_faiss_index(folder, index))
 
     numpy_p50 = p50_ms(lambda q: exact_top_k(vectors, q, 10), queries)
     faiss_p50 = p50_ms(lambda q: index.search(q, 10), queries)
@@ -115,9 +114,11 @@ def main(argv=None):
         "build_s": build_s,
         "index_bytes": index_bytes,
         "raw_bytes": int(vectors.nbytes),
-        "index_spec": spec,
-        "nprobe": nprobe,
-        "tuning_recall_at_10": tuned_recall,
+        "index_spec": fields["index_spec"],
+        "nprobe": fields["nprobe"],
+        "shards": fields["shards"],
+        "k_factor": fields["k_factor"],
+        "tuning_recall_at_10": fields["recall_at_10"],
         "count": count,
         "dim": args.dim,
         "data": args.data,
@@ -136,11 +137,12 @@ def main(argv=None):
     else:
         path = common.write_results("index_scale", figures)
     common.print_table(
-        [[spec, nprobe, f"{recall:.3f}", f"{faiss_p50:.2f}",
+        [[fields["index_spec"], fields["nprobe"], fields["shards"],
+          fields["k_factor"], f"{recall:.3f}", f"{faiss_p50:.2f}",
           f"{numpy_p50:.2f}", f"{figures['latency_ratio_p50']:.4f}",
           f"{build_s:.1f}", index_bytes]],
-        ["index", "nprobe", "recall@10", "faiss ms", "numpy ms", "ratio",
-         "build s", "bytes"])
+        ["index", "nprobe", "shards", "k_factor", "recall@10", "faiss ms",
+         "numpy ms", "ratio", "build s", "bytes"])
     print(f"wrote {path}")
     return 0
 

@@ -1,11 +1,13 @@
 """Searches a folder written by `keras_mm.indexing.build_index`."""
 
+import math
 import os
 
 import numpy as np
 
 from keras_mm.indexing import index_files as files
 from keras_mm.indexing.faiss_module import import_faiss
+from keras_mm.indexing.faiss_storage import read_faiss_index
 from keras_mm.indexing.index_choice import EXACT_LIMIT
 from keras_mm.indexing.parquet import import_pyarrow
 
@@ -25,8 +27,21 @@ def _relative(name, root):
     return os.path.relpath(name, root)
 
 
+def _is_in_sorted(values, sorted_rows):
+    """`np.isin` for sorted rows, without sorting them again per query;
+    the -1 pads FAISS adds are never in them."""
+    at = np.minimum(np.searchsorted(sorted_rows, values),
+                    len(sorted_rows) - 1)
+    return sorted_rows[at] == values
+
+
 class FaissIndex:
     """A built index: FAISS above `exact_limit` vectors, NumPy below it.
+
+    The FAISS index is the one `build_index` chose and tuned (its
+    `index.json` says which): an inverted file searched `nprobe` lists
+    wide, or a sharded compressed scan re-ranking `k_factor * k`
+    candidates per shard.
 
     It answers as `keras_mm.serving.search_index.SearchIndex` does
     (`search_images`, `search_captions`, `len`), with an optional
@@ -66,8 +81,7 @@ class FaissIndex:
                          for c in self.columns}
         self.index = None
         if len(self) > exact_limit:
-            self.index = import_faiss().read_index(
-                os.path.join(folder, files.FAISS))
+            self.index = read_faiss_index(folder, self.info)
         self.skipped = self.info.get("skipped", 0)
         # Results name media relative to the data's folder, never by a
         # server path; the search page serves them from `root`.
@@ -109,6 +123,8 @@ class FaissIndex:
         return found, scores[top]
 
     def _faiss(self, query, k, rows):
+        if rows is not None and self.info.get("k_factor"):
+            return self._scan_filtered(query, k, rows)
         faiss = import_faiss()
         params = None
         if rows is not None:
@@ -119,6 +135,22 @@ class FaissIndex:
         scores, found = self.index.search(query[None], k, params=params)
         keep = found[0] >= 0  # -1 pads when fewer rows match.
         return found[0][keep], scores[0][keep]
+
+    def _scan_filtered(self, query, k, rows):
+        """A filter on the sharded scan, which takes no ID selector: ask
+        for `k / share` hits, twice over, and keep the matching ones.
+        Each comes re-ranked exactly, so a match is a true score; when
+        the filter keeps too few rows for that to pay, or fewer than `k`
+        matches come back, the filtered rows are searched exactly."""
+        fetch = math.ceil(2 * k * len(self) / len(rows))
+        if fetch * self.info["k_factor"] >= len(rows):
+            return self._exact(query, k, rows)
+        scores, found = self.index.search(query[None], min(fetch,
+                                                            len(self)))
+        keep = _is_in_sorted(found[0], rows)
+        if keep.sum() < min(k, len(rows)):
+            return self._exact(query, k, rows)
+        return found[0][keep][:k], scores[0][keep][:k]
 
     def search(self, query, k=5, where=None):
         """The `k` rows nearest `query` (a `(D,)` vector), best first, as

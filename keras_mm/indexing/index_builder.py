@@ -4,8 +4,10 @@ Rows are cut into shards of `shard_size`; each shard's Parquet file is
 written atomically once all its rows are embedded. A rerun after a kill
 skips the shards already on disk and embeds only the rest. Once every
 shard is there, the vectors are gathered, a FAISS index is chosen for
-their number (`keras_mm.indexing.choose_index_spec`) and its recall@10
-against exact search is measured on a sample of the rows.
+their number (`keras_mm.indexing.choose_index_spec`) and tuned until its
+recall@10 against exact search, measured on a sample of the rows, meets
+the target; an inverted file that needs a wide search gives way to a
+sharded compressed scan (`index_choice.build_tuned_index`).
 """
 
 import os
@@ -14,12 +16,9 @@ import time
 import numpy as np
 
 from keras_mm.indexing import index_files as files
-from keras_mm.indexing.faiss_module import import_faiss
+from keras_mm.indexing.faiss_storage import write_faiss_index
 from keras_mm.indexing.index_choice import DEFAULT_MEMORY_BUDGET
-from keras_mm.indexing.index_choice import build_faiss_index
-from keras_mm.indexing.index_choice import choose_index_spec
-from keras_mm.indexing.index_choice import set_nprobe
-from keras_mm.indexing.index_choice import tune_nprobe
+from keras_mm.indexing.index_choice import build_tuned_index
 from keras_mm.indexing.parquet import import_pyarrow
 
 RECALL_QUERIES = 200
@@ -75,8 +74,9 @@ def build_index(pairs, embed, out, fingerprint="", shard_size=10_000,
             another fingerprint into the same folder is refused.
         shard_size: int. Rows per shard (the unit of resumption).
         batch_size: int. Rows per call of `embed`.
-        memory_budget: int. Bytes the raw vectors may take in the index;
-            above it they are product-quantized.
+        memory_budget: int. Bytes the index may take; above it the raw
+            vectors are product-quantized (and never kept for
+            re-ranking).
         description: dict merged into `index.json` (model, data...).
         progress: bool. Show a progress bar.
 
@@ -167,7 +167,7 @@ def read_shards(out, count):
 
 def finish_index(out, columns, memory_budget, seed=0):
     """Writes embeddings, metadata and the FAISS index; returns index.json
-    fields (spec, nprobe, recall_at_10...)."""
+    fields (index_spec, nprobe, shards, k_factor, recall_at_10...)."""
     import pyarrow.parquet as pq
 
     plan = files.read_json(os.path.join(out, files.BUILD))
@@ -180,21 +180,16 @@ def finish_index(out, columns, memory_budget, seed=0):
                            save_vectors)
     files.write_atomically(os.path.join(out, files.METADATA),
                            lambda tmp: pq.write_table(metadata, tmp))
-    spec = choose_index_spec(len(vectors), vectors.shape[1], memory_budget)
-    index = build_faiss_index(vectors, spec, seed)
     rng = np.random.default_rng(seed)
     sample = np.sort(rng.choice(len(vectors),
                                 min(RECALL_QUERIES, len(vectors)),
                                 replace=False))
-    nprobe, recall = tune_nprobe(index, vectors, vectors[sample],
-                                 query_rows=sample)
-    if nprobe is not None:
-        set_nprobe(index, nprobe)
-    faiss = import_faiss()
-    files.write_atomically(os.path.join(out, files.FAISS),
-                           lambda tmp: faiss.write_index(index, tmp))
+    index, fields = build_tuned_index(vectors, vectors[sample],
+                                      query_rows=sample,
+                                      memory_budget=memory_budget,
+                                      seed=seed)
+    write_faiss_index(out, index)
     return {"format": 1, "count": int(len(vectors)),
             "dim": int(vectors.shape[1]), "metric": "inner_product",
-            "index_spec": spec, "nprobe": nprobe,
-            "recall_at_10": recall, "recall_queries": int(len(sample)),
+            **fields, "recall_queries": int(len(sample)),
             "columns": columns}

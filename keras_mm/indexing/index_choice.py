@@ -5,6 +5,11 @@ As autofaiss does: exact search for small collections; an inverted file
 would not fit the memory budget. The search breadth (`nprobe`) is then
 raised until recall@10 on held-out queries, against exact search,
 reaches the target.
+
+When the inverted file must open a large share of its lists to get
+there (embeddings that do not cluster), `build_tuned_index` swaps it for
+a compressed scan of every row with exact re-ranking, split over the
+cores (`keras_mm.indexing.sharded_scan`), if the raw vectors fit.
 """
 
 import math
@@ -12,18 +17,28 @@ import math
 import numpy as np
 
 from keras_mm.indexing.faiss_module import import_faiss
-from keras_mm.indexing.recall import drop_own_rows
-from keras_mm.indexing.recall import exact_top_k
-from keras_mm.indexing.recall import recall_at_k
+from keras_mm.indexing.recall import held_out_recall
+from keras_mm.indexing.sharded_scan import build_scan_index
+from keras_mm.indexing.sharded_scan import pq_codes
+from keras_mm.indexing.sharded_scan import scan_bytes
+from keras_mm.indexing.sharded_scan import scan_spec
+from keras_mm.indexing.sharded_scan import training_sample
+from keras_mm.indexing.sharded_scan import tune_k_factor
+from keras_mm.indexing.sharded_scan import usable_cores
 
 # Below this many vectors exact search is fast enough on one core.
 EXACT_LIMIT = 20_000
 DEFAULT_MEMORY_BUDGET = 8 * 1024**3
 NPROBES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+# Past this share of the lists an IVF search reads several times the
+# bytes per row that the compressed scan reads.
+WIDE_SHARE = 1 / 8
 
 
-def choose_index_spec(count, dim, memory_budget=DEFAULT_MEMORY_BUDGET):
-    """A FAISS factory string for `count` vectors of width `dim`.
+def choose_index_spec(count, dim, memory_budget=DEFAULT_MEMORY_BUDGET,
+                      exact_limit=None):
+    """A FAISS factory string for `count` vectors of width `dim`: the
+    first choice, before any recall is measured (see `build_tuned_index`).
 
     Example:
     ```python
@@ -33,15 +48,13 @@ def choose_index_spec(count, dim, memory_budget=DEFAULT_MEMORY_BUDGET):
     """
     if count < 1 or dim < 1:
         raise ValueError(f"an index needs vectors; got {count} x {dim}")
-    if count <= EXACT_LIMIT:
+    if count <= (EXACT_LIMIT if exact_limit is None else exact_limit):
         return "Flat"
     # About sqrt(N) lists keeps both the coarse and the fine scan short.
     lists = 2 ** round(math.log2(math.sqrt(count)))
     if count * dim * 4 <= memory_budget:
         return f"IVF{lists},Flat"
-    # The largest code of at most dim / 4 bytes that divides the width.
-    codes = max(m for m in range(1, dim // 4 + 1) if dim % m == 0)
-    return f"IVF{lists},PQ{codes}"
+    return f"IVF{lists},PQ{pq_codes(dim)}"
 
 
 def build_faiss_index(vectors, spec, seed=0):
@@ -58,10 +71,7 @@ def build_faiss_index(vectors, spec, seed=0):
                                 faiss.METRIC_INNER_PRODUCT)
     if not index.is_trained:
         lists = faiss.extract_index_ivf(index).nlist
-        sample = min(len(vectors), 64 * lists)
-        rows = np.random.default_rng(seed).choice(len(vectors), sample,
-                                                  replace=False)
-        index.train(vectors[np.sort(rows)])
+        index.train(training_sample(vectors, 64 * lists, seed))
     for start in range(0, len(vectors), 65536):
         index.add(vectors[start:start + 65536])
     return index
@@ -92,24 +102,92 @@ def tune_nprobe(index, vectors, queries, target_recall=0.95, k=10,
     nprobe, recall = tune_nprobe(index, embeddings, held_out_queries)
     ```
     """
-    faiss = import_faiss()
-    queries = np.ascontiguousarray(queries, np.float32)
-    wanted = k if query_rows is None else min(k + 1, len(vectors))
-
-    def top(found):
-        return (found if query_rows is None
-                else drop_own_rows(found, query_rows, k))
-
-    truth = top(exact_top_k(vectors, queries, wanted))
-    try:
-        lists = faiss.extract_index_ivf(index).nlist
-    except RuntimeError:
-        return None, recall_at_k(top(index.search(queries, wanted)[1]),
-                                 truth)
+    measure = held_out_recall(vectors, queries, k, query_rows)
+    lists = ivf_lists(index)
+    if lists is None:
+        return None, measure(lambda q, n: index.search(q, n)[1])
     recall = 0.0
     for nprobe in [n for n in NPROBES if n < lists] + [lists]:
         set_nprobe(index, nprobe)
-        recall = recall_at_k(top(index.search(queries, wanted)[1]), truth)
+        recall = measure(lambda q, n: index.search(q, n)[1])
         if recall >= target_recall:
             break
     return nprobe, recall
+
+
+def ivf_lists(index):
+    """The number of inverted lists, or None for an index without."""
+    try:
+        return import_faiss().extract_index_ivf(index).nlist
+    except RuntimeError:
+        return None
+
+
+def needs_wide_scan(index, nprobe, recall, target_recall,
+                    wide_share=WIDE_SHARE):
+    """True when the tuned IVF index misses the target or opens more
+    than `wide_share` of its lists to reach it."""
+    lists = ivf_lists(index)
+    return lists is not None and (recall < target_recall
+                                  or nprobe > wide_share * lists)
+
+
+def build_tuned_index(vectors, queries, query_rows=None,
+                      memory_budget=DEFAULT_MEMORY_BUDGET,
+                      target_recall=0.95, seed=0, exact_limit=None,
+                      wide_share=WIDE_SHARE, shards=None):
+    """The index `keras-mm index build` writes, tuned on `queries`.
+
+    The first choice is `choose_index_spec`'s, with `nprobe` tuned. An
+    IVF index that needs a wide search (`needs_wide_scan`) is replaced by
+    the sharded compressed scan (`sharded_scan.build_scan_index`, one
+    shard per usable core unless `shards` is given) with `k_factor`
+    tuned on the same queries, when its raw vectors fit `memory_budget`
+    and it reaches the target; otherwise the IVF index stays.
+
+    Args:
+        vectors: `(N, D)` float32 unit rows.
+        queries: `(Q, D)` held-out queries for the tuning.
+        query_rows: their row numbers when they are rows of `vectors`.
+        memory_budget: int. Bytes the index may take.
+        target_recall: float. The recall@10 to reach.
+        exact_limit: int. Up to this many rows, exact search (default
+            `EXACT_LIMIT`).
+        wide_share: float. The share of the lists above which an IVF
+            search counts as wide.
+        shards: int. Shards of the scan (default: usable cores).
+
+    Returns:
+        `(index, fields)`: `fields` has `index_spec`, `nprobe`, `shards`,
+        `k_factor` (None where they do not apply) and `recall_at_10`.
+
+    Example:
+    ```python
+    index, fields = build_tuned_index(embeddings, embeddings[rows],
+                                      query_rows=rows)
+    fields["index_spec"]  # "PQ128x4fs,RFlat" on uniform 512-d rows
+    ```
+    """
+    count, dim = vectors.shape
+    spec = choose_index_spec(count, dim, memory_budget, exact_limit)
+    index = build_faiss_index(vectors, spec, seed)
+    nprobe, recall = tune_nprobe(index, vectors, queries, target_recall,
+                                 query_rows=query_rows)
+    if nprobe is not None:
+        set_nprobe(index, nprobe)
+    fields = {"index_spec": spec, "nprobe": nprobe, "shards": None,
+              "k_factor": None, "recall_at_10": recall}
+    if not (needs_wide_scan(index, nprobe, recall, target_recall,
+                            wide_share)
+            and scan_bytes(count, dim) <= memory_budget):
+        return index, fields
+    scan = build_scan_index(vectors, shards or usable_cores(), seed)
+    k_factor, scan_recall = tune_k_factor(scan, vectors, queries,
+                                          target_recall,
+                                          query_rows=query_rows)
+    if scan_recall < target_recall:
+        return index, fields
+    return scan, {"index_spec": scan_spec(dim), "nprobe": None,
+                  "shards": scan.count(), "k_factor": k_factor,
+                  "recall_at_10": scan_recall}
+

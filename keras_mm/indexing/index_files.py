@@ -4,7 +4,9 @@
     INDEX/shards/NNNNN.parquet one file per shard of rows: metadata + vectors
     INDEX/embeddings.npy      (N, D) float32 unit rows, in row order
     INDEX/metadata.parquet    one row per vector: media, caption, columns
-    INDEX/index.faiss         the FAISS index
+    INDEX/index.faiss         the FAISS index, or, for a sharded scan:
+    INDEX/index.NN.faiss      one file per shard (FAISS cannot save
+                              an IndexShards)
     INDEX/index.json          the index's description; written last
 """
 
@@ -21,6 +23,10 @@ DESCRIPTION = "index.json"
 
 def shard_path(folder, number):
     return os.path.join(folder, SHARDS, f"{number:05d}.parquet")
+
+
+def faiss_shard_path(folder, number):
+    return os.path.join(folder, f"index.{number:02d}.faiss")
 
 
 def write_atomically(path, write):

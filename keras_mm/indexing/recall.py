@@ -56,3 +56,30 @@ def drop_own_rows(found, rows, k):
     return np.asarray([[i for i in hits if i != row][:k]
                        for hits, row in zip(np.asarray(found).tolist(),
                                             np.asarray(rows).tolist())])
+
+
+def held_out_recall(vectors, queries, k=10, query_rows=None):
+    """A function `search → recall@k` on `queries` against exact search.
+
+    `search(queries, count)` returns `(Q, count)` row numbers, as FAISS's
+    `index.search(...)[1]` does. `query_rows`: when the queries are rows
+    of `vectors`, their row numbers; each query's own row is then left
+    out of both result lists. The exact answer is computed once, so one
+    tuner can try many settings against it.
+
+    Example:
+    ```python
+    measure = held_out_recall(embeddings, embeddings[:50], 10,
+                              query_rows=range(50))
+    measure(lambda q, n: index.search(q, n)[1])
+    ```
+    """
+    queries = np.ascontiguousarray(queries, np.float32)
+    wanted = k if query_rows is None else min(k + 1, len(vectors))
+
+    def top(found):
+        return (np.asarray(found) if query_rows is None
+                else drop_own_rows(found, query_rows, k))
+
+    truth = top(exact_top_k(vectors, queries, wanted))
+    return lambda search: recall_at_k(top(search(queries, wanted)), truth)

@@ -106,3 +106,39 @@ def test_large_collection_gets_ivf_with_measured_recall(tmp_path):
     assert index.search(unit[5], k=1)[0]["row"] == 5
     hits = index.search(unit[5], k=4, where={"shard": "1"})
     assert len(hits) == 4 and {h["shard"] for h in hits} == {"1"}
+
+
+def _uniform_build(tmp_path, monkeypatch, count=3000, dim=32):
+    """A build of uniform unit rows past a lowered exact limit."""
+    import keras_mm.indexing.index_choice as choice
+
+    monkeypatch.setattr(choice, "EXACT_LIMIT", 1000)
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((count, dim)).astype("float32")
+    pairs = [Pair(f"img{i}.png", f"c{i}", meta={"part": str(i % 4)})
+             for i in range(count)]
+    out = str(tmp_path / "index")
+    info = build_index(pairs, lambda b: vectors[[int(p.media[3:-4])
+                                                 for p in b]],
+                       out, shard_size=1000, batch_size=500,
+                       progress=False)
+    return out, info
+
+
+def test_uniform_collection_gets_sharded_scan(tmp_path, monkeypatch):
+    from keras_mm.indexing.sharded_scan import usable_cores
+
+    out, info = _uniform_build(tmp_path, monkeypatch)
+    shards = min(usable_cores(), 3000)
+    assert info["index_spec"] == "PQ8x4fs,RFlat" and info["nprobe"] is None
+    assert info["shards"] == shards and info["k_factor"] >= 16
+    assert info["recall_at_10"] >= 0.95
+    described = json.loads((tmp_path / "index" / "index.json").read_text())
+    assert {k: described[k] for k in ("index_spec", "shards", "k_factor")
+            } == {k: info[k] for k in ("index_spec", "shards", "k_factor")}
+    for number in range(shards):
+        assert os.path.isfile(index_files.faiss_shard_path(out, number))
+    index = FaissIndex(out, exact_limit=100)
+    assert index.index.count() == shards
+    unit = np.load(os.path.join(out, "embeddings.npy"))
+    assert index.search(unit[5], k=1)[0]["row"] == 5

@@ -1,10 +1,13 @@
-"""The index chooser: exact when small, IVF above, PQ past the budget."""
+"""The index chooser: exact when small, IVF above, PQ past the budget,
+the sharded scan when IVF needs a wide search."""
 
 import numpy as np
 import pytest
 
 from keras_mm.indexing.index_choice import build_faiss_index
+from keras_mm.indexing.index_choice import build_tuned_index
 from keras_mm.indexing.index_choice import choose_index_spec
+from keras_mm.indexing.index_choice import needs_wide_scan
 from keras_mm.indexing.index_choice import tune_nprobe
 from keras_mm.indexing.recall import drop_own_rows
 from keras_mm.indexing.recall import exact_top_k
@@ -45,3 +48,61 @@ def test_ivf_tuned_to_target_recall():
     flat = build_faiss_index(vectors, "Flat")
     assert tune_nprobe(flat, vectors, vectors[rows], query_rows=rows) == (
         None, 1.0)
+
+
+def _uniform(count, dim, seed):
+    rows = np.random.default_rng(seed).standard_normal((count, dim))
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(
+        "float32")
+
+
+def _clustered(count, dim, seed):
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((40, dim))
+    rows = (centres[rng.integers(0, 40, count)]
+            + 0.3 * rng.standard_normal((count, dim)))
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(
+        "float32")
+
+
+def test_uniform_rows_fall_back_to_sharded_scan():
+    vectors = _uniform(3000, 32, 0)
+    rows = np.arange(0, 3000, 30)
+    index, fields = build_tuned_index(vectors, vectors[rows],
+                                      query_rows=rows, exact_limit=1000,
+                                      shards=2)
+    assert fields["index_spec"] == "PQ8x4fs,RFlat"
+    assert fields["shards"] == 2 and index.count() == 2
+    assert fields["k_factor"] >= 16 and fields["nprobe"] is None
+    assert fields["recall_at_10"] >= 0.95
+
+
+def test_clustered_rows_keep_ivf():
+    vectors = _clustered(3000, 32, 0)
+    rows = np.arange(0, 3000, 30)
+    _, fields = build_tuned_index(vectors, vectors[rows], query_rows=rows,
+                                  exact_limit=1000, shards=2)
+    assert fields["index_spec"].startswith("IVF")
+    assert fields["shards"] is None and fields["k_factor"] is None
+    assert fields["recall_at_10"] >= 0.95
+
+
+def test_scan_needs_the_raw_vectors_in_the_budget():
+    vectors = _uniform(3000, 32, 0)
+    rows = np.arange(0, 3000, 30)
+    # Room for the raw vectors but not for the scan's codes beside them:
+    # the wide IVF index stays.
+    _, fields = build_tuned_index(vectors, vectors[rows], query_rows=rows,
+                                  memory_budget=3000 * 32 * 4,
+                                  exact_limit=1000)
+    assert fields["index_spec"] == "IVF64,Flat" and fields["k_factor"] is None
+    assert fields["nprobe"] > 64 / 8
+
+
+def test_wide_search_rule():
+    index = build_faiss_index(_clustered(2000, 16, 0), "IVF32,Flat")
+    assert not needs_wide_scan(index, 4, 0.97, 0.95)
+    assert needs_wide_scan(index, 8, 0.97, 0.95)
+    assert needs_wide_scan(index, 32, 0.90, 0.95)
+    assert not needs_wide_scan(build_faiss_index(_uniform(100, 16, 0),
+                                                 "Flat"), 1, 1.0, 0.95)

@@ -1,0 +1,148 @@
+"""A compressed scan of every vector, split over the cores, re-ranked
+exactly: the index for embeddings that do not cluster.
+
+An inverted file only saves work when a query's neighbours sit in a few
+lists. When they do not, each shard here scans 4-bit fast-scan PQ codes
+of all its rows (`PQ{dim/4}x4fs`), keeps `k_factor * k` candidates and
+re-ranks them with the raw vectors (`RFlat`). The shards are searched in
+parallel, one per usable core, and `k_factor` is raised until recall@k
+on held-out queries reaches the target.
+"""
+
+import os
+
+import numpy as np
+
+from keras_mm.indexing.faiss_module import import_faiss
+from keras_mm.indexing.recall import held_out_recall
+
+K_FACTORS = (16, 32, 64, 128, 256, 512, 1024, 2048)
+# PQ k-means needs a few hundred rows per centroid; more adds time only.
+TRAINING_ROWS = 65_536
+
+
+def usable_cores():
+    """Cores this process may run on (its affinity where the OS has one).
+
+    Example:
+    ```python
+    usable_cores()  # 2 on a 2-core machine
+    ```
+    """
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def pq_codes(dim):
+    """The most PQ codes of at most `dim / 4` that divide the width, so
+    each code covers a whole number of dimensions."""
+    return max(m for m in range(1, max(1, dim // 4) + 1) if dim % m == 0)
+
+
+def scan_spec(dim):
+    """The FAISS factory string of one shard.
+
+    Example:
+    ```python
+    scan_spec(512)  # "PQ128x4fs,RFlat"
+    ```
+    """
+    return f"PQ{pq_codes(dim)}x4fs,RFlat"
+
+
+def scan_bytes(count, dim):
+    """Memory of the scan index: the raw rows the re-ranking reads plus
+    one 4-bit code per PQ code."""
+    return count * (dim * 4 + (pq_codes(dim) + 1) // 2)
+
+
+def training_sample(vectors, size, seed=0):
+    """At most `size` rows of `vectors`, drawn without replacement, in
+    row order."""
+    if len(vectors) <= size:
+        return vectors
+    rows = np.random.default_rng(seed).choice(len(vectors), size,
+                                              replace=False)
+    return vectors[np.sort(rows)]
+
+
+def shard_sizes(count, shards):
+    """Rows per shard, as even as possible."""
+    return [len(part) for part in np.array_split(np.arange(count), shards)]
+
+
+def build_scan_index(vectors, shards=None, seed=0):
+    """An `IndexShards` of `shards` (default: the usable cores) fast-scan
+    indexes over consecutive rows, so result ids are row numbers.
+
+    The codebooks are trained once and copied into every shard: each
+    shard then codes its rows the same way.
+
+    Example:
+    ```python
+    index = build_scan_index(embeddings)
+    set_k_factor(index, 256)
+    scores, rows = index.search(queries, 10)
+    ```
+    """
+    faiss = import_faiss()
+    vectors = np.ascontiguousarray(vectors, np.float32)
+    shards = max(1, min(shards or usable_cores(), len(vectors)))
+    trained = faiss.index_factory(vectors.shape[1],
+                                  scan_spec(vectors.shape[1]),
+                                  faiss.METRIC_INNER_PRODUCT)
+    trained.train(training_sample(vectors, TRAINING_ROWS, seed))
+    parts = []
+    start = 0
+    for size in shard_sizes(len(vectors), shards):
+        part = faiss.clone_index(trained)
+        part.add(vectors[start:start + size])
+        parts.append(part)
+        start += size
+    return join_shards(parts)
+
+
+def join_shards(parts):
+    """One index searching `parts` in parallel threads; the ids of part
+    `i` follow those of part `i - 1`."""
+    faiss = import_faiss()
+    index = faiss.IndexShards(parts[0].d, True, True)
+    for part in parts:
+        index.add_shard(part)  # The Python wrapper keeps `part` alive.
+    return index
+
+
+def shard_parts(index):
+    """The per-shard indexes of an `IndexShards`, as their own types."""
+    faiss = import_faiss()
+    return [faiss.downcast_index(index.at(i)) for i in range(index.count())]
+
+
+def set_k_factor(index, k_factor):
+    """Re-ranks `k_factor * k` candidates per shard from now on."""
+    for part in shard_parts(index):
+        part.k_factor = float(k_factor)
+
+
+def tune_k_factor(index, vectors, queries, target_recall=0.95, k=10,
+                  query_rows=None):
+    """The smallest `k_factor` reaching `target_recall` on `queries`.
+
+    Returns `(k_factor, recall_at_k)` and leaves the index set to it.
+    When none reaches the target, the largest is kept and its recall
+    returned, so the caller can decide.
+
+    Example:
+    ```python
+    k_factor, recall = tune_k_factor(index, embeddings, held_out_queries)
+    ```
+    """
+    measure = held_out_recall(vectors, queries, k, query_rows)
+    recall = 0.0
+    for k_factor in K_FACTORS:
+        set_k_factor(index, k_factor)
+        recall = measure(lambda q, n: index.search(q, n)[1])
+        if recall >= target_recall:
+            break
+    return k_factor, recall
