@@ -163,9 +163,17 @@ def build_tuned_index(vectors, queries, query_rows=None,
 
     Example:
     ```python
-    index, fields = build_tuned_index(embeddings, embeddings[rows],
-                                      query_rows=rows)
-    fields["index_spec"]  # "PQ128x4fs,RFlat" on uniform 512-d rows
+    import numpy as np
+    from keras_mm.indexing.index_choice import build_tuned_index
+
+    rows = np.random.default_rng(0).standard_normal((3000, 32))
+    rows = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(
+        "float32")
+    sample = np.arange(0, 3000, 30)
+    index, fields = build_tuned_index(rows, rows[sample],
+                                      query_rows=sample, exact_limit=1000)
+    fields["index_spec"], fields["k_factor"]  # ("PQ8x4fs,RFlat", 16)
+    scores, found = index.search(rows[:2], 10)  # found[:, 0]: [0, 1]
     ```
     """
     count, dim = vectors.shape

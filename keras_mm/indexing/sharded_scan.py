@@ -81,9 +81,16 @@ def build_scan_index(vectors, shards=None, seed=0):
 
     Example:
     ```python
-    index = build_scan_index(embeddings)
-    set_k_factor(index, 256)
-    scores, rows = index.search(queries, 10)
+    import numpy as np
+    from keras_mm.indexing.sharded_scan import build_scan_index
+    from keras_mm.indexing.sharded_scan import set_k_factor
+
+    rows = np.random.default_rng(0).standard_normal((2000, 32))
+    rows = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(
+        "float32")
+    index = build_scan_index(rows, shards=2)
+    set_k_factor(index, 64)
+    scores, found = index.search(rows[1500:1501], 10)  # found[0, 0]: 1500
     ```
     """
     faiss = import_faiss()
