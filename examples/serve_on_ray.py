@@ -1,4 +1,4 @@
-"""Serve a keras_mm model with Ray Serve: front and tower replicas behind
+"""Serve a keras_mm model with Ray Serve: service replicas behind
 Ray's proxy, the same HTTP API as `keras-mm serve` (needs the ray-serve
 extra: pip install 'keras_mm[ray-serve]').
 
@@ -29,7 +29,7 @@ def main(argv=None):
     parser.add_argument("--tiny", action="store_true",
                         help="an untrained demo model")
     parser.add_argument("--replicas", type=int, default=2,
-                        help="tower replicas (one CPU each)")
+                        help="service replicas (one core each)")
     args = parser.parse_args(argv)
     model = args.model
     if model is None:
@@ -43,14 +43,14 @@ def main(argv=None):
                            replicas=args.replicas)
     try:
         captions = make_image_text_pairs(16, seed=3)["captions"]
-        # Concurrent requests reach the towers together and are batched.
+        # Concurrent requests reach a replica together and are batched.
         with concurrent.futures.ThreadPoolExecutor(16) as pool:
             answers = list(pool.map(lambda text: httpx.post(
                 url + "/embed/text", json={"text": text}, timeout=120),
                 captions))
         dims = {a.json()["dim"] for a in answers if a.status_code == 200}
         print(f"{sum(a.status_code == 200 for a in answers)} of "
-              f"{len(answers)} texts embedded by {args.replicas} tower "
+              f"{len(answers)} texts embedded by {args.replicas} "
               f"replicas (dim {dims.pop()})")
         bad = httpx.post(url + "/embed/text", json={"texts": []}, timeout=60)
         print(f"a bad request: {bad.status_code} {bad.json()['error']}")

@@ -1,24 +1,39 @@
-"""`keras-mm serve --engine ray`: the service as two Ray Serve deployments.
+"""`keras-mm serve --engine ray`: the service as Ray Serve deployments.
+
+Two layouts, both behind Ray Serve's proxy (the front layer: HTTP and load
+balancing over the replicas):
 
 ```
+one hop (front_replicas=0, the default):
+HTTP ─▶ Ray Serve proxy ─▶ service (N replicas): validation, limits,
+                           preprocessing, cache, search index, micro-
+                           batching and the model, as `keras-mm serve`
+
+two layers (front_replicas=N_f):
 HTTP ─▶ Ray Serve proxy ─▶ front (N_f replicas)  ─▶ towers (N replicas)
-        (front layer)       validation, limits,      the model; @serve.batch
-                            preprocessing, cache,    groups items from every
-                            search index             front replica
+                           validation, limits,      the model; @serve.batch
+                           preprocessing, cache,    groups items from every
+                           search index             front replica
 ```
 
-The front replicas run the same app as `keras-mm serve` (`build_app`:
-endpoints, request models, limits, errors, search page), with the model
-calls sent to the tower deployment instead of a local micro-batcher. Each
-tower replica loads the model once, compiles its batch sizes and runs on
-`cpus_per_replica` threads, so replicas on one machine do not fight over
-cores. `--cache redis://…` shares cached embeddings across front replicas
-(and any other server of the same model).
+The one-hop layout makes a request cross one Ray call instead of two, which
+on a few cores is the difference between replicas that scale and replicas
+that wait on Ray's own work (benchmarks/README.md, "Ray Serve"); its
+replicas share cached embeddings through `--cache redis://…`. The two-layer
+layout puts preprocessing, cache and index on their own replicas (e.g. on
+CPU nodes ahead of GPU towers).
+
+Every replica that runs the model claims cores of its own
+(`keras_mm.serving.core_claims`) and runs `cpus_per_replica` compute
+threads, so replicas on one machine do not fight over cores. The front
+replicas run the same app as `keras-mm serve` (`build_app`: endpoints,
+request models, limits, errors, search page), with the model calls sent
+to the tower deployment instead of a local micro-batcher.
 
 Known differences from the one-process server: a front replica loads the
 model too (its preprocessing lives in the `.keras` file) but never
 compiles or runs it; read and idle timeouts are Ray's proxy's; `/metrics`
-is one front replica's (Ray exports its own metrics).
+is one replica's (Ray exports its own metrics).
 """
 
 import asyncio
@@ -28,6 +43,7 @@ import os
 import numpy as np
 from ray import serve
 
+from keras_mm.serving.core_claims import claim_cores
 from keras_mm.serving.embedding_service import embed_items
 from keras_mm.serving.serving_limits import ServingLimits
 
@@ -60,11 +76,14 @@ class Towers:
             `litert_mode`, `buckets`).
         max_batch_size: int. Largest model batch.
         max_wait_ms: float. How long a batch waits to fill.
+        cpus: int. Cores the replica claims.
     """
 
-    def __init__(self, config, max_batch_size=32, max_wait_ms=2.0):
+    def __init__(self, config, max_batch_size=32, max_wait_ms=2.0,
+                 cpus=1):
         from keras_mm.serving.server import load_runtime
 
+        self.cores = claim_cores(cpus)
         self.runtime, _, _ = load_runtime(**config)
         self.runtime.warmup()
         for modality in ("text", "image", "audio"):
@@ -139,18 +158,46 @@ class Front:
         return build_app(self.service, limits=self.limits)
 
 
+class ServiceReplica:
+    """The whole service in each replica: the app of `build_app` with its
+    own micro-batchers and model, so a request makes one hop from the
+    proxy (the front layer) to the replica that runs it.
+
+    Args:
+        config: dict of `load_service` arguments.
+        limits: dict of `ServingLimits` fields.
+        cpus: int. Cores the replica claims.
+    """
+
+    def __init__(self, config, limits, cpus=1):
+        from keras_mm.serving.server import limits_from_json
+        from keras_mm.serving.server import load_service
+
+        self.cores = claim_cores(cpus)
+        self.service = load_service(**config)
+        self.limits = limits_from_json(limits)
+
+    def __serve_build_asgi_app__(self):
+        from keras_mm.serving.app import build_app
+
+        return build_app(self.service, limits=self.limits)
+
+
 def deployments(config, limits=None, replicas=1, max_replicas=None,
-                front_replicas=1, cpus_per_replica=1, backend=None):
-    """The bound Ray Serve application: `Front` over `Towers`.
+                front_replicas=0, cpus_per_replica=1, backend=None):
+    """The bound Ray Serve application: `ServiceReplica`s, or with
+    `front_replicas` `Front` over `Towers`.
 
     Args:
         config: dict of `load_service` arguments (JSON-serialisable).
         limits: `ServingLimits`.
-        replicas: int. Tower replicas; with `max_replicas`, the lower
-            bound of autoscaling.
+        replicas: int. Replicas running the model; with `max_replicas`,
+            the lower bound of autoscaling.
         max_replicas: int. Upper bound of autoscaling (None: fixed).
-        front_replicas: int. Front replicas.
-        cpus_per_replica: int. CPUs (and compute threads) of each tower.
+        front_replicas: int. 0: each replica runs the whole service (one
+            hop); N: N front replicas ahead of the tower replicas.
+        cpus_per_replica: int. CPUs (and compute threads) of each replica
+            running the model.
         backend: str. The Keras backend of every replica (default: this
             process's).
 
@@ -173,15 +220,21 @@ def deployments(config, limits=None, replicas=1, max_replicas=None,
             "min_replicas": replicas, "max_replicas": max_replicas,
             # A replica counts as busy with a full batch waiting.
             "target_ongoing_requests": max_batch_size}})
+    # At least the service's own queue bound, so a full queue is answered
+    # by the service's 503 rather than held in Ray's proxy.
+    max_ongoing = max(2 * max_batch_size, config.get("max_queue", 1024))
+    actor_options = {
+        "num_cpus": cpus_per_replica,
+        "runtime_env": {"env_vars": thread_env(backend, cpus_per_replica)}}
+    if not front_replicas:
+        service = serve.deployment(
+            serve.ingress()(ServiceReplica), name="service",
+            max_ongoing_requests=max_ongoing,
+            ray_actor_options=actor_options, **scaling)
+        return service.bind(config, limits, cpus_per_replica)
     towers = serve.deployment(
-        Towers, name="towers",
-        max_ongoing_requests=max(2 * max_batch_size,
-                                 config.get("max_queue", 1024)),
-        ray_actor_options={
-            "num_cpus": cpus_per_replica,
-            "runtime_env": {"env_vars": thread_env(backend,
-                                                   cpus_per_replica)}},
-        **scaling)
+        Towers, name="towers", max_ongoing_requests=max_ongoing,
+        ray_actor_options=actor_options, **scaling)
     front = serve.deployment(
         serve.ingress()(Front), name="front", num_replicas=front_replicas,
         max_ongoing_requests=1024,
@@ -190,7 +243,8 @@ def deployments(config, limits=None, replicas=1, max_replicas=None,
             "runtime_env": {"env_vars": thread_env(backend, 1)}})
     return front.bind(towers.bind(tower_config,
                                   max_batch_size=max_batch_size,
-                                  max_wait_ms=config.get("max_wait_ms", 2.0)),
+                                  max_wait_ms=config.get("max_wait_ms", 2.0),
+                                  cpus=cpus_per_replica),
                       config, limits)
 
 

@@ -22,6 +22,8 @@ from keras_mm.cli.main import main
      "must be a Redis URL"),
     (["serve", "--model", "m", "--cache", "redis://127.0.0.1:6379",
       "--cache-size", "0"], "--cache with --cache-size 0"),
+    (["serve", "--model", "m", "--buckets", "1,x"], "--buckets must be"),
+    (["serve", "--model", "m", "--buckets", "4,64"], "--max-batch-size=32"),
 ])
 def test_wrong_usage_exits_2_with_one_line(argv, fragment, capsys):
     assert main(argv) == 2
@@ -65,13 +67,25 @@ def test_serve_builds_a_warm_service_and_hands_it_to_uvicorn(
                       "max_body_bytes": 1000, "rate_limit": 5.0,
                       "keys": ("k1", "k2")}
     assert (service.max_pixels, service.max_items) == (4096, 3)
-    assert service.runtime.buckets == (1, 4, 8)
+    assert service.runtime.buckets == (1, 4, 8)  # The default steps.
     assert service.batchers["text"].max_batch_size == 8
     assert service.cache.max_size == 10
     assert len(service.index) == 64
     out = capsys.readouterr().out
     assert "search index built and saved: 64 images" in out
     service.close()
+
+
+def test_buckets_flag_sets_the_compiled_batch_sizes(tmp_path, monkeypatch):
+    from keras_mm.demos.demo_model import make_demo_model_dir
+
+    served = _fake_uvicorn(monkeypatch)
+    model_dir = make_demo_model_dir(str(tmp_path))
+    assert main(["serve", "--model", model_dir, "--max-batch-size", "8",
+                 "--buckets", "3,2,6"]) == 0
+    # 1 and the largest batch are always compiled; the order is free.
+    assert served["service"].runtime.buckets == (1, 2, 3, 6, 8)
+    served["service"].close()
 
 
 def _fake_uvicorn(monkeypatch):

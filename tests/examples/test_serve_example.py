@@ -35,6 +35,6 @@ def test_serve_on_ray_example_runs_tiny():
     )
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
-    assert "16 of 16 texts embedded by 2 tower replicas (dim 32)" in out
+    assert "16 of 16 texts embedded by 2 replicas (dim 32)" in out
     assert "a bad request: 422" in out
     assert '"status": "ok"' in out or "'status': 'ok'" in out

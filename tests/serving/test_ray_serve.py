@@ -1,5 +1,6 @@
-"""`keras-mm serve --engine ray`: the front and tower deployments on a local
-Ray cluster that the command starts, answering like the in-process server.
+"""`keras-mm serve --engine ray`: both layouts (service replicas one hop
+from the proxy; front replicas ahead of tower replicas) on a local Ray
+cluster that the command starts, answering like the in-process server.
 
 Ray starts a cluster and one process per replica (each importing Keras):
 minutes on a busy 2-core machine, so the end-to-end test runs on the torch
@@ -27,7 +28,9 @@ def test_ray_flags_are_checked_before_anything_starts(serve_model_dir,
     assert "--max-replicas must be >= --replicas (2)" in (
         capsys.readouterr().err)
     assert main(common + ["--workers", "2"]) == 2
-    assert "--front-replicas" in capsys.readouterr().err
+    assert "with --engine ray use --replicas" in capsys.readouterr().err
+    assert main(common + ["--front-replicas", "-1"]) == 2
+    assert "--front-replicas must be >= 0" in capsys.readouterr().err
     assert main(common + ["--cpus-per-replica", "0"]) == 2
     assert "--cpus-per-replica must be >= 1" in capsys.readouterr().err
 
@@ -35,11 +38,15 @@ def test_ray_flags_are_checked_before_anything_starts(serve_model_dir,
 @pytest.mark.large
 @pytest.mark.skipif(keras.config.backend() != "torch",
                     reason="one backend starts the Ray cluster (minutes)")
-def test_two_tower_replicas_answer_like_the_local_server(keras_service,
-                                                         serve_model_dir):
+@pytest.mark.parametrize("front_replicas", ["0", "1"],
+                         ids=["one_hop", "front_and_towers"])
+def test_two_replicas_answer_like_the_local_server(keras_service,
+                                                   serve_model_dir,
+                                                   front_replicas):
     pytest.importorskip("ray.serve")
     with ServeProcess(["--model", serve_model_dir, "--engine", "ray",
-                       "--replicas", "2", "--index", "builtin"],
+                       "--replicas", "2", "--front-replicas",
+                       front_replicas, "--index", "builtin"],
                       lambda output: b"Ray Serve ready" in output,
                       timeout=480, stop_signal=signal.SIGINT) as server:
         # Ctrl-C on leaving: Serve shuts down, the local cluster with it.
@@ -53,7 +60,7 @@ def test_two_tower_replicas_answer_like_the_local_server(keras_service,
             return httpx.post(url + "/embed/text", json={"text": caption},
                               timeout=120)
 
-        # Concurrent requests are batched by the towers; a bad one beside
+        # Concurrent requests are batched by the replicas; a bad one beside
         # them gets its own 422 and nobody else notices.
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             bad = pool.submit(httpx.post, url + "/embed/text",

@@ -36,6 +36,11 @@ def register(subparsers):
     p.add_argument("--max-batch-size", type=int, default=32,
                    help="most requests batched into one model call "
                    "(default: 32)")
+    p.add_argument("--buckets", default=None, metavar="N,N,...",
+                   help="batch sizes the model is compiled for; a batch is "
+                   "padded to the next one (default: 1,4,8,16,32 up to "
+                   "--max-batch-size). Finer steps waste less on padding "
+                   "when replicas see small batches, at more compile time")
     p.add_argument("--max-wait-ms", type=float, default=2.0,
                    help="how long a request waits for others to batch "
                    "with (default: 2.0)")
@@ -83,22 +88,27 @@ def register(subparsers):
                    "of the model, batcher and cache (/metrics sums them; "
                    "with --cache they share the Redis entries)")
     ray = p.add_argument_group(
-        "Ray Serve", "--engine ray: the front (validation, preprocessing, "
-        "cache, search) and the towers (the model) as Ray Serve "
-        "deployments behind Ray's proxy")
+        "Ray Serve", "--engine ray: replicas of the service behind Ray "
+        "Serve's proxy; with --front-replicas, the front (validation, "
+        "preprocessing, cache, search) and the towers (the model) as two "
+        "deployments")
     ray.add_argument("--engine", choices=("local", "ray"), default="local",
                      help="local: uvicorn in this process (or --workers "
                      "processes); ray: Ray Serve (needs the ray-serve extra)")
     ray.add_argument("--replicas", type=int, default=1,
-                     help="tower replicas, each with its own model copy "
-                     "(with --max-replicas: the autoscaling minimum)")
+                     help="replicas running the model, each with its own "
+                     "copy and cores (with --max-replicas: the autoscaling "
+                     "minimum)")
     ray.add_argument("--max-replicas", type=int, default=None,
                      help="autoscale the towers between --replicas and this")
-    ray.add_argument("--front-replicas", type=int, default=1,
-                     help="front replicas (share --cache redis://… to "
-                     "share their cached embeddings)")
+    ray.add_argument("--front-replicas", type=int, default=0,
+                     help="0: each replica runs the whole service, one hop "
+                     "from the proxy; N: N front replicas ahead of the "
+                     "tower replicas (share --cache redis://… to share "
+                     "cached embeddings across replicas)")
     ray.add_argument("--cpus-per-replica", type=int, default=1,
-                     help="CPUs, and compute threads, of each tower replica")
+                     help="CPUs, and compute threads, of each replica "
+                     "running the model")
     ray.add_argument("--ray-address", default=None,
                      help="a running cluster (e.g. after `ray start --head`: "
                      "auto); default: start a local one")
@@ -131,6 +141,7 @@ def _check(args):
         except ImportError:
             raise UsageError("keras-mm serve --cache needs the redis extra: "
                              "pip install 'keras_mm[redis]'") from None
+    _buckets(args)
     if args.engine == "ray":
         _check_ray(args)
     if not (args.read_timeout_s > 0 and args.idle_timeout_s > 0):
@@ -154,19 +165,39 @@ def _check(args):
                          "'keras_mm[serve]'") from None
 
 
+def _buckets(args):
+    from keras_mm.cli.errors import UsageError
+
+    if args.buckets is None:
+        steps = (b for b in (4, 8, 16, 32) if b < args.max_batch_size)
+    else:
+        try:
+            steps = [int(b) for b in args.buckets.split(",")]
+        except ValueError:
+            steps = [0]
+        if min(steps) < 1 or max(steps) > args.max_batch_size:
+            raise UsageError(
+                "keras-mm serve: --buckets must be comma-separated sizes in "
+                f"[1, --max-batch-size={args.max_batch_size}], got "
+                f"{args.buckets!r}")
+    return tuple(sorted({1, *steps, args.max_batch_size}))
+
+
 def _check_ray(args):
     from keras_mm.cli.errors import UsageError
 
-    for name in ("replicas", "front_replicas", "cpus_per_replica"):
+    for name in ("replicas", "cpus_per_replica"):
         if getattr(args, name) < 1:
             raise UsageError(f"keras-mm serve: --{name.replace('_', '-')} "
                              "must be >= 1")
+    if args.front_replicas < 0:
+        raise UsageError("keras-mm serve: --front-replicas must be >= 0")
     if args.max_replicas is not None and args.max_replicas < args.replicas:
         raise UsageError("keras-mm serve: --max-replicas must be >= "
                          f"--replicas ({args.replicas})")
     if args.workers > 1:
         raise UsageError("keras-mm serve: --workers is for --engine local; "
-                         "with --engine ray use --front-replicas")
+                         "with --engine ray use --replicas")
     try:
         import ray.serve  # noqa: F401
     except ImportError:
@@ -225,9 +256,7 @@ def run(args):
 
         # The server indexes files; the built-in split is written once.
         args.index = builtin_index_source(args.model, args.index_dir)
-    buckets = tuple(sorted({1, *(b for b in (4, 8, 16, 32)
-                                 if b < args.max_batch_size),
-                            args.max_batch_size}))
+    buckets = _buckets(args)
     config = dict(
         model=args.model, runtime=args.runtime, vocabulary=args.vocab,
         litert_mode=args.litert_mode, index=args.index,
@@ -284,10 +313,13 @@ def _serve_on_ray(args, service, config, limits):
     del service
     scaling = (f"{args.replicas} to {args.max_replicas}"
                if args.max_replicas else str(args.replicas))
-    cache = "cache in " + args.cache if args.cache else "per-front cache"
-    print(f"[serve] starting Ray Serve: {scaling} tower replicas "
-          f"({args.cpus_per_replica} CPU each), {args.front_replicas} front "
-          f"replicas, {cache}; serving {modalities} on "
+    cache = "cache in " + args.cache if args.cache else "per-replica cache"
+    layout = (f"{args.front_replicas} front replicas ahead of {scaling} "
+              "tower replicas" if args.front_replicas
+              else f"{scaling} service replicas")
+    print(f"[serve] starting Ray Serve: {layout} "
+          f"({args.cpus_per_replica} CPU each), {cache}; serving "
+          f"{modalities} on "
           f"http://{args.host}:{args.port} once the replicas are up",
           flush=True)
     serve_on_ray(config, host=args.host, port=args.port,
