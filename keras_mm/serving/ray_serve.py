@@ -18,7 +18,7 @@ HTTP ─▶ Ray Serve proxy ─▶ front (N_f replicas)  ─▶ towers (N replic
 
 The one-hop layout makes a request cross one Ray call instead of two, which
 on a few cores is the difference between replicas that scale and replicas
-that wait on Ray's own work (benchmarks/README.md, "Ray Serve"); its
+that wait on Ray's own work (benchmarks/README.md, "Ray Serve replicas"); its
 replicas share cached embeddings through `--cache redis://…`. The two-layer
 layout puts preprocessing, cache and index on their own replicas (e.g. on
 CPU nodes ahead of GPU towers).
