@@ -72,7 +72,11 @@ def test_two_replicas_answer_like_the_local_server(keras_service,
             assert answer.status_code == 200, answer.text
             np.testing.assert_allclose(answer.json()["embeddings"][0],
                                        vector, atol=1e-5, rtol=0)
-        assert embed(captions[0]).headers["x-cache"] == "hit"
+        # Without --cache redis://… each service replica keeps its own
+        # cache: a repeat misses at most once (on the replica that has not
+        # seen the text yet), then both replicas hit.
+        repeats = [embed(captions[0]).headers["x-cache"] for _ in range(3)]
+        assert repeats.count("hit") >= 2, repeats
         found = httpx.post(url + "/search", json={"text": captions[0],
                                                   "k": 3}, timeout=120)
         assert found.status_code == 200, found.text
