@@ -87,11 +87,13 @@ def set_nprobe(index, nprobe):
 
 
 def tune_nprobe(index, vectors, queries, target_recall=0.95, k=10,
-                query_rows=None):
+                query_rows=None, measure=None):
     """The smallest `nprobe` reaching `target_recall` on `queries`.
 
     `query_rows`: when the queries are rows of `vectors`, their row
     numbers; each query's own row is then left out of both result lists.
+    `measure`: a `recall.held_out_recall` of these queries, when the
+    caller has one (its exact answer is then not computed again).
 
     Returns `(nprobe, recall_at_k)`; an exact index returns `(None, 1.0)`
     as measured. When no breadth reaches the target, the widest tried is
@@ -102,7 +104,7 @@ def tune_nprobe(index, vectors, queries, target_recall=0.95, k=10,
     nprobe, recall = tune_nprobe(index, embeddings, held_out_queries)
     ```
     """
-    measure = held_out_recall(vectors, queries, k, query_rows)
+    measure = measure or held_out_recall(vectors, queries, k, query_rows)
     lists = ivf_lists(index)
     if lists is None:
         return None, measure(lambda q, n: index.search(q, n)[1])
@@ -179,8 +181,10 @@ def build_tuned_index(vectors, queries, query_rows=None,
     count, dim = vectors.shape
     spec = choose_index_spec(count, dim, memory_budget, exact_limit)
     index = build_faiss_index(vectors, spec, seed)
+    # One exact answer serves both tuners.
+    measure = held_out_recall(vectors, queries, query_rows=query_rows)
     nprobe, recall = tune_nprobe(index, vectors, queries, target_recall,
-                                 query_rows=query_rows)
+                                 query_rows=query_rows, measure=measure)
     if nprobe is not None:
         set_nprobe(index, nprobe)
     fields = {"index_spec": spec, "nprobe": nprobe, "shards": None,
@@ -192,7 +196,8 @@ def build_tuned_index(vectors, queries, query_rows=None,
     scan = build_scan_index(vectors, shards or usable_cores(), seed)
     k_factor, scan_recall = tune_k_factor(scan, vectors, queries,
                                           target_recall,
-                                          query_rows=query_rows)
+                                          query_rows=query_rows,
+                                          measure=measure)
     if scan_recall < target_recall:
         return index, fields
     return scan, {"index_spec": scan_spec(dim), "nprobe": None,
