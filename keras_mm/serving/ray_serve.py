@@ -131,7 +131,17 @@ class RemoteBatcher:
             self.pending -= 1
 
 
-class Front:
+class ServedApp:
+    """A replica serving `self.service` with `self.limits` through the app
+    of `keras-mm serve` (`build_app`), which Ray Serve's ingress asks for."""
+
+    def __serve_build_asgi_app__(self):
+        from keras_mm.serving.app import build_app
+
+        return build_app(self.service, limits=self.limits)
+
+
+class Front(ServedApp):
     """The front layer: request validation, limits, preprocessing, cache
     and search (the app of `build_app`), one per front replica.
 
@@ -152,13 +162,8 @@ class Front:
             for m in self.service.modalities}
         self.limits = limits_from_json(limits)
 
-    def __serve_build_asgi_app__(self):
-        from keras_mm.serving.app import build_app
 
-        return build_app(self.service, limits=self.limits)
-
-
-class ServiceReplica:
+class ServiceReplica(ServedApp):
     """The whole service in each replica: the app of `build_app` with its
     own micro-batchers and model, so a request makes one hop from the
     proxy (the front layer) to the replica that runs it.
@@ -176,11 +181,6 @@ class ServiceReplica:
         self.cores = claim_cores(cpus)
         self.service = load_service(**config)
         self.limits = limits_from_json(limits)
-
-    def __serve_build_asgi_app__(self):
-        from keras_mm.serving.app import build_app
-
-        return build_app(self.service, limits=self.limits)
 
 
 def deployments(config, limits=None, replicas=1, max_replicas=None,
