@@ -15,9 +15,16 @@ the default), as embeddings of a real collection cluster by content.
 much nearer a query than the rest, an inverted file cannot skip lists
 without losing recall, and the builder falls back to the sharded scan.
 
+`--embeddings FOLDER` takes a real collection instead: the unit rows a
+`keras-mm index build` wrote (`FOLDER/embeddings.npy`, or any `.npy`),
+from which `2 x --queries` rows are held out as the tuning and the
+evaluation queries (image-to-image search) and the rest is indexed.
+
     python benchmarks/index_scale.py           # 1 M x 512 (2 GB), minutes
     python benchmarks/index_scale.py --tiny    # 30 k x 512, seconds
     python benchmarks/index_scale.py --tiny --data uniform
+    python benchmarks/index_scale.py --embeddings photos_index \
+        --out benchmarks/results/index_scale_collection.json
 
 Writes benchmarks/results/index_scale.json (recall_at_10,
 latency_ratio_p50, index_spec, nprobe, shards, k_factor, build time with
@@ -61,6 +68,29 @@ def unit_vectors(count, dim, data, rng, centres=None, chunk=65536):
     return out
 
 
+def held_out_rows(path, queries, seed=0):
+    """`(collection, tuning, evaluation)` from the rows saved at `path`
+    (an index folder or a `.npy`): `queries` rows each for the two query
+    sets, drawn at random and removed from the collection."""
+    if os.path.isdir(path):
+        path = os.path.join(path, "embeddings.npy")
+    try:
+        rows = np.load(path, mmap_mode="r")
+    except (OSError, ValueError) as error:
+        raise ValueError(f"--embeddings {path}: expected a .npy of unit "
+                         f"rows (an index folder's embeddings.npy): {error}")
+    if rows.ndim != 2 or len(rows) < 2 * queries + 10:
+        raise ValueError(f"--embeddings {path}: expected (N, D) rows with N "
+                         f"of at least {2 * queries + 10} (2 x --queries "
+                         f"held out, and some to index); got shape "
+                         f"{rows.shape}")
+    order = np.random.default_rng(seed).permutation(len(rows))
+    tuning, evaluation = order[:queries], order[queries:2 * queries]
+    kept = np.sort(order[2 * queries:])
+    rows = np.asarray(rows, np.float32)
+    return rows[kept], rows[tuning], rows[evaluation], path
+
+
 def p50_ms(search, queries):
     times = []
     for query in queries:
@@ -80,19 +110,32 @@ def main(argv=None):
     parser.add_argument("--exact-limit", type=int, default=None,
                         help="rows searched exactly (default: the "
                         "builder's); lower it to reach FAISS at small sizes")
+    parser.add_argument("--embeddings", default=None,
+                        help="a real collection: an index folder (its "
+                        "embeddings.npy) or a .npy of unit rows")
     parser.add_argument("--tiny", action="store_true",
                         help="30 k vectors: a smoke run")
     parser.add_argument("--out", default=None,
                         help="JSON path (default: benchmarks/results/"
                         "index_scale.json)")
     args = parser.parse_args(argv)
-    count = 30_000 if args.tiny else args.count
-    rng = np.random.default_rng(0)
-    centres = unit_vectors(max(1, count // POINTS_PER_CENTRE), args.dim,
-                           "uniform", rng)
-    vectors = unit_vectors(count, args.dim, args.data, rng, centres)
-    tuning = unit_vectors(args.queries, args.dim, args.data, rng, centres)
-    queries = unit_vectors(args.queries, args.dim, args.data, rng, centres)
+    if args.embeddings:
+        try:
+            vectors, tuning, queries, source = held_out_rows(
+                args.embeddings, args.queries)
+        except ValueError as error:
+            print(f"index_scale.py: {error}", file=sys.stderr)
+            return 2
+        count, dim, data = len(vectors), vectors.shape[1], "embeddings"
+    else:
+        count, dim, data = 30_000 if args.tiny else args.count, args.dim, \
+            args.data
+        rng = np.random.default_rng(0)
+        centres = unit_vectors(max(1, count // POINTS_PER_CENTRE), dim,
+                               "uniform", rng)
+        vectors = unit_vectors(count, dim, data, rng, centres)
+        tuning = unit_vectors(args.queries, dim, data, rng, centres)
+        queries = unit_vectors(args.queries, dim, data, rng, centres)
 
     start = time.perf_counter()
     index, fields = build_tuned_index(vectors, tuning,
@@ -120,12 +163,14 @@ def main(argv=None):
         "k_factor": fields["k_factor"],
         "tuning_recall_at_10": fields["recall_at_10"],
         "count": count,
-        "dim": args.dim,
-        "data": args.data,
+        "dim": dim,
+        "data": data,
         "queries": args.queries,
         "targets": {"recall_at_10": 0.95, "latency_ratio_p50": 0.05},
         "machine": common.machine(device="cpu"),
     }
+    if args.embeddings:
+        figures["embeddings"] = os.path.abspath(source)
     figures["meets_targets"] = (recall >= 0.95
                                 and figures["latency_ratio_p50"] <= 0.05)
     if args.out:

@@ -13,6 +13,8 @@ import os
 import shutil
 import subprocess
 
+from keras_mm.host_cores import usable_cores
+
 # /proc/cpuinfo flag -> the name the docs and benchmarks use, in the order
 # they matter for matmuls.
 CPU_FEATURES = (
@@ -47,14 +49,6 @@ def _cpuinfo(path="/proc/cpuinfo"):
     except OSError:
         pass
     return model, flags
-
-
-def usable_cores():
-    """The cores this process may run on (its affinity mask)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # Not Linux.
-        return os.cpu_count() or 1
 
 
 def cpu_info(path="/proc/cpuinfo"):

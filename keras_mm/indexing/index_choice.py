@@ -9,27 +9,34 @@ reaches the target.
 When the inverted file must open a large share of its lists to get
 there (embeddings that do not cluster), `build_tuned_index` swaps it for
 a compressed scan of every row with exact re-ranking, split over the
-cores (`keras_mm.indexing.sharded_scan`), if the raw vectors fit.
+cores (`keras_mm.indexing.sharded_scan`), if the raw vectors fit: with
+coarse and with fine codes, each tuned, and keeps the one that answers
+the held-out queries faster.
 """
 
 import math
 
 import numpy as np
 
+from keras_mm.host_cores import usable_cores
 from keras_mm.indexing.faiss_module import import_faiss
 from keras_mm.indexing.recall import held_out_recall
+from keras_mm.indexing.sharded_scan import DIMS_PER_CODE
 from keras_mm.indexing.sharded_scan import build_scan_index
 from keras_mm.indexing.sharded_scan import pq_codes
+from keras_mm.indexing.sharded_scan import query_p50_ms
 from keras_mm.indexing.sharded_scan import scan_bytes
 from keras_mm.indexing.sharded_scan import scan_spec
 from keras_mm.indexing.sharded_scan import training_sample
 from keras_mm.indexing.sharded_scan import tune_k_factor
-from keras_mm.indexing.sharded_scan import usable_cores
+from keras_mm.indexing.tuning_steps import geometric_steps
 
 # Below this many vectors exact search is fast enough on one core.
 EXACT_LIMIT = 20_000
 DEFAULT_MEMORY_BUDGET = 8 * 1024**3
-NPROBES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+# Three steps per doubling: the tuned breadth is at most ~1.26x the least
+# that passes (each step costs one batched search of the held-out queries).
+NPROBES = geometric_steps(1, 512)
 # Past this share of the lists an IVF search reads several times the
 # bytes per row that the compressed scan reads.
 WIDE_SHARE = 1 / 8
@@ -88,15 +95,17 @@ def set_nprobe(index, nprobe):
 
 def tune_nprobe(index, vectors, queries, target_recall=0.95, k=10,
                 query_rows=None, measure=None):
-    """The smallest `nprobe` reaching `target_recall` on `queries`.
+    """The smallest `nprobe` whose recall on `queries`, less one standard
+    error (`recall.recall_lower_bound`), reaches `target_recall`: so
+    fresh queries reach it too.
 
     `query_rows`: when the queries are rows of `vectors`, their row
     numbers; each query's own row is then left out of both result lists.
     `measure`: a `recall.held_out_recall` of these queries, when the
     caller has one (its exact answer is then not computed again).
 
-    Returns `(nprobe, recall_at_k)`; an exact index returns `(None, 1.0)`
-    as measured. When no breadth reaches the target, the widest tried is
+    Returns `(nprobe, recall_at_k)`, the mean recall of that `nprobe`;
+    an exact index returns `(None, 1.0)` as measured. When no breadth reaches the target, the widest tried is
     kept and its recall is returned, so the caller can report it.
 
     Example:
@@ -108,13 +117,12 @@ def tune_nprobe(index, vectors, queries, target_recall=0.95, k=10,
     lists = ivf_lists(index)
     if lists is None:
         return None, measure(lambda q, n: index.search(q, n)[1])
-    recall = 0.0
     for nprobe in [n for n in NPROBES if n < lists] + [lists]:
         set_nprobe(index, nprobe)
-        recall = measure(lambda q, n: index.search(q, n)[1])
-        if recall >= target_recall:
+        if measure(lambda q, n: index.search(q, n)[1],
+                   lower_bound=True) >= target_recall:
             break
-    return nprobe, recall
+    return nprobe, measure(lambda q, n: index.search(q, n)[1])
 
 
 def ivf_lists(index):
@@ -145,7 +153,9 @@ def build_tuned_index(vectors, queries, query_rows=None,
     the sharded compressed scan (`sharded_scan.build_scan_index`, one
     shard per usable core unless `shards` is given) with `k_factor`
     tuned on the same queries, when its raw vectors fit `memory_budget`
-    and it reaches the target; otherwise the IVF index stays.
+    and it reaches the target; otherwise the IVF index stays. The scan
+    is built with each of `sharded_scan.DIMS_PER_CODE` and the one with
+    the lower median query time on `queries` is kept.
 
     Args:
         vectors: `(N, D)` float32 unit rows.
@@ -174,7 +184,7 @@ def build_tuned_index(vectors, queries, query_rows=None,
     sample = np.arange(0, 3000, 30)
     index, fields = build_tuned_index(rows, rows[sample],
                                       query_rows=sample, exact_limit=1000)
-    fields["index_spec"], fields["k_factor"]  # ("PQ8x4fs,RFlat", 16)
+    fields["index_spec"]  # "PQ8x4fs,RFlat" or "PQ16x4fs,RFlat"
     scores, found = index.search(rows[:2], 10)  # found[:, 0]: [0, 1]
     ```
     """
@@ -189,18 +199,28 @@ def build_tuned_index(vectors, queries, query_rows=None,
         set_nprobe(index, nprobe)
     fields = {"index_spec": spec, "nprobe": nprobe, "shards": None,
               "k_factor": None, "recall_at_10": recall}
-    if not (needs_wide_scan(index, nprobe, recall, target_recall,
-                            wide_share)
-            and scan_bytes(count, dim) <= memory_budget):
+    if not needs_wide_scan(index, nprobe, recall, target_recall,
+                           wide_share):
         return index, fields
-    scan = build_scan_index(vectors, shards or usable_cores(), seed)
-    k_factor, scan_recall = tune_k_factor(scan, vectors, queries,
-                                          target_recall,
-                                          query_rows=query_rows,
-                                          measure=measure)
-    if scan_recall < target_recall:
+    best = None
+    for dims_per_code in DIMS_PER_CODE:
+        if scan_bytes(count, dim, dims_per_code) > memory_budget:
+            continue
+        scan = build_scan_index(vectors, shards or usable_cores(), seed,
+                                dims_per_code)
+        k_factor, scan_recall = tune_k_factor(scan, vectors, queries,
+                                              target_recall,
+                                              query_rows=query_rows,
+                                              measure=measure)
+        if scan_recall < target_recall:
+            continue
+        p50 = query_p50_ms(scan, queries)
+        if best is None or p50 < best[0]:
+            best = (p50, scan, {
+                "index_spec": scan_spec(dim, dims_per_code),
+                "nprobe": None, "shards": scan.count(),
+                "k_factor": k_factor, "recall_at_10": scan_recall})
+        del scan  # At most two scans (the best and the newest) held.
+    if best is None:
         return index, fields
-    return scan, {"index_spec": scan_spec(dim), "nprobe": None,
-                  "shards": scan.count(), "k_factor": k_factor,
-                  "recall_at_10": scan_recall}
-
+    return best[1], best[2]

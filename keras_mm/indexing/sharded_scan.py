@@ -3,58 +3,59 @@ exactly: the index for embeddings that do not cluster.
 
 An inverted file only saves work when a query's neighbours sit in a few
 lists. When they do not, each shard here scans 4-bit fast-scan PQ codes
-of all its rows (`PQ{dim/4}x4fs`), keeps `k_factor * k` candidates and
-re-ranks them with the raw vectors (`RFlat`). The shards are searched in
-parallel, one per usable core, and `k_factor` is raised until recall@k
-on held-out queries reaches the target.
+of all its rows (`PQ{dim/4}x4fs` or `PQ{dim/2}x4fs`), keeps
+`k_factor * k` candidates and re-ranks them with the raw vectors
+(`RFlat`). The shards are searched in parallel, one per usable core, and
+`k_factor` is raised until recall@k on held-out queries reaches the
+target.
+
+The scan reads every code once per query, so its time follows the code
+bytes; the coarser codes read half as many but rank worse, and need many
+more candidates. Which is faster depends on the data and the machine:
+`index_choice.build_tuned_index` builds both and keeps the faster.
 """
 
-import os
+import time
 
 import numpy as np
 
+from keras_mm.host_cores import usable_cores
 from keras_mm.indexing.faiss_module import import_faiss
 from keras_mm.indexing.recall import held_out_recall
+from keras_mm.indexing.tuning_steps import geometric_steps
 
-K_FACTORS = (16, 32, 64, 128, 256, 512, 1024, 2048)
+# As index_choice.NPROBES: the tuned value is at most ~1.26x the least
+# that passes.
+K_FACTORS = geometric_steps(8, 2048)
+# Dimensions per 4-bit code: coarse codes first (half the bytes).
+DIMS_PER_CODE = (4, 2)
 # PQ k-means needs a few hundred rows per centroid; more adds time only.
 TRAINING_ROWS = 65_536
 
 
-def usable_cores():
-    """Cores this process may run on (its affinity where the OS has one).
-
-    Example:
-    ```python
-    usable_cores()  # 2 on a 2-core machine
-    ```
-    """
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
+def pq_codes(dim, dims_per_code=4):
+    """The most PQ codes of at most `dim / dims_per_code` that divide the
+    width, so each code covers a whole number of dimensions."""
+    most = max(1, dim // dims_per_code)
+    return max(m for m in range(1, most + 1) if dim % m == 0)
 
 
-def pq_codes(dim):
-    """The most PQ codes of at most `dim / 4` that divide the width, so
-    each code covers a whole number of dimensions."""
-    return max(m for m in range(1, max(1, dim // 4) + 1) if dim % m == 0)
-
-
-def scan_spec(dim):
+def scan_spec(dim, dims_per_code=4):
     """The FAISS factory string of one shard.
 
     Example:
     ```python
-    scan_spec(512)  # "PQ128x4fs,RFlat"
+    scan_spec(512)     # "PQ128x4fs,RFlat"
+    scan_spec(512, 2)  # "PQ256x4fs,RFlat"
     ```
     """
-    return f"PQ{pq_codes(dim)}x4fs,RFlat"
+    return f"PQ{pq_codes(dim, dims_per_code)}x4fs,RFlat"
 
 
-def scan_bytes(count, dim):
+def scan_bytes(count, dim, dims_per_code=4):
     """Memory of the scan index: the raw rows the re-ranking reads plus
     one 4-bit code per PQ code."""
-    return count * (dim * 4 + (pq_codes(dim) + 1) // 2)
+    return count * (dim * 4 + (pq_codes(dim, dims_per_code) + 1) // 2)
 
 
 def training_sample(vectors, size, seed=0):
@@ -72,9 +73,10 @@ def shard_sizes(count, shards):
     return [len(part) for part in np.array_split(np.arange(count), shards)]
 
 
-def build_scan_index(vectors, shards=None, seed=0):
+def build_scan_index(vectors, shards=None, seed=0, dims_per_code=4):
     """An `IndexShards` of `shards` (default: the usable cores) fast-scan
-    indexes over consecutive rows, so result ids are row numbers.
+    indexes over consecutive rows, so result ids are row numbers; each
+    4-bit code covers `dims_per_code` dimensions.
 
     The codebooks are trained once and copied into every shard: each
     shard then codes its rows the same way.
@@ -97,7 +99,7 @@ def build_scan_index(vectors, shards=None, seed=0):
     vectors = np.ascontiguousarray(vectors, np.float32)
     shards = max(1, min(shards or usable_cores(), len(vectors)))
     trained = faiss.index_factory(vectors.shape[1],
-                                  scan_spec(vectors.shape[1]),
+                                  scan_spec(vectors.shape[1], dims_per_code),
                                   faiss.METRIC_INNER_PRODUCT)
     trained.train(training_sample(vectors, TRAINING_ROWS, seed))
     parts = []
@@ -134,14 +136,17 @@ def set_k_factor(index, k_factor):
 
 def tune_k_factor(index, vectors, queries, target_recall=0.95, k=10,
                   query_rows=None, measure=None):
-    """The smallest `k_factor` reaching `target_recall` on `queries`.
+    """The smallest `k_factor` whose recall on `queries`, less one
+    standard error (`recall.recall_lower_bound`), reaches
+    `target_recall`.
 
     `measure`: a `recall.held_out_recall` of these queries, when the
     caller has one (its exact answer is then not computed again).
 
-    Returns `(k_factor, recall_at_k)` and leaves the index set to it.
-    When none reaches the target, the largest is kept and its recall
-    returned, so the caller can decide.
+    Returns `(k_factor, recall_at_k)`, the mean recall of that
+    `k_factor`, and leaves the index set to it. When none reaches the
+    target, the largest is kept and its recall returned, so the caller
+    can decide.
 
     Example:
     ```python
@@ -149,10 +154,28 @@ def tune_k_factor(index, vectors, queries, target_recall=0.95, k=10,
     ```
     """
     measure = measure or held_out_recall(vectors, queries, k, query_rows)
-    recall = 0.0
     for k_factor in K_FACTORS:
         set_k_factor(index, k_factor)
-        recall = measure(lambda q, n: index.search(q, n)[1])
-        if recall >= target_recall:
+        if measure(lambda q, n: index.search(q, n)[1],
+                   lower_bound=True) >= target_recall:
             break
-    return k_factor, recall
+    return k_factor, measure(lambda q, n: index.search(q, n)[1])
+
+
+def query_p50_ms(index, queries, k=10):
+    """Median milliseconds of `index.search` on one query at a time (what
+    a /search request does), over `queries`.
+
+    Example:
+    ```python
+    query_p50_ms(index, held_out_queries)  # e.g. 4.6
+    ```
+    """
+    queries = np.ascontiguousarray(queries, np.float32)
+    index.search(queries[:1], k)  # Threads and pages warm.
+    times = []
+    for row in range(len(queries)):
+        start = time.perf_counter()
+        index.search(queries[row:row + 1], k)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times) * 1e3)

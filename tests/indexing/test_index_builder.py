@@ -126,12 +126,14 @@ def _uniform_build(tmp_path, monkeypatch, count=3000, dim=32):
 
 
 def test_uniform_collection_gets_sharded_scan(tmp_path, monkeypatch):
-    from keras_mm.indexing.sharded_scan import usable_cores
+    from keras_mm.host_cores import usable_cores
 
     out, info = _uniform_build(tmp_path, monkeypatch)
     shards = min(usable_cores(), 3000)
-    assert info["index_spec"] == "PQ8x4fs,RFlat" and info["nprobe"] is None
-    assert info["shards"] == shards and info["k_factor"] >= 16
+    # Coarse or fine codes, whichever answered faster here.
+    assert info["index_spec"] in ("PQ8x4fs,RFlat", "PQ16x4fs,RFlat")
+    assert info["nprobe"] is None
+    assert info["shards"] == shards and info["k_factor"] >= 8
     assert info["recall_at_10"] >= 0.95
     described = json.loads((tmp_path / "index" / "index.json").read_text())
     assert {k: described[k] for k in ("index_spec", "shards", "k_factor")
