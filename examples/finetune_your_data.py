@@ -168,8 +168,10 @@ def main(argv=None):
                  "--out", export)
     hits = search_photos(export, heldout_csv, run, "a photo of a cat.")
     for hit in hits:
+        # A manifest's relative paths are relative to its own folder.
+        image = os.path.join(os.path.dirname(heldout_csv), hit["image"])
         print(f"search 'a photo of a cat.': {hit['rank']}. "
-              f"{os.path.relpath(hit['image'], work)} ({hit['score']:.3f})")
+              f"{os.path.relpath(image, work)} ({hit['score']:.3f})")
     return {"before": before, "after": after, "work": work, "hits": hits}
 
 

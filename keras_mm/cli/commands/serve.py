@@ -116,6 +116,8 @@ def register(subparsers):
 
 
 def _check(args):
+    """Checks every flag; returns the compiled batch sizes (`--buckets`
+    parsed, or the default steps)."""
     from keras_mm.cli.errors import UsageError
 
     if not 0 <= args.port <= 65535:
@@ -141,7 +143,7 @@ def _check(args):
         except ImportError:
             raise UsageError("keras-mm serve --cache needs the redis extra: "
                              "pip install 'keras_mm[redis]'") from None
-    _buckets(args)
+    buckets = _buckets(args)
     if args.engine == "ray":
         _check_ray(args)
     if not (args.read_timeout_s > 0 and args.idle_timeout_s > 0):
@@ -163,6 +165,7 @@ def _check(args):
     except ImportError:
         raise UsageError("keras-mm serve needs the serve extra: pip install "
                          "'keras_mm[serve]'") from None
+    return buckets
 
 
 def _buckets(args):
@@ -245,7 +248,7 @@ def _check_files(args):
 
 
 def run(args):
-    _check(args)
+    buckets = _check(args)
     _check_files(args)
 
     from keras_mm.cli.data_flags import data_options
@@ -256,7 +259,6 @@ def run(args):
 
         # The server indexes files; the built-in split is written once.
         args.index = builtin_index_source(args.model, args.index_dir)
-    buckets = _buckets(args)
     config = dict(
         model=args.model, runtime=args.runtime, vocabulary=args.vocab,
         litert_mode=args.litert_mode, index=args.index,
