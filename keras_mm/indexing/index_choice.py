@@ -105,8 +105,9 @@ def tune_nprobe(index, vectors, queries, target_recall=0.95, k=10,
     caller has one (its exact answer is then not computed again).
 
     Returns `(nprobe, recall_at_k)`, the mean recall of that `nprobe`;
-    an exact index returns `(None, 1.0)` as measured. When no breadth reaches the target, the widest tried is
-    kept and its recall is returned, so the caller can report it.
+    an exact index returns `(None, 1.0)` as measured. When no breadth
+    reaches the target, the widest tried is kept and its recall is
+    returned, so the caller can report it.
 
     Example:
     ```python
