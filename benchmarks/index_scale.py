@@ -24,7 +24,7 @@ evaluation queries (image-to-image search) and the rest is indexed.
     python benchmarks/index_scale.py --tiny    # 30 k x 512, seconds
     python benchmarks/index_scale.py --tiny --data uniform
     python benchmarks/index_scale.py --embeddings photos_index \
-        --out benchmarks/results/index_scale_collection.json
+        --queries 1000 --out benchmarks/results/index_scale_collection.json
 
 Writes benchmarks/results/index_scale.json (recall_at_10,
 latency_ratio_p50, index_spec, nprobe, shards, k_factor, build time with
@@ -128,8 +128,8 @@ def main(argv=None):
             return 2
         count, dim, data = len(vectors), vectors.shape[1], "embeddings"
     else:
-        count, dim, data = 30_000 if args.tiny else args.count, args.dim, \
-            args.data
+        count = 30_000 if args.tiny else args.count
+        dim, data = args.dim, args.data
         rng = np.random.default_rng(0)
         centres = unit_vectors(max(1, count // POINTS_PER_CENTRE), dim,
                                "uniform", rng)

@@ -16,8 +16,9 @@ from collections import defaultdict
 LAYERS = (
     (
         ("backend", "api_export", "constructor_config", "dependency_error",
-         "_dev"),
-        "base: backend dispatch, the export registry, config mixin, errors",
+         "host_cores", "_dev"),
+        "base: backend dispatch, the export registry, config mixin, errors, "
+        "the usable core count",
     ),
     (
         ("layers", "losses", "heads", "metrics", "optimizers", "distribution"),
