@@ -5,6 +5,7 @@ import pytest
 from keras_mm.tasks import ImageTextMatchingModel
 from keras_mm.testing import assert_round_trip
 from tasks_testdata import image_encoder
+from tasks_testdata import inputs
 from tasks_testdata import text_encoder
 
 
@@ -73,18 +74,23 @@ def test_padded_positions_change_no_output(shapes_test):
                                    atol=1e-5)
 
 
-def test_trains_and_beats_untrained(shapes_train, shapes_test):
+@pytest.mark.large
+def test_trains_and_beats_untrained(shapes_train):
+    # 256 held-out pairs: on 64, one pair is 0.016 and the untrained
+    # score alone varied by 0.05 between runs of the same seed.
+    held_out = inputs(256, seed=12)[0]
     keras.utils.set_random_seed(0)
     model = build()
-    before = matching_accuracy(model, shapes_test)
+    before = matching_accuracy(model, held_out)
     model.compile(optimizer=keras.optimizers.AdamW(2e-3, clipnorm=1.0))
-    history = model.fit(shapes_train, batch_size=16, epochs=8, verbose=0)
+    history = model.fit(shapes_train, batch_size=16, epochs=16, verbose=0)
     for part in ("itc_loss", "itm_loss", "itm_accuracy"):
         assert part in history.history
-    after = matching_accuracy(model, shapes_test)
-    # A tiny budget: ITC must align first, then the ITM head follows.
-    # Observed (64 test pairs): jax 0.52->0.61, torch 0.41->0.47.
-    assert after > before + 0.05, (before, after)
+    after = matching_accuracy(model, held_out)
+    # ITC must align first, then the ITM head follows: 8 epochs gave gains
+    # within the noise (jax 0.56 -> 0.52 once in CI). Observed after 16:
+    # jax 0.54 -> 0.73, tensorflow 0.48 -> 0.87, torch 0.47 -> 0.93.
+    assert after > before + 0.15, (before, after)
 
 
 def test_needs_image_and_text():
