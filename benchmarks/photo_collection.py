@@ -12,7 +12,9 @@ other crops of the same photos. The index folder this writes is what
     python benchmarks/photo_collection.py --out photos     # 48 k crops
     python benchmarks/index_scale.py --embeddings photos/index --queries 1000 \\
         --out benchmarks/results/index_scale_collection.json
-    python benchmarks/photo_collection.py --tiny --out photos   # seconds
+    python benchmarks/photo_collection.py --tiny --out photos   # a minute
+    python benchmarks/photo_collection.py --model MY_CLIP --no-finetune \
+        --out photos    # embed with your model as it is
 """
 
 import argparse
@@ -34,6 +36,9 @@ def main(argv=None):
     parser.add_argument("--per-class", type=int, default=6000,
                         help="crops of each of the 8 photographs")
     parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--no-finetune", action="store_true",
+                        help="embed with the start as it is (skip the main "
+                        "job's fine-tuning, export and serving)")
     parser.add_argument("--tiny", action="store_true",
                         help="40 crops a photo and one epoch: a smoke run")
     args = parser.parse_args(argv)
@@ -47,15 +52,17 @@ def main(argv=None):
                                   image_size=64, patch_size=16,
                                   hidden_dim=64, num_layers=2,
                                   projection_dim=256)
-    tuned = os.path.join(args.out, "job")
-    job.main(["--model", start, "--out", tuned, "--epochs", str(epochs)])
+    model = start
+    if not args.no_finetune:
+        tuned = os.path.join(args.out, "job")
+        job.main(["--model", start, "--out", tuned, "--epochs", str(epochs)])
+        model = os.path.join(tuned, "run", "model.keras")
     # Crops drawn with another seed than the job's training crops.
     manifest, _, _ = job.write_photo_data(
         os.path.join(args.out, "collection"), per_class,
         heldout_per_class=0, seed=1)
     index = os.path.join(args.out, "index")
-    job.keras_mm_cli("index", "build", "--model",
-                     os.path.join(tuned, "run", "model.keras"),
+    job.keras_mm_cli("index", "build", "--model", model,
                      "--data", manifest, "--out", index,
                      "--batch-size", "256")
     print(f"wrote {index}")

@@ -20,12 +20,13 @@ def test_tiny_collection_is_indexed_and_measured(tmp_path):
     work = tmp_path / "photos"
     subprocess.run([sys.executable,
                     os.path.join(BENCHMARKS, "photo_collection.py"),
-                    "--tiny", "--out", str(work)], check=True, timeout=900,
-                   capture_output=True)
+                    "--tiny", "--no-finetune", "--out", str(work)],
+                   check=True, timeout=900, capture_output=True)
     described = json.loads((work / "index" / "index.json").read_text())
-    # 8 photographs x 40 crops, 256-wide embeddings of the tuned model.
+    # 8 photographs x 40 crops, 256-wide embeddings of the start (the
+    # fine-tuning job is examples/finetune_your_data.py's own test).
     assert described["count"] == 320 and described["dim"] == 256
-    assert described["model"].endswith(os.path.join("run", "model.keras"))
+    assert described["model"].endswith("start")
     out = tmp_path / "collection.json"
     subprocess.run([sys.executable,
                     os.path.join(BENCHMARKS, "index_scale.py"),
@@ -34,7 +35,7 @@ def test_tiny_collection_is_indexed_and_measured(tmp_path):
                    timeout=300, capture_output=True)
     figures = json.loads(out.read_text())
     assert figures["count"] == 280 and figures["data"] == "embeddings"
-    assert figures["index_spec"].startswith("IVF")  # FAISS was measured.
+    assert figures["index_spec"] != "Flat"  # FAISS was measured.
     # Not held to the goal here: one epoch of a tiny model maps many crops
     # to nearly the same embedding (ties, which row-id recall counts as
     # misses), so recall on 20 queries varies from run to run.
