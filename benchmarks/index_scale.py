@@ -47,6 +47,7 @@ import common  # noqa: E402
 
 from keras_mm.indexing.faiss_storage import write_faiss_index  # noqa: E402
 from keras_mm.indexing.index_choice import build_tuned_index  # noqa: E402
+from keras_mm.indexing.query_timing import median_query_ms  # noqa: E402
 from keras_mm.indexing.recall import exact_top_k  # noqa: E402
 from keras_mm.indexing.recall import recall_at_k  # noqa: E402
 
@@ -89,15 +90,6 @@ def held_out_rows(path, queries, seed=0):
     kept = np.sort(order[2 * queries:])
     rows = np.asarray(rows, np.float32)
     return rows[kept], rows[tuning], rows[evaluation], path
-
-
-def p50_ms(search, queries):
-    times = []
-    for query in queries:
-        start = time.perf_counter()
-        search(query[None])
-        times.append(time.perf_counter() - start)
-    return float(np.median(times) * 1e3)
 
 
 def main(argv=None):
@@ -147,8 +139,9 @@ def main(argv=None):
         index_bytes = sum(os.path.getsize(path)
                           for path in write_faiss_index(folder, index))
 
-    numpy_p50 = p50_ms(lambda q: exact_top_k(vectors, q, 10), queries)
-    faiss_p50 = p50_ms(lambda q: index.search(q, 10), queries)
+    numpy_p50 = median_query_ms(lambda q: exact_top_k(vectors, q, 10),
+                                queries)
+    faiss_p50 = median_query_ms(lambda q: index.search(q, 10), queries)
     figures = {
         "recall_at_10": recall,
         "latency_ratio_p50": faiss_p50 / numpy_p50,

@@ -18,7 +18,6 @@ import math
 
 import numpy as np
 
-from keras_mm.host_cores import usable_cores
 from keras_mm.indexing.faiss_module import import_faiss
 from keras_mm.indexing.recall import held_out_recall
 from keras_mm.indexing.sharded_scan import DIMS_PER_CODE
@@ -29,6 +28,7 @@ from keras_mm.indexing.sharded_scan import scan_bytes
 from keras_mm.indexing.sharded_scan import scan_spec
 from keras_mm.indexing.sharded_scan import training_sample
 from keras_mm.indexing.sharded_scan import tune_k_factor
+from keras_mm.indexing.tuning_steps import first_passing
 from keras_mm.indexing.tuning_steps import geometric_steps
 
 # Below this many vectors exact search is fast enough on one core.
@@ -118,12 +118,9 @@ def tune_nprobe(index, vectors, queries, target_recall=0.95, k=10,
     lists = ivf_lists(index)
     if lists is None:
         return None, measure(lambda q, n: index.search(q, n)[1])
-    for nprobe in [n for n in NPROBES if n < lists] + [lists]:
-        set_nprobe(index, nprobe)
-        if measure(lambda q, n: index.search(q, n)[1],
-                   lower_bound=True) >= target_recall:
-            break
-    return nprobe, measure(lambda q, n: index.search(q, n)[1])
+    return first_passing([n for n in NPROBES if n < lists] + [lists],
+                         lambda nprobe: set_nprobe(index, nprobe), measure,
+                         lambda q, n: index.search(q, n)[1], target_recall)
 
 
 def ivf_lists(index):
@@ -207,8 +204,7 @@ def build_tuned_index(vectors, queries, query_rows=None,
     for dims_per_code in DIMS_PER_CODE:
         if scan_bytes(count, dim, dims_per_code) > memory_budget:
             continue
-        scan = build_scan_index(vectors, shards or usable_cores(), seed,
-                                dims_per_code)
+        scan = build_scan_index(vectors, shards, seed, dims_per_code)
         k_factor, scan_recall = tune_k_factor(scan, vectors, queries,
                                               target_recall,
                                               query_rows=query_rows,

@@ -15,13 +15,13 @@ more candidates. Which is faster depends on the data and the machine:
 `index_choice.build_tuned_index` builds both and keeps the faster.
 """
 
-import time
-
 import numpy as np
 
 from keras_mm.host_cores import usable_cores
 from keras_mm.indexing.faiss_module import import_faiss
 from keras_mm.indexing.recall import held_out_recall
+from keras_mm.indexing.query_timing import median_query_ms
+from keras_mm.indexing.tuning_steps import first_passing
 from keras_mm.indexing.tuning_steps import geometric_steps
 
 # As index_choice.NPROBES: the tuned value is at most ~1.26x the least
@@ -154,12 +154,9 @@ def tune_k_factor(index, vectors, queries, target_recall=0.95, k=10,
     ```
     """
     measure = measure or held_out_recall(vectors, queries, k, query_rows)
-    for k_factor in K_FACTORS:
-        set_k_factor(index, k_factor)
-        if measure(lambda q, n: index.search(q, n)[1],
-                   lower_bound=True) >= target_recall:
-            break
-    return k_factor, measure(lambda q, n: index.search(q, n)[1])
+    return first_passing(K_FACTORS, lambda kf: set_k_factor(index, kf),
+                         measure, lambda q, n: index.search(q, n)[1],
+                         target_recall)
 
 
 def query_p50_ms(index, queries, k=10):
@@ -171,11 +168,4 @@ def query_p50_ms(index, queries, k=10):
     query_p50_ms(index, held_out_queries)  # e.g. 4.6
     ```
     """
-    queries = np.ascontiguousarray(queries, np.float32)
-    index.search(queries[:1], k)  # Threads and pages warm.
-    times = []
-    for row in range(len(queries)):
-        start = time.perf_counter()
-        index.search(queries[row:row + 1], k)
-        times.append(time.perf_counter() - start)
-    return float(np.median(times) * 1e3)
+    return median_query_ms(lambda query: index.search(query, k), queries)

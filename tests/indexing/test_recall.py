@@ -27,7 +27,7 @@ def test_lower_bound_is_the_mean_less_one_standard_error():
     assert recall_lower_bound(recalls) < wide < 0.925
 
 
-def test_held_out_measure_gives_the_mean_or_its_bound():
+def test_held_out_measure_gives_the_mean_or_each_query():
     rng = np.random.default_rng(0)
     vectors = rng.standard_normal((500, 8)).astype("float32")
     queries = rng.standard_normal((40, 8)).astype("float32")
@@ -38,6 +38,9 @@ def test_held_out_measure_gives_the_mean_or_its_bound():
     half_wrong[::2, 0] = -1
     search = lambda q, n: half_wrong  # noqa: E731
     assert measure(search) == 0.9
+    np.testing.assert_allclose(measure(search, per_query=True),
+                               np.tile([0.8, 1.0], 20))
     expected = recall_lower_bound(np.tile([0.8, 1.0], 20))
-    assert np.isclose(measure(search, lower_bound=True), expected)
-    assert measure(search, lower_bound=True) < 0.9
+    assert np.isclose(recall_lower_bound(measure(search, per_query=True)),
+                      expected)
+    assert recall_lower_bound(measure(search, per_query=True)) < 0.9
