@@ -8,7 +8,17 @@ parallel, augment (shift + zoom + random resized crop), tokenize, batch —
 and (b) the quickstart ("full" size) model's training-step samples/s on
 in-memory batches. Prints a table and writes
 benchmarks/results/data_pipeline.json (pipeline_samples_per_s,
-training_samples_per_s, ratio). The ratio should be >= 5.
+training_samples_per_s, ratio; the ratio should be >= 5), with
+cached_pipeline_samples_per_s for epochs after the first with `cache=True`.
+
+Then `fit` itself, interleaved: the same model fed by `make_dataset` from
+the files against `fit` on the same samples as in-memory arrays
+(fit_files_over_memory, decoded every epoch; fit_cached_files_over_memory,
+`cache=True`; both should be >= 0.9).
+
+It records the 1-minute load average before it starts and refuses to run
+(exit 2) when that is above `--max-load` (1.5), unless `--no-write`: a busy
+machine slows the training step and flatters the ratio.
 
 It then measures the path a user's own data takes: photo-sized JPEG and
 PNG files (320×240, half each) written into WebDataset shards, streamed
@@ -34,19 +44,26 @@ from common import print_table  # noqa: E402
 from common import write_results  # noqa: E402
 
 
-def measure_pipeline(manifest, preprocessor, batch_size, passes):
+AUGMENTATION = dict(shift=0.05, zoom=0.1, crop_scale=(0.7, 1.0), seed=0)
+
+
+def file_dataset(pairs, preprocessor, batch_size, cache=False, augment=True):
     from keras_mm.data.error_report import ErrorReport
     from keras_mm.data.image_augmentation import ImageAugmentation
-    from keras_mm.data.manifest import read_manifest
     from keras_mm.data.pipeline import make_dataset
 
-    pairs = read_manifest(manifest)
-    ds = make_dataset(
+    return make_dataset(
         pairs, preprocessor, batch_size=batch_size, shuffle=1024,
-        augment=ImageAugmentation(shift=0.05, zoom=0.1,
-                                  crop_scale=(0.7, 1.0), seed=0),
+        cache=cache,
+        augment=ImageAugmentation(**AUGMENTATION) if augment else None,
         report=ErrorReport(verbose=False))
-    for _ in ds.take(2):  # builds the graph and the augmentation layers
+
+
+def measure_pipeline(pairs, preprocessor, batch_size, passes, cache=False):
+    """Best samples/s over `passes` epochs (after one untimed epoch, which
+    fills the cache when `cache`)."""
+    ds = file_dataset(pairs, preprocessor, batch_size, cache=cache)
+    for _ in ds:
         pass
     best = 0.0
     for _ in range(passes):
@@ -56,19 +73,25 @@ def measure_pipeline(manifest, preprocessor, batch_size, passes):
     return best
 
 
-def measure_training(preprocessor, batch_size, steps):
+def quickstart_model(preprocessor):
     import keras
 
-    from keras_mm.datasets.shapes import make_image_text_pairs
-    from keras_mm.quickstart import SIZES
     from keras_mm.models.clip.quickstart_clip import (
         build_quickstart_clip as build_model,
     )
+    from keras_mm.quickstart import SIZES
 
     config = SIZES["full"]
     model = build_model(preprocessor.vocabulary_size, config["hidden_dim"],
                         config["num_layers"], config["num_heads"])
     model.compile(optimizer=keras.optimizers.AdamW(1e-3))
+    return model
+
+
+def measure_training(preprocessor, batch_size, steps):
+    from keras_mm.datasets.shapes import make_image_text_pairs
+
+    model = quickstart_model(preprocessor)
     pairs = make_image_text_pairs(batch_size, 32, seed=1)
     text = preprocessor(pairs["captions"])
     batch = {"images": pairs["images"].astype("float32"),
@@ -80,6 +103,45 @@ def measure_training(preprocessor, batch_size, steps):
     for _ in range(steps):
         model.train_on_batch(batch)
     return steps * batch_size / (time.perf_counter() - tick)
+
+
+def in_memory_arrays(pairs, preprocessor):
+    """The files' samples decoded once, as the arrays `fit` would take."""
+    from keras_mm.data.media import decode_image
+
+    text = preprocessor([p.text for p in pairs])
+    return {"images": np.stack([decode_image(p.media, 32)
+                                for p in pairs]).astype("float32"),
+            "token_ids": np.asarray(text["token_ids"], "int32"),
+            "padding_mask": np.asarray(text["padding_mask"], "bool")}
+
+
+def measure_fit(pairs, preprocessor, batch_size, rounds):
+    """Samples/s of one-epoch `fit` calls, interleaved: from the files
+    (decoded every epoch, and cached), and from in-memory arrays."""
+    arrays = in_memory_arrays(pairs, preprocessor)
+    feeds = {
+        "files": lambda m: m.fit(file_dataset(pairs, preprocessor,
+                                              batch_size, augment=False),
+                                 epochs=1, verbose=0),
+        "cached_files": None,
+        "memory": lambda m: m.fit(arrays, batch_size=batch_size, epochs=1,
+                                  shuffle=True, verbose=0),
+    }
+    cached = file_dataset(pairs, preprocessor, batch_size, cache=True,
+                          augment=False)
+    feeds["cached_files"] = lambda m: m.fit(cached, epochs=1, verbose=0)
+    models = {name: quickstart_model(preprocessor) for name in feeds}
+    for name, feed in feeds.items():
+        feed(models[name])  # compiles; fills the cache
+    seconds = {name: [] for name in feeds}
+    for _ in range(rounds):
+        for name, feed in feeds.items():
+            tick = time.perf_counter()
+            feed(models[name])
+            seconds[name].append(time.perf_counter() - tick)
+    return {name: len(pairs) / float(np.median(s))
+            for name, s in seconds.items()}
 
 
 def write_photo_shards(folder, count, seed=0):
@@ -157,14 +219,32 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--passes", type=int, default=2)
+    parser.add_argument("--fit-rounds", type=int, default=3)
     parser.add_argument("--photos", type=int, default=1024,
                         help="photo-sized images in the streamed shards")
     parser.add_argument("--vit-batch-size", type=int, default=16)
     parser.add_argument("--vit-steps", type=int, default=3)
+    parser.add_argument("--max-load", type=float, default=1.5,
+                        help="refuse to write when the 1-minute load "
+                             "average before the run is above this")
+    parser.add_argument("--tiny", action="store_true",
+                        help="small counts, to check the script")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
+    if args.tiny:
+        args.samples, args.batch_size, args.steps, args.passes = 256, 32, 2, 1
+        args.fit_rounds, args.photos, args.vit_steps = 1, 16, 1
+        args.vit_batch_size = 8
+    load_before = os.getloadavg()[0]
+    if load_before > args.max_load and not args.no_write:
+        print(f"data_pipeline.py: the 1-minute load average is "
+              f"{load_before:.2f}, above --max-load {args.max_load}: figures "
+              "taken now would not be written; rerun on a quiet machine (or "
+              "with --no-write)", file=sys.stderr)
+        sys.exit(2)
     import keras
 
+    from keras_mm.data.manifest import read_manifest
     from keras_mm.data.text_preprocessor import RESERVED_TOKENS
     from keras_mm.data.text_preprocessor import TextPreprocessor
     from keras_mm.datasets.shapes import caption_vocabulary
@@ -176,9 +256,15 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_to_disk(tmp, sizes={"train": args.samples},
                               num_audio={}, num_videos=0)
-        pipeline = measure_pipeline(paths["csv"]["train"], preprocessor,
-                                    args.batch_size, args.passes)
-    training = measure_training(preprocessor, args.batch_size, args.steps)
+        pairs = read_manifest(paths["csv"]["train"])
+        pipeline = measure_pipeline(pairs, preprocessor, args.batch_size,
+                                    args.passes)
+        cached = measure_pipeline(pairs, preprocessor, args.batch_size,
+                                  args.passes, cache=True)
+        training = measure_training(preprocessor, args.batch_size,
+                                    args.steps)
+        fit = measure_fit(pairs, preprocessor, args.batch_size,
+                          args.fit_rounds)
     model = _vit_b16_clip()
     with tempfile.TemporaryDirectory() as tmp:
         shards = write_photo_shards(tmp, args.photos)
@@ -193,23 +279,37 @@ def main(argv=None):
         "photos": args.photos,
         "vit_batch_size": args.vit_batch_size,
         "pipeline_samples_per_s": pipeline,
+        "cached_pipeline_samples_per_s": cached,
         "training_samples_per_s": training,
         "ratio": pipeline / training,
+        "cached_ratio": cached / training,
+        "fit_samples_per_s": fit,
+        "fit_files_over_memory": fit["files"] / fit["memory"],
+        "fit_cached_files_over_memory": fit["cached_files"] / fit["memory"],
         "samples": args.samples,
         "batch_size": args.batch_size,
-        "load_average_1min": os.getloadavg()[0],
+        "augmentation": AUGMENTATION,
+        "load_average_1min": load_before,
+        "load_average_1min_after": os.getloadavg()[0],
         "machine": machine(backend=keras.config.backend(), device="cpu"),
     }
     print_table([("pipeline (decode+augment+tokenize)", f"{pipeline:.0f}"),
+                 ("the same, cached decode (cache=True)", f"{cached:.0f}"),
                  ("quickstart training step", f"{training:.0f}"),
-                 ("ratio", f"{pipeline / training:.1f}"),
+                 ("ratio / cached ratio",
+                  f"{pipeline / training:.1f} / {cached / training:.1f}"),
+                 ("fit from files / cached files / arrays",
+                  " / ".join(f"{fit[k]:.0f}" for k in
+                             ("files", "cached_files", "memory"))),
                  ("streamed JPEG/PNG shards → 224² (model_dataset)",
                   f"{streamed:.0f}"),
                  ("ViT-B/16 image tower training step", f"{vit:.1f}"),
                  ("ratio", f"{streamed / vit:.1f}")],
                 ("stage", "samples/s"))
-    if not args.no_write:
-        print("wrote", write_results("data_pipeline", figures))
+    if args.no_write:
+        return figures
+    name = "data_pipeline_tiny" if args.tiny else "data_pipeline"
+    print("wrote", write_results(name, figures))
     return figures
 
 

@@ -5,8 +5,8 @@ A model that carries its preprocessors (`model.preprocessors`: a pretrained
 checkpoint's tokenizer and image/audio preprocessing, or those a run
 attached) turns raw files and captions into exactly what its encoders take,
 the same way in training, `embed`, evaluation, export and serving. Media are
-decoded per sample in Python (PIL, wave, PyAV) inside `tf.data`; captions
-are tokenized per batch in the `tf.data` graph.
+decoded in Python (PIL, wave, PyAV), a chunk of samples per call, inside
+`tf.data`; captions are tokenized per batch in the `tf.data` graph.
 """
 
 import io
@@ -14,6 +14,7 @@ import io
 import numpy as np
 
 from keras_mm.data.autotune_thread import without_autotune_thread
+from keras_mm.data.chunked_decode import decode_in_chunks
 from keras_mm.data.data_error_dataset import DataErrors
 from keras_mm.data.data_error_dataset import raising_data_errors
 from keras_mm.data.error_report import ErrorReport
@@ -171,13 +172,19 @@ def model_dataset(pairs, model, batch_size=32, modality=None, shuffle=None,
         raise ValueError(f"The {modality} preprocessor gives {names}, but "
                          f"the encoder takes {media_keys}")
 
-    def decode_numpy(path, blob, source):
+    def decode_row(path, blob, source):
         path, source = path.decode(), source.decode()
         try:
             outputs = load(path or bytes(blob))
             outputs = {k or media_keys[0]: v for k, v in outputs.items()}
-            return [np.asarray(outputs[k], spec[k][0]) for k in names] + [
-                True]
+            arrays = [np.asarray(outputs[k], spec[k][0]) for k in names]
+            for name, array in zip(names, arrays):
+                if array.shape != spec[name][1]:
+                    raise DataError(
+                        source, None, f"{name} of shape {array.shape}, "
+                        f"expected {spec[name][1]} like the first sample",
+                        kind="undecodable")
+            return arrays, True
         except _DECODE_ERRORS as error:
             if not isinstance(error, DataError):
                 error = DataError(source, None, f"cannot read "
@@ -186,28 +193,18 @@ def model_dataset(pairs, model, batch_size=32, modality=None, shuffle=None,
             if on_error == "raise":
                 raise errors.record(error)
             report.add(error)
-            return [np.zeros(spec[k][1], spec[k][0]) for k in names] + [
-                False]
-
-    def decode(path, blob, text, source):
-        outputs = tf.numpy_function(
-            decode_numpy, [path, blob, source],
-            [tf.as_dtype(spec[k][0]) for k in names] + [tf.bool],
-            stateful=False)
-        media = {}
-        for name, value in zip(names, outputs[:-1]):
-            value.set_shape(spec[name][1])
-            media[name] = value
-        return media, text, outputs[-1]
+            return [np.zeros(spec[k][1], spec[k][0]) for k in names], False
 
     def is_ok(media, text, ok):
         return ok
 
     def drop_flag(media, text, ok):
-        return media, text
+        return dict(zip(names, media)), text
 
-    dataset = dataset.map(decode, num_parallel_calls=parallel,
-                          deterministic=True).filter(is_ok).map(drop_flag)
+    dataset = decode_in_chunks(
+        dataset, decode_row, [spec[k] for k in names],
+        num_parallel_calls=num_parallel_calls,
+    ).filter(is_ok).map(drop_flag)
     if shuffle and callable(pairs):
         dataset = dataset.shuffle(shuffle, seed=seed,
                                   reshuffle_each_iteration=True)

@@ -14,6 +14,10 @@ hands Keras datasets without that thread:
   `sample_weight`, `class_weight`, `validation_split`), without the
   thread. Other backends read arrays without tf.data and are left alone.
 
+A call that fails before its first step (an unreadable first batch) leaves
+the model's weights in place on every backend (on jax:
+`keras_mm/backend/jax/trainer_state.py`).
+
 Example:
 ```python
 class MyTask(FeedDefaults, keras.Model):
@@ -22,6 +26,7 @@ model.fit(x_arrays, y_arrays, batch_size=64, epochs=3)
 ```
 """
 
+import contextlib
 import sys
 
 from keras_mm import backend
@@ -43,6 +48,13 @@ def _feeds_arrays_through_tf_data(x, y, sample_weight):
 def _arrays_dataset(*args, **kwargs):
     return without_autotune_thread(
         backend.native("array_feed").arrays_dataset(*args, **kwargs))
+
+
+def _weights_kept_on_error(model):
+    native = backend.native("trainer_state")
+    if native is None:
+        return contextlib.nullcontext()
+    return native.weights_kept_on_error(model)
 
 
 def _quick_close(data):
@@ -81,7 +93,8 @@ class FeedDefaults:
         x = _quick_close(x)
         validation_data = _quick_close(validation_data)
         # A reader's DataError, not TensorFlow's, on every backend.
-        with raising_data_errors_of(x, validation_data):
+        with raising_data_errors_of(x, validation_data), \
+                _weights_kept_on_error(self):
             return super().fit(
                 x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
                 callbacks=callbacks, validation_split=validation_split,
@@ -96,7 +109,7 @@ class FeedDefaults:
         if _feeds_arrays_through_tf_data(x, y, sample_weight):
             x = _arrays_dataset(x, y, sample_weight, batch_size, steps)
             y = sample_weight = batch_size = None
-        with raising_data_errors_of(x):
+        with raising_data_errors_of(x), _weights_kept_on_error(self):
             return super().evaluate(
                 _quick_close(x), y, batch_size=batch_size, verbose=verbose,
                 sample_weight=sample_weight, steps=steps, **kwargs)
@@ -106,6 +119,6 @@ class FeedDefaults:
         if _feeds_arrays_through_tf_data(x, None, None):
             x = _arrays_dataset(x, batch_size=batch_size, steps=steps)
             batch_size = None
-        with raising_data_errors_of(x):
+        with raising_data_errors_of(x), _weights_kept_on_error(self):
             return super().predict(_quick_close(x), batch_size=batch_size,
                                    verbose=verbose, steps=steps, **kwargs)

@@ -146,3 +146,35 @@ def test_every_task_model_feeds_this_way():
                  "ImageTextMatchingModel", "MaskedImageModel",
                  "MaskedLanguageModel"):
         assert issubclass(getattr(tasks, name), FeedDefaults), name
+
+
+def test_a_fit_that_fails_before_its_first_step_keeps_the_weights():
+    # Keras' jax trainer detaches the weights as the first step begins; a
+    # first batch that cannot be read must not leave the model without them.
+    x, y, _ = _data()
+    model, _ = _twins()
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    before = [np.array(w) for w in model.get_weights()]
+
+    def fail(x, y):
+        raise ValueError("unreadable first batch")
+
+    def unreadable():  # a dataset whose first element cannot be read
+        def read(a, b):
+            a, b = tf.numpy_function(fail, [a, b], [tf.float32, tf.float32])
+            return tf.ensure_shape(a, (None, 5)), tf.ensure_shape(b, (None, 1))
+
+        return tf.data.Dataset.from_tensor_slices((x, y)).batch(16).map(read)
+
+    for call in (lambda: model.fit(unreadable(), epochs=1, verbose=0),
+                 lambda: model.evaluate(unreadable(), verbose=0)):
+        try:
+            call()
+        except Exception as error:  # TensorFlow's error, naming ours
+            assert "unreadable first batch" in str(error)
+        else:
+            raise AssertionError("the unreadable batch was not raised")
+    for a, b in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(a, b)
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    assert np.isfinite(model.evaluate(x, y, verbose=0)[0])
