@@ -291,15 +291,15 @@ def _run_step(backend, size, mode, batch):
 
 
 def vit_b32_section(size, backends, batch):
-    load = {"start": common.load_average()}
-    runs, errors = {}, {}
+    runs, errors, load = {}, {}, {}
     for b in backends:
+        load[b] = {"start": common.load_average()}
         try:
             runs[b] = {m: _run_step(b, size, m, batch) for m in MODES}
         except RuntimeError as error:  # the other backends still report
             errors[b] = str(error)[-2000:]
             print(error, file=sys.stderr)
-    load["end"] = common.load_average()
+        load[b]["end"] = common.load_average()
     act = {b: {m: r["activation_bytes"] for m, r in per.items()}
            for b, per in runs.items()}
     result = {
@@ -337,6 +337,24 @@ def vit_b32_section(size, backends, batch):
                                  result["accumulation_ratio"].items()},
           "(goal <= 0.4)")
     return result
+
+
+PER_BACKEND = ("remat_ratio", "accumulation_ratio", "activation_bytes",
+               "peak_rss_bytes", "runs", "errors", "load_average")
+
+
+def merged_backends(old, new):
+    """`new`, keeping the backends of `old` that `new` did not measure,
+    when both ran the same model and batch: `--backends tensorflow` then
+    replaces TensorFlow's figures only."""
+    if not old or old.get("config") != new["config"]:
+        return new
+    merged = dict(new)
+    for key in PER_BACKEND:
+        entries = {b: v for b, v in old.get(key, {}).items()
+                   if b not in new["runs"] and b not in new["errors"]}
+        merged[key] = {**entries, **new.get(key, {})}
+    return merged
 
 
 def main(argv=None):
@@ -378,7 +396,8 @@ def main(argv=None):
         result.update(xla_section())
     if "vit_b32" in sections or args.tiny:
         backends = [b for b in args.backends.split(",") if b]
-        result["vit_b32"] = vit_b32_section(size, backends, batch)
+        result["vit_b32"] = merged_backends(
+            result.get("vit_b32"), vit_b32_section(size, backends, batch))
     print("wrote", common.write_results(name, result))
     return result
 
