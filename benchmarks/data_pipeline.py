@@ -120,17 +120,16 @@ def measure_fit(pairs, preprocessor, batch_size, rounds):
     """Samples/s of one-epoch `fit` calls, interleaved: from the files
     (decoded every epoch, and cached), and from in-memory arrays."""
     arrays = in_memory_arrays(pairs, preprocessor)
+    cached = file_dataset(pairs, preprocessor, batch_size, cache=True,
+                          augment=False)
     feeds = {
         "files": lambda m: m.fit(file_dataset(pairs, preprocessor,
                                               batch_size, augment=False),
                                  epochs=1, verbose=0),
-        "cached_files": None,
+        "cached_files": lambda m: m.fit(cached, epochs=1, verbose=0),
         "memory": lambda m: m.fit(arrays, batch_size=batch_size, epochs=1,
                                   shuffle=True, verbose=0),
     }
-    cached = file_dataset(pairs, preprocessor, batch_size, cache=True,
-                          augment=False)
-    feeds["cached_files"] = lambda m: m.fit(cached, epochs=1, verbose=0)
     models = {name: quickstart_model(preprocessor) for name in feeds}
     for name, feed in feeds.items():
         feed(models[name])  # compiles; fills the cache

@@ -1,11 +1,13 @@
 """The user's files become model inputs through the model's preprocessors."""
 
 import os
+import types
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from keras_mm.data import DataError
 from keras_mm.data import ErrorReport
 from keras_mm.data import model_dataset
 from keras_mm.data import read_pairs
@@ -108,3 +110,32 @@ def test_audio_files_are_read_at_the_preprocessor_rate(tmp_path):
     loaded = media_loader("audio", Rate8k())(str(tmp_path / "a.wav"))[None]
     np.testing.assert_allclose(loaded, wave[:200:2], atol=2e-3)
     assert os.path.exists(tmp_path / "a.wav")
+
+
+def test_a_sample_of_another_shape_is_skipped_and_named(tmp_path, model):
+    # Samples are decoded in chunks and stacked: one whose preprocessed
+    # shape differs from the first sample's is a bad sample, not a crash.
+    rows = ["filepath,title"]
+    for i, size in enumerate([(32, 32), (32, 32), (20, 32), (32, 32)]):
+        Image.new("RGB", size, COLOURS["red"]).save(tmp_path / f"{i}.png")
+        rows.append(f"{i}.png,a red photo")
+    (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
+
+    def unresized(media):  # an image preprocessor that keeps the size
+        return np.stack([np.asarray(Image.open(m).convert("RGB"),
+                                    "float32") for m in media])
+
+    as_is = types.SimpleNamespace(
+        encoders=model.encoders,
+        preprocessors={"text": model.preprocessors["text"],
+                       "image": unresized})
+    report = ErrorReport(verbose=False)
+    batches = _batches(model_dataset(read_pairs(str(tmp_path / "train.csv")),
+                                     as_is, batch_size=4, report=report))
+    assert np.concatenate([b["images"] for b in batches]).shape == (
+        3, 32, 32, 3)
+    assert report.totals() == {"undecodable": 1}
+    with pytest.raises(DataError, match=r"train\.csv, line 4: images of "
+                       r"shape \(32, 20, 3\), expected \(32, 32, 3\)"):
+        _batches(model_dataset(read_pairs(str(tmp_path / "train.csv")),
+                               as_is, batch_size=4, on_error="raise"))
